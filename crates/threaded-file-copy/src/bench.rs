@@ -1,0 +1,214 @@
+//! Measuring: the benchmark (`--bench`) and the no-argument demo.
+//!
+//! Both copy a generated tree with `cp -r` and with every mode, several runs each, taking
+//! turns (run 1 of every contender, then run 2, ...) so that a slow moment of the machine
+//! hits them all alike. Every copy made by a mode is then checked against the source
+//! (`verify::compare`, outside the timing), and the table shows the median time and the
+//! speedups: against `cp -r` and against the sequential mode, like rayon-demo's
+//! `speedup: 1.93x`.
+//!
+//! A mode's time is its own `wall` (create DST, walk, copy, links, directory metadata); `cp
+//! -r`'s time is the whole process, start-up included (about a millisecond).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _, Result};
+
+use crate::cli::{Cli, Mode, Preset};
+use crate::report::{human_bytes, Record};
+use crate::{generate, plan, progress, tree, verify, Outcome};
+
+/// One contender's runs.
+struct Row {
+    name: &'static str,
+    workers: usize,
+    times: Vec<Duration>,
+    /// Differences found by checking its copies (always 0 for `cp -r`, which is not checked).
+    problems: usize,
+}
+
+impl Row {
+    fn median(&self) -> Duration {
+        let mut times = self.times.clone();
+        times.sort();
+        times[times.len() / 2]
+    }
+}
+
+/// `--bench`: the presets on /dev/shm (or `--bench-dir`), `--runs` runs each (default 5).
+pub fn bench(cli: &Cli, presets: &[Preset], cancel: Arc<AtomicBool>) -> Result<Outcome> {
+    let base = cli.bench_dir.clone().unwrap_or_else(|| {
+        let shm = PathBuf::from("/dev/shm");
+        if shm.is_dir() { shm } else { std::env::temp_dir() }
+    });
+    let tmp = tempfile::Builder::new()
+        .prefix("threaded-file-copy-bench.")
+        .tempdir_in(&base)
+        .with_context(|| format!("cannot create a temp dir in '{}'", base.display()))?;
+    let mut ok = true;
+    for &preset in presets {
+        let src = tmp.path().join(preset.name());
+        generate::generate(&src, preset, cli.gen_files, cli.gen_mib, cli.seed)?;
+        let runs = cli.runs.unwrap_or(5);
+        let title = format!("{} in {}, median of {runs} runs", preset.name(), base.display());
+        ok &= measure(cli, &src, &tmp.path().join("dst"), runs, Some(preset.name()), &title, &cancel)?;
+        std::fs::remove_dir_all(&src).ok();
+    }
+    Ok(if ok { Outcome::Success } else { Outcome::Failed })
+}
+
+/// No arguments: the sample tree (small files, large files, special cases) in a temp dir,
+/// copied by `cp -r` and every mode, each copy checked, then everything removed.
+pub fn demo(cli: &Cli, cancel: Arc<AtomicBool>) -> Result<Outcome> {
+    let tmp = tempfile::Builder::new()
+        .prefix("threaded-file-copy-demo.")
+        .tempdir()
+        .context("cannot create a temp dir")?;
+    let src = tmp.path().join("sample");
+    eprintln!("building a sample tree in {} ...", src.display());
+    generate::sample(&src, cli.seed)?;
+    let runs = cli.runs.unwrap_or(3);
+    let title = format!("sample tree, median of {runs} runs");
+    let ok = measure(cli, &src, &tmp.path().join("copy"), runs, None, &title, &cancel)?;
+    // `tmp` is dropped here: the sample tree and the copies are removed.
+    Ok(if ok { Outcome::Success } else { Outcome::Failed })
+}
+
+/// Times `cp -r` and every mode on `src`, prints the table (and with --json the records);
+/// returns whether every copy checked out.
+fn measure(
+    cli: &Cli,
+    src: &Path,
+    dst: &Path,
+    runs: usize,
+    workload: Option<&str>,
+    title: &str,
+    cancel: &Arc<AtomicBool>,
+) -> Result<bool> {
+    let totals = progress::count(src, false);
+    let mut rows = vec![Row { name: "cp -r", workers: 1, times: Vec::new(), problems: 0 }];
+    for mode in Mode::ALL {
+        rows.push(Row { name: mode.name(), workers: mode.workers(cli.workers), times: Vec::new(), problems: 0 });
+    }
+    let mut have_cp = true;
+    for run in 0..runs {
+        for (i, row) in rows.iter_mut().enumerate() {
+            if dst.exists() {
+                std::fs::remove_dir_all(dst).with_context(|| format!("cannot remove '{}'", dst.display()))?;
+            }
+            let record = if i == 0 {
+                if !have_cp {
+                    continue;
+                }
+                let start = Instant::now();
+                match Command::new("cp").arg("-r").arg(src).arg(dst).status() {
+                    Ok(status) if status.success() => {}
+                    Ok(status) => bail!("cp -r failed: {status}"),
+                    Err(e) => {
+                        eprintln!("cp is not available ({e}): no reference times");
+                        have_cp = false;
+                        continue;
+                    }
+                }
+                let wall = start.elapsed();
+                row.times.push(wall);
+                let mut record = reference_record(&totals, wall, workload);
+                record.reference = Some(true);
+                record
+            } else {
+                let mode = Mode::ALL[i - 1];
+                let plan = plan::check(src, dst, false)?;
+                let opts = tree::Options {
+                    mode,
+                    workers: cli.workers,
+                    dereference: false,
+                    force: false,
+                    verify: false,
+                    quiet: true,
+                    progress: false,
+                };
+                let summary = tree::copy_tree(&plan, &opts, cancel.clone())?;
+                if summary.interrupted {
+                    bail!("interrupted");
+                }
+                row.times.push(summary.wall);
+                // Check every copy, outside the timing.
+                let problems = verify::compare(src, dst, false, cli.workers, false);
+                for problem in problems.iter().take(5) {
+                    eprintln!("threaded-file-copy: {} run {}: {problem}", row.name, run + 1);
+                }
+                row.problems += problems.len() + summary.errors as usize;
+                summary.record(mode, cli.workers, workload)
+            };
+            if cli.json {
+                println!("{}", serde_json::to_string(&record)?);
+            }
+        }
+    }
+    if dst.exists() {
+        std::fs::remove_dir_all(dst).ok();
+    }
+    let rows: Vec<Row> = rows.into_iter().filter(|r| !r.times.is_empty()).collect();
+    let table = render(title, &totals, &rows);
+    // With --json, stdout carries only records.
+    if cli.json {
+        eprint!("{table}");
+    } else {
+        print!("{table}");
+    }
+    Ok(rows.iter().all(|r| r.problems == 0))
+}
+
+fn reference_record<'a>(totals: &progress::Totals, wall: Duration, workload: Option<&'a str>) -> Record<'a> {
+    Record {
+        demo: "threaded-file-copy",
+        workload,
+        mode: "cp -r",
+        workers: 1,
+        items: totals.files,
+        bytes: totals.bytes,
+        wall_ms: wall.as_secs_f64() * 1000.0,
+        ok: true,
+        errors: 0,
+        skipped: 0,
+        reference: None,
+    }
+}
+
+fn render(title: &str, totals: &progress::Totals, rows: &[Row]) -> String {
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let median_of = |name: &str| rows.iter().find(|r| r.name == name).map(|r| ms(r.median()));
+    let (cp, seq) = (median_of("cp -r"), median_of("sequential"));
+    let speedup = |base: Option<f64>, t: f64| base.map_or("-".to_string(), |b| format!("{:.2}x", b / t));
+    let mut out = format!(
+        "\n{title}: {} files, {}\n{:<12} {:>7} {:>11} {:>9} {:>13}  check\n",
+        totals.files,
+        human_bytes(totals.bytes),
+        "mode",
+        "workers",
+        "median ms",
+        "vs cp -r",
+        "vs sequential"
+    );
+    for row in rows {
+        let t = ms(row.median());
+        let check = match (row.name, row.problems) {
+            ("cp -r", _) => "-".to_string(),
+            (_, 0) => "ok".to_string(),
+            (_, n) => format!("{n} problems"),
+        };
+        out += &format!(
+            "{:<12} {:>7} {:>11.1} {:>9} {:>13}  {check}\n",
+            row.name,
+            row.workers,
+            t,
+            speedup(cp, t),
+            speedup(seq, t)
+        );
+    }
+    out
+}

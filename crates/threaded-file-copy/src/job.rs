@@ -1,0 +1,101 @@
+//! One unit of work and what a worker needs to do it. The walker turns the tree into
+//! `Batch`es of `Job`s; every mode, sequential or parallel, runs each job through `run` below
+//! and nothing else, so the modes differ only in who runs the jobs, not in what a job does.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use crate::copy::{self, Outcome};
+use crate::hardlinks::HardLinks;
+use crate::plan::FileId;
+use crate::report::Report;
+
+/// Everything the walker and the workers of one copy share; borrowed by every thread
+/// (scoped threads and rayon's `install` both allow borrowing), so no field needs an `Arc`
+/// but the Ctrl-C flag, which the signal handler holds too.
+pub struct Context {
+    pub src: PathBuf,
+    pub dst: PathBuf,
+    /// DST's (device, inode): with --dereference, a symlink inside SRC could lead into DST;
+    /// the walker refuses to descend there.
+    pub dst_id: FileId,
+    pub dereference: bool,
+    pub force: bool,
+    pub report: Report,
+    pub links: HardLinks,
+    /// Set by Ctrl-C. Workers stop taking jobs and the walker stops walking.
+    pub cancel: Arc<AtomicBool>,
+}
+
+impl Context {
+    pub fn cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+
+    #[cfg(test)]
+    pub fn for_test(src: &Path, dst: &Path) -> Self {
+        Context {
+            src: src.to_path_buf(),
+            dst: dst.to_path_buf(),
+            dst_id: (0, 0),
+            dereference: false,
+            force: false,
+            report: Report::new(true),
+            links: HardLinks::default(),
+            cancel: Arc::new(AtomicBool::new(false)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    File,
+    Symlink,
+}
+
+/// Copy `src` to `dst`. Both paths are complete, so a worker needs nothing else.
+#[derive(Debug)]
+pub struct Job {
+    pub src: PathBuf,
+    pub dst: PathBuf,
+    pub kind: Kind,
+}
+
+/// Jobs travel in batches: one channel message (or one rayon task) per batch instead of per
+/// file cuts the cost of waking a sleeping worker, and a worker copying a batch stays in one
+/// directory while another worker is in another one.
+pub type Batch = Vec<Job>;
+
+/// Runs one job and reports what happened. Never panics on an I/O error: a failure is
+/// reported with its path and the worker moves on to the next job.
+pub fn run(ctx: &Context, job: &Job, buf: &mut [u8]) {
+    if ctx.cancelled() {
+        return;
+    }
+    let result = match job.kind {
+        Kind::File => copy::copy_file(ctx, &job.src, &job.dst, buf, true),
+        Kind::Symlink => copy::copy_symlink(&job.src, &job.dst),
+    };
+    record(ctx, job.kind, &job.src, result);
+}
+
+/// Counts a finished job, or reports its error.
+pub fn record(ctx: &Context, kind: Kind, src: &Path, result: Result<Outcome, copy::CopyError>) {
+    let report = &ctx.report;
+    match result {
+        Ok(Outcome::Copied { bytes }) => {
+            let counter = match kind {
+                Kind::File => &report.files,
+                Kind::Symlink => &report.symlinks,
+            };
+            Report::add(counter, 1);
+            Report::add(&report.bytes, bytes);
+        }
+        Ok(Outcome::LinkLater) => {}
+        Ok(Outcome::Skipped(what)) => report.skipped(src, what),
+        // Stopped by Ctrl-C: not a failure, and the temporary file is already gone.
+        Err(e) if e.is_interrupted() && ctx.cancelled() => {}
+        Err(e) => report.error(e),
+    }
+}

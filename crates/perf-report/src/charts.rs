@@ -1,0 +1,577 @@
+//! The SVG charts, drawn with plotters: per (demo, workload) the median wall time of every mode
+//! by worker count, and the speedup over sequential by worker count beside the ideal line.
+//!
+//! Worker counts double from one configuration to the next (1, 2, 4, ...), so the x axis is
+//! logarithmic: values are drawn at log2(workers) on a linear axis with a tick at every worker
+//! count measured, labelled with the count itself. Wall times that span more than a factor of
+//! 20 (an I/O crawl at 1 and at 32 workers) get a logarithmic y axis the same way.
+
+use std::fmt::Write as _;
+
+use anyhow::{anyhow, Result};
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint};
+use plotters::prelude::*;
+
+use crate::stats::{Group, Row, BASELINE};
+
+const SIZE: (u32, u32) = (800, 480);
+/// Colours of the modes (the "tab10" palette: distinct, and readable by most colour-blind eyes).
+const PALETTE: [RGBColor; 8] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(23, 190, 207),
+];
+const BASELINE_COLOR: RGBColor = RGBColor(60, 60, 60);
+const GUIDE_COLOR: RGBColor = RGBColor(150, 150, 150);
+
+/// A linear f64 axis whose ticks are exactly the values given: the worker counts measured, or
+/// 1-2-5 steps of a log axis. (plotters' own `with_key_points` wrapper loses the default
+/// label formatting, so the axis is spelled out here.)
+#[derive(Clone)]
+struct Axis {
+    range: std::ops::Range<f64>,
+    ticks: Vec<f64>,
+}
+
+impl Axis {
+    fn new(range: std::ops::Range<f64>, ticks: Vec<f64>) -> Self {
+        Axis { range, ticks }
+    }
+}
+
+impl Ranged for Axis {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        let span = self.range.end - self.range.start;
+        if span <= 0.0 {
+            return (limit.0 + limit.1) / 2;
+        }
+        let frac = (value - self.range.start) / span;
+        limit.0 + (frac * f64::from(limit.1 - limit.0)).round() as i32
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, _hint: Hint) -> Vec<f64> {
+        self.ticks.clone()
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.range.clone()
+    }
+}
+
+/// File name of a group's wall-time chart.
+pub fn time_chart_name(g: &Group) -> String {
+    format!("{}-{}-time.svg", slug(&g.demo), slug(&g.workload))
+}
+
+/// File name of a group's speedup chart; `None` without a sequential baseline to divide by.
+pub fn speedup_chart_name(g: &Group) -> Option<String> {
+    g.baseline_ms?;
+    Some(format!("{}-{}-speedup.svg", slug(&g.demo), slug(&g.workload)))
+}
+
+/// Lower-case letters, digits and single dashes: safe in a file name and a URL.
+pub fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let out = out.trim_matches('-').to_string();
+    if out.is_empty() {
+        "x".to_string()
+    } else {
+        out
+    }
+}
+
+/// The lines of a chart: the rows of each series (a mode, or a process shape of an engine),
+/// by worker count, each with a colour kept the same in both charts of a group.
+fn series(g: &Group) -> Vec<(String, RGBColor, Vec<&Row>)> {
+    let mut out: Vec<(String, RGBColor, Vec<&Row>)> = Vec::new();
+    for row in g.rows.iter().filter(|r| r.mode != BASELINE) {
+        let key = row.series();
+        match out.iter_mut().find(|(k, _, _)| *k == key) {
+            Some((_, _, rows)) => rows.push(row),
+            None => {
+                let color = PALETTE[out.len() % PALETTE.len()];
+                out.push((key, color, vec![row]));
+            }
+        }
+    }
+    for (_, _, rows) in &mut out {
+        rows.sort_by_key(|r| r.workers);
+    }
+    out
+}
+
+/// The x axis: log2 of the worker counts, a tick at each count measured (and at the cores).
+struct XAxis {
+    range: std::ops::Range<f64>,
+    ticks: Vec<f64>,
+}
+
+fn x_axis(g: &Group, cores: Option<u64>) -> XAxis {
+    let mut counts: Vec<u64> = g
+        .rows
+        .iter()
+        .filter(|r| r.mode != BASELINE)
+        .map(|r| r.workers)
+        .collect();
+    counts.push(1);
+    counts.sort_unstable();
+    counts.dedup();
+    let lo = 0.0f64;
+    let hi = (*counts.last().unwrap_or(&1) as f64).log2().max(1.0);
+    let mut ticks: Vec<f64> = counts.iter().map(|&c| (c as f64).log2()).collect();
+    if let Some(n) = cores {
+        let at = (n as f64).log2();
+        if at <= hi && !counts.contains(&n) {
+            ticks.push(at);
+        }
+    }
+    ticks.sort_by(f64::total_cmp);
+    let pad = (hi - lo) * 0.06;
+    XAxis {
+        range: (lo - pad)..(hi + pad),
+        ticks,
+    }
+}
+
+/// The label of an x tick: the worker count it stands for.
+fn worker_label(x: &f64) -> String {
+    format!("{}", x.exp2().round())
+}
+
+/// "Nice" linear ticks (1, 2 or 5 times a power of ten) covering 0..max.
+fn linear_ticks(max: f64) -> Vec<f64> {
+    let raw = max / 8.0;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * mag)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * mag);
+    (0..)
+        .map(|i| i as f64 * step)
+        .take_while(|v| *v <= max * 1.0001)
+        .collect()
+}
+
+/// Ticks at 1, 2 and 5 times each power of ten, in log10 units, within lo..hi (log10 units).
+fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let mut out = Vec::new();
+    for decade in (lo.floor() as i32)..=(hi.ceil() as i32) {
+        for m in [1.0, 2.0, 5.0] {
+            let v = (m * 10f64.powi(decade)).log10();
+            if v >= lo && v <= hi {
+                out.push(v);
+            }
+        }
+    }
+    out
+}
+
+/// Renders both charts of a group: `(file name, SVG text)` pairs.
+pub fn render_charts(g: &Group, cores: Option<u64>) -> Result<Vec<(String, String)>> {
+    let mut out = vec![(time_chart_name(g), time_chart(g, cores)?)];
+    if let Some(name) = speedup_chart_name(g) {
+        out.push((name, speedup_chart(g, cores)?));
+    }
+    Ok(out)
+}
+
+fn plot_err<E: std::fmt::Display>(e: E) -> anyhow::Error {
+    anyhow!("drawing a chart failed: {e}")
+}
+
+/// Median wall time by workers: one line per mode with min–max bars, the baseline and outside
+/// references as dashed horizontal lines.
+fn time_chart(g: &Group, cores: Option<u64>) -> Result<String> {
+    let x = x_axis(g, cores);
+    let mut all: Vec<f64> = g
+        .rows
+        .iter()
+        .chain(&g.references)
+        .flat_map(|r| [r.min_ms, r.max_ms])
+        .filter(|v| *v > 0.0)
+        .collect();
+    if all.is_empty() {
+        all.push(1.0);
+    }
+    let (min, max) = all
+        .iter()
+        .fold((f64::INFINITY, 0f64), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+    // Seconds when the slowest run takes more than two seconds, else milliseconds.
+    let (div, unit) = if max > 2000.0 { (1000.0, "s") } else { (1.0, "ms") };
+    let log = max / min > 20.0;
+    let to_y = move |ms: f64| {
+        let v = ms / div;
+        if log {
+            v.max(1e-9).log10()
+        } else {
+            v
+        }
+    };
+    let (y_range, y_ticks) = if log {
+        let (lo, hi) = ((min / div).log10(), (max / div).log10());
+        let pad = (hi - lo) * 0.08;
+        let (lo, hi) = (lo - pad, hi + pad);
+        (lo..hi, log_ticks(lo, hi))
+    } else {
+        let hi = max / div * 1.12;
+        (0.0..hi, linear_ticks(hi))
+    };
+    let y_label = move |v: &f64| {
+        let shown = if log { 10f64.powf(*v) } else { *v };
+        trim_number(shown)
+    };
+    let y_desc = format!(
+        "median wall time ({unit}{})",
+        if log { ", log scale" } else { "" }
+    );
+
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                format!("{} · {}: wall time by workers", g.demo, g.workload),
+                ("sans-serif", 20),
+            )
+            .margin(14)
+            .x_label_area_size(48)
+            .y_label_area_size(70)
+            .build_cartesian_2d(
+                Axis::new(x.range.clone(), x.ticks.clone()),
+                Axis::new(y_range.clone(), y_ticks),
+            )
+            .map_err(plot_err)?;
+        configure_mesh(&mut chart, "workers (threads or processes, log scale)", &y_desc, &y_label)?;
+
+        draw_cores(&mut chart, cores, &x, &y_range)?;
+        if let Some(base) = g.baseline_ms {
+            horizontal(&mut chart, &x, to_y(base), BASELINE_COLOR, "sequential (baseline)")?;
+        }
+        for (i, r) in g.references.iter().enumerate() {
+            let color = PALETTE[(PALETTE.len() - 1 - i) % PALETTE.len()];
+            horizontal(
+                &mut chart,
+                &x,
+                to_y(r.median_ms),
+                color,
+                &format!("{} (reference)", r.mode),
+            )?;
+        }
+        for (name, color, rows) in series(g) {
+            let points: Vec<(f64, f64)> = rows
+                .iter()
+                .map(|r| ((r.workers as f64).log2(), to_y(r.median_ms)))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
+                .map_err(plot_err)?
+                .label(name)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+                });
+            chart
+                .draw_series(points.iter().map(|p| Circle::new(*p, 4, color.filled())))
+                .map_err(plot_err)?;
+            chart
+                .draw_series(rows.iter().map(|r| {
+                    ErrorBar::new_vertical(
+                        (r.workers as f64).log2(),
+                        to_y(r.min_ms),
+                        to_y(r.median_ms),
+                        to_y(r.max_ms),
+                        color.stroke_width(1),
+                        8,
+                    )
+                }))
+                .map_err(plot_err)?;
+        }
+        // Times fall as workers rise, so the lower left is where no line goes.
+        legend(&mut chart, SeriesLabelPosition::LowerLeft)?;
+        root.present().map_err(plot_err)?;
+    }
+    Ok(svg)
+}
+
+/// Speedup over sequential by workers, with the ideal (speedup = workers) and the baseline.
+fn speedup_chart(g: &Group, cores: Option<u64>) -> Result<String> {
+    let x = x_axis(g, cores);
+    let best = g
+        .rows
+        .iter()
+        .chain(&g.references)
+        .filter_map(|r| r.speedup)
+        .fold(1.0f64, f64::max);
+    let y_max = best * 1.15;
+    let y_range = 0.0..y_max;
+    let label = |v: &f64| format!("{}×", trim_number(*v));
+
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_err)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(
+                format!("{} · {}: speedup over sequential", g.demo, g.workload),
+                ("sans-serif", 20),
+            )
+            .margin(14)
+            .x_label_area_size(48)
+            .y_label_area_size(70)
+            .build_cartesian_2d(
+                Axis::new(x.range.clone(), x.ticks.clone()),
+                Axis::new(y_range.clone(), linear_ticks(y_max)),
+            )
+            .map_err(plot_err)?;
+        configure_mesh(
+            &mut chart,
+            "workers (threads or processes, log scale)",
+            "speedup over sequential (×, medians)",
+            &label,
+        )?;
+        draw_cores(&mut chart, cores, &x, &y_range)?;
+
+        // The ideal, speedup = workers, is a curve on a log-x axis: sample it, and stop where
+        // it leaves the chart.
+        let x_hi = x.range.end;
+        let ideal: Vec<(f64, f64)> = (0..=100)
+            .map(|i| x_hi * i as f64 / 100.0)
+            .map(|lx| (lx, lx.exp2()))
+            .take_while(|(_, y)| *y <= y_max)
+            .collect();
+        chart
+            .draw_series(DashedLineSeries::new(
+                ideal,
+                6,
+                4,
+                GUIDE_COLOR.stroke_width(2),
+            ))
+            .map_err(plot_err)?
+            .label("ideal (speedup = workers)")
+            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], GUIDE_COLOR.stroke_width(2)));
+        horizontal(&mut chart, &x, 1.0, BASELINE_COLOR, "sequential (1×)")?;
+        for (i, r) in g.references.iter().enumerate() {
+            if let Some(s) = r.speedup {
+                let color = PALETTE[(PALETTE.len() - 1 - i) % PALETTE.len()];
+                horizontal(&mut chart, &x, s, color, &format!("{} (reference)", r.mode))?;
+            }
+        }
+        for (name, color, rows) in series(g) {
+            let points: Vec<(f64, f64)> = rows
+                .iter()
+                .filter_map(|r| Some(((r.workers as f64).log2(), r.speedup?)))
+                .collect();
+            chart
+                .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
+                .map_err(plot_err)?
+                .label(name)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+                });
+            chart
+                .draw_series(points.iter().map(|p| Circle::new(*p, 4, color.filled())))
+                .map_err(plot_err)?;
+        }
+        // Speedups rise with workers, so the upper left is where no line goes.
+        legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
+        root.present().map_err(plot_err)?;
+    }
+    Ok(svg)
+}
+
+type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<Axis, Axis>>;
+
+fn configure_mesh(
+    chart: &mut Chart,
+    x_desc: &str,
+    y_desc: &str,
+    y_label: &dyn Fn(&f64) -> String,
+) -> Result<()> {
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .x_label_formatter(&worker_label)
+        .y_label_formatter(y_label)
+        .axis_desc_style(("sans-serif", 15))
+        .label_style(("sans-serif", 13))
+        .bold_line_style(RGBColor(225, 225, 225))
+        .draw()
+        .map_err(plot_err)
+}
+
+/// A dashed horizontal line across the chart, with a legend entry.
+fn horizontal(chart: &mut Chart, x: &XAxis, y: f64, color: RGBColor, label: &str) -> Result<()> {
+    chart
+        .draw_series(DashedLineSeries::new(
+            vec![(x.range.start, y), (x.range.end, y)],
+            8,
+            5,
+            color.stroke_width(2),
+        ))
+        .map_err(plot_err)?
+        .label(label)
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+    Ok(())
+}
+
+/// A thin vertical line at the logical core count: the end of the ideal for CPU-bound work.
+fn draw_cores(
+    chart: &mut Chart,
+    cores: Option<u64>,
+    x: &XAxis,
+    y: &std::ops::Range<f64>,
+) -> Result<()> {
+    let Some(n) = cores else { return Ok(()) };
+    let at = (n as f64).log2();
+    if at < x.range.start || at > x.range.end {
+        return Ok(());
+    }
+    let color = RGBColor(190, 190, 190);
+    chart
+        .draw_series(DashedLineSeries::new(
+            vec![(at, y.start), (at, y.end)],
+            3,
+            4,
+            color.stroke_width(1),
+        ))
+        .map_err(plot_err)?
+        .label(format!("{n} logical core{}", if n == 1 { "" } else { "s" }))
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(1)));
+    Ok(())
+}
+
+fn legend<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>, at: SeriesLabelPosition) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .position(at)
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(180, 180, 180))
+        .label_font(("sans-serif", 13))
+        .draw()
+        .map_err(plot_err)
+}
+
+/// A tick value without trailing zeros: 0.5, 2, 150, 0.02.
+fn trim_number(v: f64) -> String {
+    let mut s = String::new();
+    let _ = write!(s, "{:.3}", v);
+    let s = s.trim_end_matches('0').trim_end_matches('.').to_string();
+    if s == "-0" {
+        "0".to_string()
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::parse_records;
+    use crate::stats::group;
+
+    fn groups(text: &str) -> Vec<Group> {
+        group(&parse_records(text, "t").unwrap())
+            .into_iter()
+            .flat_map(|d| d.groups)
+            .collect()
+    }
+
+    fn assert_well_formed(svg: &str) -> roxmltree::Document<'_> {
+        let doc = roxmltree::Document::parse(svg).unwrap_or_else(|e| panic!("{e}\n{svg}"));
+        assert_eq!(doc.root_element().tag_name().name(), "svg");
+        doc
+    }
+
+    fn texts(doc: &roxmltree::Document) -> Vec<String> {
+        doc.descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .filter_map(|n| n.text().map(|t| t.trim().to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn charts_are_well_formed_svg_with_labels_and_legend() {
+        let text = [
+            r#"{"demo":"threaded-file-copy","workload":"small <&> files","mode":"sequential","workers":1,"items":10,"bytes":0,"wall_ms":100,"ok":true}"#,
+            r#"{"demo":"threaded-file-copy","workload":"small <&> files","mode":"threads","workers":1,"items":10,"bytes":0,"wall_ms":98,"ok":true}"#,
+            r#"{"demo":"threaded-file-copy","workload":"small <&> files","mode":"threads","workers":2,"items":10,"bytes":0,"wall_ms":55,"ok":true}"#,
+            r#"{"demo":"threaded-file-copy","workload":"small <&> files","mode":"threads","workers":4,"items":10,"bytes":0,"wall_ms":52,"ok":true}"#,
+            r#"{"demo":"threaded-file-copy","workload":"small <&> files","mode":"cp -r","workers":1,"items":10,"bytes":0,"wall_ms":80,"ok":true,"reference":true}"#,
+        ]
+        .join("\n");
+        let g = &groups(&text)[0];
+        let charts = render_charts(g, Some(2)).unwrap();
+        let names: Vec<&str> = charts.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "threaded-file-copy-small-files-time.svg",
+                "threaded-file-copy-small-files-speedup.svg"
+            ]
+        );
+        for (_, svg) in &charts {
+            let doc = assert_well_formed(svg);
+            let texts = texts(&doc);
+            let all = texts.join("|");
+            assert!(all.contains("workers (threads or processes, log scale)"), "{all}");
+            assert!(all.contains("threads"), "{all}");
+            assert!(all.contains("cp -r (reference)"), "{all}");
+            assert!(all.contains("2 logical cores"), "{all}");
+            // The x ticks are the worker counts.
+            for tick in ["1", "2", "4"] {
+                assert!(texts.iter().any(|t| t == tick), "no tick {tick}: {all}");
+            }
+        }
+        let speedup = texts(&assert_well_formed(&charts[1].1)).join("|");
+        assert!(speedup.contains("ideal (speedup = workers)"), "{speedup}");
+        assert!(speedup.contains("speedup over sequential"), "{speedup}");
+        let time = texts(&assert_well_formed(&charts[0].1)).join("|");
+        assert!(time.contains("median wall time (ms)"), "{time}");
+    }
+
+    #[test]
+    fn wide_ranges_get_a_log_axis_and_no_baseline_means_no_speedup_chart() {
+        let text = [
+            r#"{"demo":"s","mode":"threads","workers":1,"items":10,"bytes":0,"wall_ms":4000,"ok":true}"#,
+            r#"{"demo":"s","mode":"threads","workers":32,"items":10,"bytes":0,"wall_ms":130,"ok":true}"#,
+        ]
+        .join("\n");
+        let g = &groups(&text)[0];
+        let charts = render_charts(g, None).unwrap();
+        assert_eq!(charts.len(), 1);
+        let all = texts(&assert_well_formed(&charts[0].1)).join("|");
+        assert!(all.contains("median wall time (s, log scale)"), "{all}");
+        assert!(all.contains("32"), "{all}");
+    }
+
+    #[test]
+    fn slugs_and_ticks() {
+        assert_eq!(slug("cpu-vs-io"), "cpu-vs-io");
+        assert_eq!(slug("Small <&> Files"), "small-files");
+        assert_eq!(slug("--"), "x");
+        assert_eq!(linear_ticks(2.3), [0.0, 0.5, 1.0, 1.5, 2.0]);
+        assert_eq!(linear_ticks(1350.0), [0.0, 200.0, 400.0, 600.0, 800.0, 1000.0, 1200.0]);
+        assert_eq!(trim_number(0.5), "0.5");
+        assert_eq!(trim_number(150.0), "150");
+        let t = log_ticks(1.0f64.log10(), 30.0f64.log10());
+        let shown: Vec<String> = t.iter().map(|v| trim_number(10f64.powf(*v))).collect();
+        assert_eq!(shown, ["1", "2", "5", "10", "20"]);
+    }
+}

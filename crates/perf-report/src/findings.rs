@@ -1,0 +1,552 @@
+//! The findings paragraphs: what the numbers of a table say, written out as sentences.
+//!
+//! Every sentence is chosen and filled in from the medians (which mode was fastest and by how
+//! much, how each mode scaled against the ideal, whether workers beyond the core count paid off,
+//! what processes cost next to threads, how the demo fared against an outside tool), so that a
+//! new run on another machine rewrites its own conclusions. Nothing here is written in advance.
+
+use crate::report::{fmt_ms, fmt_x};
+use crate::stats::{Demo, Group, Row, BASELINE};
+
+/// Within this fraction two times are called a tie: closer than a shared machine's noise.
+const TIE: f64 = 0.03;
+
+/// Pairs of (process-based mode, the thread-based mode it is the counterpart of).
+const PROCESS_VS_THREAD: [(&str, &str); 4] = [
+    ("processes", "threads"),
+    ("process-pool", "thread-pool"),
+    ("process-per-task", "thread-per-task"),
+    ("timely", "processes"),
+];
+
+/// The findings paragraph of one table. `cores` is the machine's logical CPU count, if known.
+pub fn group_findings(g: &Group, cores: Option<u64>) -> String {
+    let mut sentences: Vec<String> = Vec::new();
+    sentences.extend(winner(g));
+    sentences.extend(scaling(g, cores));
+    sentences.extend(beyond_cores(g, cores));
+    sentences.extend(process_costs(g));
+    sentences.extend(references(g));
+    sentences.extend(failures(g));
+    sentences.join(" ")
+}
+
+/// A sentence comparing workloads of one demo that ran on the same input (same items and
+/// bytes), such as the two parsers of process-crunch. `None` when no two workloads share one.
+pub fn demo_findings(demo: &Demo) -> Option<String> {
+    let mut out = Vec::new();
+    for (i, a) in demo.groups.iter().enumerate() {
+        for b in &demo.groups[i + 1..] {
+            let same_input = a.items() > 0.0
+                && a.bytes() > 0.0
+                && a.items() == b.items()
+                && a.bytes() == b.bytes();
+            let (Some(fa), Some(fb)) = (a.fastest(), b.fastest()) else {
+                continue;
+            };
+            if !same_input {
+                continue;
+            }
+            let (fast, slow, ff, fs) = if fa.median_ms <= fb.median_ms {
+                (a, b, fa, fb)
+            } else {
+                (b, a, fb, fa)
+            };
+            let mut s = format!(
+                "On the same input, the `{}` workload's best run ({}, {}) was {} than `{}`'s best ({}, {})",
+                fast.workload,
+                config(ff),
+                fmt_ms(ff.median_ms),
+                faster_by(fs.median_ms / ff.median_ms),
+                slow.workload,
+                config(fs),
+                fmt_ms(fs.median_ms),
+            );
+            if let (Some(sa), Some(sb)) = (fast.baseline_ms, slow.baseline_ms) {
+                s.push_str(&format!(
+                    "; sequentially, {} against {} ({})",
+                    fmt_ms(sa),
+                    fmt_ms(sb),
+                    faster_by(sb / sa)
+                ));
+            }
+            s.push('.');
+            out.push(s);
+        }
+    }
+    (!out.is_empty()).then(|| out.join(" "))
+}
+
+/// "threads", or "timely with 2 processes × 1 thread".
+fn describe(row: &Row) -> String {
+    let label = row.label();
+    if label == row.mode {
+        format!("`{}`", row.mode)
+    } else {
+        format!("`{label}`")
+    }
+}
+
+/// "with 4 workers", "with 1 worker"; empty for the baseline, whose worker count means nothing.
+fn workers_phrase(row: &Row) -> String {
+    if row.mode == BASELINE {
+        String::new()
+    } else {
+        format!(
+            "with {} worker{}",
+            row.workers,
+            if row.workers == 1 { "" } else { "s" }
+        )
+    }
+}
+
+/// "`threads` with 4 workers" or "`sequential`".
+fn config(row: &Row) -> String {
+    let w = workers_phrase(row);
+    if w.is_empty() {
+        describe(row)
+    } else {
+        format!("{} {w}", describe(row))
+    }
+}
+
+/// How much faster a time is, given slower / faster (>= 1): "12% faster", "2.3× faster".
+fn faster_by(ratio: f64) -> String {
+    if ratio < 1.0 + TIE {
+        "about as fast (within 3%)".to_string()
+    } else if ratio < 2.0 {
+        format!("{:.0}% faster", (ratio - 1.0) * 100.0)
+    } else {
+        format!("{} faster", fmt_x(ratio))
+    }
+}
+
+/// How much longer a time took, given slower / faster (>= 1): "12% longer", "2.3× as long".
+fn longer_by(ratio: f64) -> String {
+    if ratio < 2.0 {
+        format!("{:.0}% longer", (ratio - 1.0) * 100.0)
+    } else {
+        format!("{} as long", fmt_x(ratio))
+    }
+}
+
+/// Which configuration won, against the baseline and against the best of the other modes.
+fn winner(g: &Group) -> Option<String> {
+    let fastest = g.fastest()?;
+    if g.rows.iter().all(|r| r.mode == BASELINE) {
+        return Some(format!(
+            "Only the sequential baseline was measured here: {} per run.",
+            fmt_ms(fastest.median_ms)
+        ));
+    }
+    let mut s = if fastest.mode == BASELINE {
+        let closest = g
+            .rows
+            .iter()
+            .filter(|r| r.mode != BASELINE)
+            .min_by(|a, b| a.median_ms.total_cmp(&b.median_ms))?;
+        return Some(format!(
+            "No parallel mode beat the sequential baseline ({}): the closest, {}, took {}, {}.",
+            fmt_ms(fastest.median_ms),
+            config(closest),
+            fmt_ms(closest.median_ms),
+            longer_by(closest.median_ms / fastest.median_ms)
+        ));
+    } else {
+        match (g.baseline_ms, fastest.speedup) {
+            (Some(base), Some(speedup)) => format!(
+                "The fastest configuration was **{}**: {} against {} for the sequential baseline, a {} speedup.",
+                config(fastest),
+                fmt_ms(fastest.median_ms),
+                fmt_ms(base),
+                fmt_x(speedup)
+            ),
+            _ => format!(
+                "The fastest configuration was **{}** at {} (no sequential baseline was measured to compare with).",
+                config(fastest),
+                fmt_ms(fastest.median_ms)
+            ),
+        }
+    };
+    let runner_up = g
+        .rows
+        .iter()
+        .filter(|r| r.mode != fastest.mode && r.mode != BASELINE)
+        .min_by(|a, b| a.median_ms.total_cmp(&b.median_ms));
+    if let Some(r) = runner_up {
+        let ratio = r.median_ms / fastest.median_ms;
+        if ratio < 1.0 + TIE {
+            s.push_str(&format!(
+                " The best other mode, {} ({}), was within 3% of it: a tie within the noise of a shared machine.",
+                config(r),
+                fmt_ms(r.median_ms)
+            ));
+        } else {
+            s.push_str(&format!(
+                " The best other mode, {} ({}), took {}.",
+                config(r),
+                fmt_ms(r.median_ms),
+                longer_by(ratio)
+            ));
+        }
+    }
+    Some(s)
+}
+
+/// The best speedup of each parallel mode against the ideal of one per worker (its parallel
+/// efficiency), and, where the workers outnumber the cores and the work stayed within what the
+/// cores can give, against the cores.
+fn scaling(g: &Group, cores: Option<u64>) -> Option<String> {
+    g.baseline_ms?;
+    let parts: Vec<String> = g
+        .modes()
+        .into_iter()
+        .filter(|m| *m != BASELINE)
+        .filter_map(|m| {
+            let best = g
+                .rows_of(m)
+                .filter(|r| r.speedup.is_some())
+                .max_by(|a, b| a.speedup.unwrap_or(0.0).total_cmp(&b.speedup.unwrap_or(0.0)))?;
+            let speedup = best.speedup?;
+            let w = best.workers;
+            let mut s = format!(
+                "{} {} with {w} worker{} ({:.0}% of the ideal {w}×",
+                describe(best),
+                fmt_x(speedup),
+                if w == 1 { "" } else { "s" },
+                speedup / w as f64 * 100.0
+            );
+            if let Some(n) = cores.filter(|&n| w > n && speedup <= n as f64 * 1.1) {
+                s.push_str(&format!(
+                    ", {:.0}% of the {n} core{}",
+                    speedup / n as f64 * 100.0,
+                    if n == 1 { "" } else { "s" }
+                ));
+            }
+            s.push(')');
+            Some(s)
+        })
+        .collect();
+    match parts.len() {
+        0 => None,
+        1 => Some(format!("Best speedup: {}.", parts[0])),
+        _ => Some(format!("Best speedup per mode: {}.", join_and(&parts))),
+    }
+}
+
+/// "a, b and c".
+fn join_and(parts: &[String]) -> String {
+    match parts {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// Whether workers beyond the logical core count paid off for the winning mode: they do when
+/// the workers mostly wait (I/O), they do not when they compute.
+fn beyond_cores(g: &Group, cores: Option<u64>) -> Option<String> {
+    let n = cores?;
+    let fastest = g.fastest()?;
+    if fastest.mode == BASELINE {
+        return None;
+    }
+    let rows: Vec<&Row> = g
+        .rows_of(&fastest.mode)
+        .filter(|r| r.speedup.is_some())
+        .collect();
+    let within = rows
+        .iter()
+        .filter(|r| r.workers <= n)
+        .max_by_key(|r| r.workers);
+    let beyond: Vec<&&Row> = rows.iter().filter(|r| r.workers > n).collect();
+    let cores_phrase = format!("{n} logical core{}", if n == 1 { "" } else { "s" });
+    match (within, beyond.is_empty()) {
+        (Some(at_n), false) => {
+            let a = at_n.speedup?;
+            let best = beyond
+                .iter()
+                .max_by(|x, y| x.speedup.unwrap_or(0.0).total_cmp(&y.speedup.unwrap_or(0.0)))?;
+            let most = beyond.iter().max_by_key(|r| r.workers)?;
+            let (b, m) = (best.speedup?, most.speedup?);
+            if b > a * 1.15 {
+                Some(format!(
+                    "More workers than the {cores_phrase} kept paying off: `{}` went from {} with {} workers to {} with {}, so its workers spend most of their time waiting rather than computing.",
+                    fastest.mode,
+                    fmt_x(a),
+                    at_n.workers,
+                    fmt_x(b),
+                    best.workers
+                ))
+            } else if m < a * (1.0 - TIE) {
+                Some(format!(
+                    "Past the {cores_phrase}, more workers only added overhead: `{}` ran at {} with {} workers and {} with {}.",
+                    fastest.mode,
+                    fmt_x(a),
+                    at_n.workers,
+                    fmt_x(m),
+                    most.workers
+                ))
+            } else {
+                Some(format!(
+                    "Past the {cores_phrase}, more workers changed little (`{}`: {} with {} workers, {} with {}), as expected when the work keeps the cores busy.",
+                    fastest.mode,
+                    fmt_x(a),
+                    at_n.workers,
+                    fmt_x(m),
+                    most.workers
+                ))
+            }
+        }
+        _ => {
+            let s = fastest.speedup?;
+            (s > n as f64 * 1.1).then(|| {
+                format!(
+                    "A {} speedup is more than {cores_phrase} can give to computation alone: the workers overlap their waiting.",
+                    fmt_x(s)
+                )
+            })
+        }
+    }
+}
+
+/// What processes cost next to threads (and an engine's processes next to plain ones), at
+/// the largest worker count both ran at, and per process started.
+fn process_costs(g: &Group) -> Vec<String> {
+    let mut out = Vec::new();
+    for (pm, tm) in PROCESS_VS_THREAD {
+        // At each worker count both modes ran at, the fastest row of each.
+        let mut common: Vec<(&Row, &Row)> = Vec::new();
+        for p in g.rows_of(pm) {
+            if common.iter().any(|(q, _)| q.workers == p.workers) {
+                continue;
+            }
+            let best_p = fastest_at(g, pm, p.workers);
+            if let (Some(bp), Some(bt)) = (best_p, fastest_at(g, tm, p.workers)) {
+                common.push((bp, bt));
+            }
+        }
+        let Some((p, t)) = common.iter().max_by_key(|(p, _)| p.workers).copied() else {
+            continue;
+        };
+        let diff = p.median_ms - t.median_ms;
+        let pct = diff / t.median_ms * 100.0;
+        let workers = format!(
+            "{} worker{}",
+            p.workers,
+            if p.workers == 1 { "" } else { "s" }
+        );
+        let mut s = if pct.abs() < TIE * 100.0 {
+            format!(
+                "`{pm}` kept pace with `{tm}`: with {workers} they were within 3% of each other ({} against {}).",
+                fmt_ms(p.median_ms),
+                fmt_ms(t.median_ms)
+            )
+        } else if diff > 0.0 {
+            format!(
+                "`{pm}` fell behind `{tm}`: with {workers} they took {} against {}, {} ({pct:.0}%) more, about {} per worker.",
+                fmt_ms(p.median_ms),
+                fmt_ms(t.median_ms),
+                fmt_ms(diff),
+                fmt_ms(diff / p.workers as f64)
+            )
+        } else {
+            format!(
+                "`{pm}` beat `{tm}` here: with {workers} they took {} against {} ({:.0}% less).",
+                fmt_ms(p.median_ms),
+                fmt_ms(t.median_ms),
+                -pct
+            )
+        };
+        if common.len() > 1 {
+            let pcts: Vec<f64> = common
+                .iter()
+                .map(|(p, t)| (p.median_ms - t.median_ms) / t.median_ms * 100.0)
+                .collect();
+            let lo = pcts.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = pcts.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            s.push_str(&format!(
+                " Across the {} worker counts both ran at, `{pm}` was {}.",
+                common.len(),
+                gap_range(lo, hi)
+            ));
+        }
+        out.push(s);
+    }
+    out
+}
+
+/// A range of percentage gaps (positive: slower) in words: "between 3% and 15% slower",
+/// "between 2% faster and 40% slower".
+fn gap_range(lo: f64, hi: f64) -> String {
+    if lo >= 0.0 {
+        format!("between {lo:.0}% and {hi:.0}% slower")
+    } else if hi <= 0.0 {
+        format!("between {:.0}% and {:.0}% faster", -hi, -lo)
+    } else {
+        format!("between {:.0}% faster and {hi:.0}% slower", -lo)
+    }
+}
+
+/// The fastest row of a mode at a worker count.
+fn fastest_at<'a>(g: &'a Group, mode: &'a str, workers: u64) -> Option<&'a Row> {
+    g.rows_of(mode)
+        .filter(|r| r.workers == workers)
+        .min_by(|a, b| a.median_ms.total_cmp(&b.median_ms))
+}
+
+/// The demo's best mode, and its baseline, against each outside tool.
+fn references(g: &Group) -> Vec<String> {
+    let Some(best) = g.fastest() else {
+        return Vec::new();
+    };
+    g.references
+        .iter()
+        .map(|reference| {
+            let mut s = format!(
+                "Against the outside reference `{}` ({}), the best mode, {} ({}), was {}",
+                reference.mode,
+                fmt_ms(reference.median_ms),
+                config(best),
+                fmt_ms(best.median_ms),
+                compare(best.median_ms, reference.median_ms)
+            );
+            if best.mode != BASELINE {
+                if let Some(base) = g.baseline_ms {
+                    s.push_str(&format!(
+                        "; the sequential baseline ({}) was {}",
+                        fmt_ms(base),
+                        compare(base, reference.median_ms)
+                    ));
+                }
+            }
+            s.push('.');
+            s
+        })
+        .collect()
+}
+
+/// How time `a` compares with time `b`: "1.6× faster", "12% slower", "about as fast".
+fn compare(a: f64, b: f64) -> String {
+    if a <= b {
+        faster_by(b / a)
+    } else if a / b < 1.0 + TIE {
+        "about as fast (within 3%)".to_string()
+    } else if a / b < 2.0 {
+        format!("{:.0}% slower", (a / b - 1.0) * 100.0)
+    } else {
+        format!("{} slower", fmt_x(a / b))
+    }
+}
+
+/// A warning for every configuration with failed runs: their times may not be comparable.
+fn failures(g: &Group) -> Vec<String> {
+    g.rows
+        .iter()
+        .chain(&g.references)
+        .filter(|r| r.failed_runs > 0)
+        .map(|r| {
+            let errors = if r.errors > 0 {
+                format!(", up to {} errors in a run", r.errors)
+            } else {
+                String::new()
+            };
+            format!(
+                "**Warning:** {} of {} runs of {} reported a failure (`ok: false`{errors}); check them before trusting their times.",
+                r.failed_runs,
+                r.runs,
+                config(r)
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::parse_records;
+    use crate::stats::group;
+
+    fn groups(lines: &[(&str, &str, u64, f64)]) -> Vec<Demo> {
+        let text: Vec<String> = lines
+            .iter()
+            .map(|(workload, mode, workers, ms)| {
+                format!(
+                    r#"{{"demo":"d","workload":"{workload}","mode":"{mode}","workers":{workers},"items":1000,"bytes":5000,"wall_ms":{ms},"ok":true}}"#
+                )
+            })
+            .collect();
+        group(&parse_records(&text.join("\n"), "t").unwrap())
+    }
+
+    #[test]
+    fn names_the_fastest_mode_and_the_runner_up() {
+        let demos = groups(&[
+            ("w", "sequential", 1, 400.0),
+            ("w", "threads", 2, 210.0),
+            ("w", "threads", 4, 200.0),
+            ("w", "processes", 2, 250.0),
+            ("w", "processes", 4, 260.0),
+        ]);
+        let text = group_findings(&demos[0].groups[0], Some(2));
+        assert!(
+            text.contains("The fastest configuration was **`threads` with 4 workers**: 200 ms against 400 ms"),
+            "{text}"
+        );
+        assert!(text.contains("a 2.00× speedup"), "{text}");
+        assert!(
+            text.contains("The best other mode, `processes` with 2 workers (250 ms), took 25% longer"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Best speedup per mode: `threads` 2.00× with 4 workers (50% of the ideal 4×, 100% of the 2 cores) and `processes` 1.60× with 2 workers (80% of the ideal 2×)."),
+            "{text}"
+        );
+        // 4 workers on 2 cores: 1.90× -> 2.00×, under the 15% that would mean waiting work.
+        assert!(
+            text.contains("Past the 2 logical cores, more workers changed little (`threads`: 1.90× with 2 workers, 2.00× with 4)"),
+            "{text}"
+        );
+        // processes vs threads at 4 workers: 260 - 200 = 60 ms, 15 ms per worker.
+        assert!(
+            text.contains("`processes` fell behind `threads`: with 4 workers they took 260 ms against 200 ms, 60.0 ms (30%) more, about 15.0 ms per worker."),
+            "{text}"
+        );
+        assert!(text.contains("Across the 2 worker counts both ran at, `processes` was between 19% and 30% slower."), "{text}");
+    }
+
+    #[test]
+    fn io_bound_winner_beyond_the_cores() {
+        let demos = groups(&[
+            ("io", "sequential", 1, 1600.0),
+            ("io", "threads", 2, 800.0),
+            ("io", "threads", 32, 60.0),
+        ]);
+        let text = group_findings(&demos[0].groups[0], Some(2));
+        assert!(text.contains("**`threads` with 32 workers**"), "{text}");
+        assert!(text.contains("kept paying off"), "{text}");
+        assert!(
+            text.contains("Best speedup: `threads` 26.7× with 32 workers (83% of the ideal 32×)."),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn sequential_winner_and_same_input_workloads() {
+        let demos = groups(&[
+            ("csv", "sequential", 1, 100.0),
+            ("csv", "threads", 2, 130.0),
+            ("fast", "sequential", 1, 40.0),
+            ("fast", "threads", 2, 25.0),
+        ]);
+        let text = group_findings(&demos[0].groups[0], None);
+        assert!(text.starts_with("No parallel mode beat the sequential baseline (100 ms)"), "{text}");
+        let cross = demo_findings(&demos[0]).unwrap();
+        assert_eq!(
+            cross,
+            "On the same input, the `fast` workload's best run (`threads` with 2 workers, 25.0 ms) \
+             was 4.00× faster than `csv`'s best (`sequential`, 100 ms); sequentially, 40.0 ms \
+             against 100 ms (2.50× faster)."
+        );
+    }
+}

@@ -1,0 +1,142 @@
+//! Filling in the crate READMEs: for each demo in the results, the text between
+//! `<!-- perf-report:begin -->` and `<!-- perf-report:end -->` in `CRATES_DIR/<demo>/README.md`
+//! is replaced with that demo's tables and findings, so no number is typed into a README by hand.
+//!
+//! A README without the markers is left alone with a warning: perf-report never guesses where
+//! generated text may go. Writes go to a temporary file beside the README, renamed over it once
+//! complete, so an interrupted run leaves either the old README or the new one, never half.
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+pub const BEGIN: &str = "<!-- perf-report:begin -->";
+pub const END: &str = "<!-- perf-report:end -->";
+
+/// What happened to one README.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Updated(PathBuf),
+    Unchanged(PathBuf),
+    /// Left alone, with the reason to warn about.
+    Skipped(PathBuf, String),
+}
+
+/// Replaces the marked block of `text` with `block`. `None` when the markers are missing or
+/// out of order.
+pub fn replace_block(text: &str, block: &str) -> Option<String> {
+    let begin = text.find(BEGIN)?;
+    let after_begin = begin + BEGIN.len();
+    let end = after_begin + text[after_begin..].find(END)?;
+    Some(format!(
+        "{}\n{}\n{}",
+        &text[..after_begin],
+        block.trim(),
+        &text[end..]
+    ))
+}
+
+/// Updates `dir/<demo>/README.md` with `block`.
+pub fn update_readme(dir: &Path, demo: &str, block: &str) -> Result<Outcome> {
+    let path = dir.join(demo).join("README.md");
+    let text = match fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Outcome::Skipped(path, "no README.md".to_string()));
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let Some(new) = replace_block(&text, block) else {
+        let why = format!("no `{BEGIN}` ... `{END}` markers, left untouched");
+        return Ok(Outcome::Skipped(path, why));
+    };
+    if new == text {
+        return Ok(Outcome::Unchanged(path));
+    }
+    write_atomically(&path, new.as_bytes())?;
+    Ok(Outcome::Updated(path))
+}
+
+/// Writes `bytes` to a temporary file in the same directory, then renames it over `path`: the
+/// rename is atomic within a file system, so readers see the old file or the new, never half.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.perf-report-{}.tmp", std::process::id()));
+    let result = (|| -> Result<()> {
+        let mut file = fs::File::create(&tmp)
+            .with_context(|| format!("cannot create {}", tmp.display()))?;
+        file.write_all(bytes)
+            .and_then(|()| file.sync_all())
+            .with_context(|| format!("cannot write {}", tmp.display()))?;
+        fs::rename(&tmp, path)
+            .with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()))
+    })();
+    if result.is_err() {
+        // Best effort: the error being returned is the one worth reporting.
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const README: &str = "# demo\n\n## Performance\n\nProse before.\n\n<!-- perf-report:begin -->\nFilled in by `scripts/run_all.sh` from `performance_analysis/`.\n<!-- perf-report:end -->\n\nProse after.\n";
+
+    #[test]
+    fn replaces_only_between_the_markers_and_is_idempotent() {
+        let once = replace_block(README, "| table |\n").unwrap();
+        assert_eq!(
+            once,
+            "# demo\n\n## Performance\n\nProse before.\n\n<!-- perf-report:begin -->\n| table |\n<!-- perf-report:end -->\n\nProse after.\n"
+        );
+        assert_eq!(replace_block(&once, "| table |").unwrap(), once);
+    }
+
+    #[test]
+    fn missing_or_reversed_markers_give_none() {
+        assert_eq!(replace_block("# demo\n", "x"), None);
+        assert_eq!(replace_block(&format!("{END}\n{BEGIN}\n"), "x"), None);
+        assert_eq!(replace_block(&format!("{BEGIN}\n"), "x"), None);
+    }
+
+    #[test]
+    fn updates_files_with_markers_and_leaves_others_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("a")).unwrap();
+        fs::create_dir_all(dir.path().join("b")).unwrap();
+        fs::write(dir.path().join("a/README.md"), README).unwrap();
+        fs::write(dir.path().join("b/README.md"), "# b\nno markers\n").unwrap();
+
+        let a = update_readme(dir.path(), "a", "new block").unwrap();
+        assert_eq!(a, Outcome::Updated(dir.path().join("a/README.md")));
+        let text = fs::read_to_string(dir.path().join("a/README.md")).unwrap();
+        assert!(text.contains("<!-- perf-report:begin -->\nnew block\n<!-- perf-report:end -->"));
+        assert!(text.starts_with("# demo\n") && text.ends_with("Prose after.\n"));
+        let again = update_readme(dir.path(), "a", "new block").unwrap();
+        assert!(matches!(again, Outcome::Unchanged(_)));
+
+        let b = update_readme(dir.path(), "b", "new block").unwrap();
+        assert!(matches!(b, Outcome::Skipped(_, ref why) if why.contains("markers")));
+        assert_eq!(
+            fs::read_to_string(dir.path().join("b/README.md")).unwrap(),
+            "# b\nno markers\n"
+        );
+        let c = update_readme(dir.path(), "c", "new block").unwrap();
+        assert!(matches!(c, Outcome::Skipped(_, ref why) if why == "no README.md"));
+        // No temporary file is left behind.
+        let leftovers: Vec<_> = fs::read_dir(dir.path().join("a"))
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty());
+    }
+}

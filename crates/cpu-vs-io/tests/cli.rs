@@ -1,0 +1,286 @@
+//! The binary, run the way a user runs it: the tables, the JSON records, the overlap of I/O
+//! waits, usage errors, and worker processes dying with their parent.
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_cpu-vs-io");
+
+/// Small and fast: 3 tasks per workload, tiny CPU tasks, 5 ms waits.
+const SMALL: &[&str] = &[
+    "--workload",
+    "all",
+    "--tasks",
+    "3",
+    "--latency-ms",
+    "5",
+    "--cpu-size",
+    "2000",
+    "--workers",
+    "2",
+];
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn every_model_runs_and_agrees_with_a_table_and_a_verdict_per_workload() {
+    let output = run(SMALL);
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(
+        output.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    for workload in ["cpu", "io-sleep", "io-tcp"] {
+        assert!(
+            stdout.contains(&format!("\n{workload}: 3 tasks")),
+            "{stdout}"
+        );
+        let verdicts = stdout
+            .lines()
+            .filter(|line| {
+                line.starts_with(&format!("{workload}: ")) && line.contains(" won ")
+                    || line.starts_with(&format!("{workload}: sequential was fastest"))
+            })
+            .count();
+        assert_eq!(verdicts, 1, "one verdict for {workload}:\n{stdout}");
+    }
+    for mode in [
+        "sequential",
+        "thread-per-task",
+        "thread-pool",
+        "rayon",
+        "process-per-task",
+        "process-pool",
+    ] {
+        let rows = stdout
+            .lines()
+            .filter(|line| line.trim_start().starts_with(&format!("{mode} ")))
+            .count();
+        assert_eq!(rows, 3, "a {mode} row per workload:\n{stdout}");
+    }
+    assert!(!stdout.contains("FAILED"), "{stdout}");
+}
+
+#[test]
+fn json_prints_one_record_per_run_and_nothing_else() {
+    let mut args = SMALL.to_vec();
+    args.push("--json");
+    let output = run(&args);
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(output.status.success(), "stderr:\n{stderr}");
+    let records: Vec<Value> = stdout
+        .lines()
+        .map(|line| {
+            serde_json::from_str(line).unwrap_or_else(|err| panic!("{line:?} is not JSON: {err}"))
+        })
+        .collect();
+    assert_eq!(records.len(), 3 * 6, "{stdout}");
+    let mut seen = Vec::new();
+    for record in &records {
+        let object = record.as_object().expect("an object");
+        for field in [
+            "demo", "workload", "mode", "workers", "items", "bytes", "wall_ms", "ok", "errors",
+        ] {
+            assert!(object.contains_key(field), "{field} missing in {record}");
+        }
+        assert_eq!(record["demo"], "cpu-vs-io");
+        assert_eq!(record["items"], 3);
+        assert_eq!(record["ok"], true);
+        assert_eq!(record["errors"], 0);
+        assert!(record["wall_ms"].as_f64().unwrap() >= 0.0);
+        assert!(record["workers"].as_u64().unwrap() >= 1);
+        let workload = record["workload"].as_str().unwrap().to_string();
+        let expected_bytes = if workload == "io-tcp" { 3 * 4096 } else { 0 };
+        assert_eq!(record["bytes"], expected_bytes, "{record}");
+        seen.push((workload, record["mode"].as_str().unwrap().to_string()));
+    }
+    for workload in ["cpu", "io-sleep", "io-tcp"] {
+        for mode in [
+            "sequential",
+            "thread-per-task",
+            "thread-pool",
+            "rayon",
+            "process-per-task",
+            "process-pool",
+        ] {
+            assert!(
+                seen.contains(&(workload.to_string(), mode.to_string())),
+                "no record for {workload} / {mode}"
+            );
+        }
+    }
+    // Worker counts: 1 for sequential, one per task for the per-task models, --workers else.
+    for record in &records {
+        let expected = match record["mode"].as_str().unwrap() {
+            "sequential" => 1,
+            "thread-per-task" | "process-per-task" => 3,
+            _ => 2,
+        };
+        assert_eq!(record["workers"], expected, "{record}");
+    }
+    // The human output moved to stderr.
+    assert!(stderr.contains("speedup"), "{stderr}");
+}
+
+#[test]
+fn io_waits_overlap_under_thread_per_task() {
+    // 16 waits of 100 ms one after another take 1.6 s; overlapped they take a little over
+    // 100 ms. The bound is loose on purpose: only a failure to overlap can break it.
+    let output = run(&[
+        "--workload",
+        "io",
+        "--mode",
+        "thread-per-task",
+        "--tasks",
+        "16",
+        "--latency-ms",
+        "100",
+        "--json",
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    let records: Vec<Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(records.len(), 2, "{stdout}");
+    for record in records {
+        let wall_ms = record["wall_ms"].as_f64().unwrap();
+        assert!(
+            wall_ms < 800.0,
+            "16 x 100 ms waits did not overlap: {record}"
+        );
+        assert_eq!(record["workers"], 16);
+    }
+}
+
+#[test]
+fn bad_arguments_exit_2_with_a_message() {
+    for args in [
+        &["--mode", "bogus"][..],
+        &["--workload", "gpu"],
+        &["--workers", "0"],
+        &["--tasks", "0"],
+        &["--tasks", "many"],
+        &["--latency-ms", "-5"],
+        &["--no-such-flag"],
+        &["surplus"],
+    ] {
+        let output = run(args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+        assert!(!output.stderr.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn help_documents_every_default() {
+    let output = run(&["--help"]);
+    assert!(output.status.success());
+    let help = text(&output.stdout);
+    for needle in [
+        "--workload",
+        "[default: all]",
+        "--mode",
+        "--workers",
+        "the number of logical CPUs",
+        "--tasks",
+        "default: 8 for cpu, 32 for io",
+        "--latency-ms",
+        "[default: 50]",
+        "--json",
+        "process-pool",
+    ] {
+        assert!(
+            help.contains(needle),
+            "{needle:?} missing from --help:\n{help}"
+        );
+    }
+    assert!(
+        !help.contains("__worker") && !help.contains("cpu-size"),
+        "{help}"
+    );
+}
+
+/// Worker processes die with their parent (PR_SET_PDEATHSIG): kill the parent in the middle of
+/// a run whose tasks wait 20 s, and the workers must be gone long before that.
+#[cfg(target_os = "linux")]
+#[test]
+fn workers_die_with_their_parent() {
+    use std::process::Stdio;
+    use std::thread;
+    use std::time::{Duration, Instant};
+
+    let mut parent = Command::new(BIN)
+        .args([
+            "--workload",
+            "io",
+            "--mode",
+            "process-pool",
+            "--workers",
+            "2",
+            "--tasks",
+            "4",
+            "--latency-ms",
+            "20000",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let workers = loop {
+        let workers = children_of(parent.id());
+        if workers.len() == 2 {
+            break workers;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the pool's workers never started"
+        );
+        thread::sleep(Duration::from_millis(20));
+    };
+    parent.kill().unwrap();
+    parent.wait().unwrap();
+    let killed = Instant::now();
+    while workers.iter().any(|&pid| alive(pid)) {
+        assert!(
+            killed.elapsed() < Duration::from_secs(10),
+            "workers {workers:?} outlived their parent"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn stat_fields(pid: u32) -> Option<(String, u32)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    let mut fields = rest.split_whitespace();
+    let state = fields.next()?.to_string();
+    let ppid = fields.next()?.parse().ok()?;
+    Some((state, ppid))
+}
+
+#[cfg(target_os = "linux")]
+fn children_of(parent: u32) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_string_lossy().parse::<u32>().ok())
+        .filter(|&pid| matches!(stat_fields(pid), Some((_, ppid)) if ppid == parent))
+        .collect()
+}
+
+/// Running or sleeping; a zombie (`Z`) or a vanished pid is dead.
+#[cfg(target_os = "linux")]
+fn alive(pid: u32) -> bool {
+    matches!(stat_fields(pid), Some((state, _)) if state != "Z" && state != "X")
+}

@@ -1,0 +1,204 @@
+//! The command line: `generate`, `run`, `bench`, the hidden `worker`, and no command at all
+//! (the demo). Each subcommand maps to one function; exit codes are decided in `main.rs`.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser as ClapParser, Subcommand};
+
+use crate::generate::{self, DEFAULT_ROWS, DEFAULT_SEED, DEFAULT_STATIONS, MAX_STATIONS};
+use crate::measure;
+use crate::modes::{Job, Mode};
+use crate::parse::Parser;
+use crate::worker;
+
+/// The 1BRC aggregation four ways: sequential, threads, rayon and processes.
+///
+/// With no command: generates a default 10M-row file once into a cache folder, runs every mode
+/// with both parsers, checks that all outputs are identical and prints a table of times.
+#[derive(Debug, ClapParser)]
+#[command(name = "process-crunch", version, about, long_about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a 1BRC-format measurements file: `name;temp` lines, seeded.
+    Generate(GenerateArgs),
+    /// Aggregate FILE and print `{name=min/mean/max, ...}` on stdout.
+    Run(RunArgs),
+    /// Time every mode with both parsers on FILE and check that all outputs are identical.
+    Bench(BenchArgs),
+    /// Internal: aggregate one byte range for the processes mode and write a frame to stdout.
+    #[command(hide = true)]
+    Worker(WorkerArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// File to write (created or truncated).
+    pub file: PathBuf,
+    /// Number of rows.
+    #[arg(long, default_value_t = DEFAULT_ROWS)]
+    pub rows: u64,
+    /// Number of stations, 1 to 10000. Past the built-in list of real places, names are made up.
+    #[arg(long, default_value_t = DEFAULT_STATIONS, value_parser = parse_stations)]
+    pub stations: usize,
+    /// Seed of the random generator: the same seed gives the same bytes.
+    #[arg(long, default_value_t = DEFAULT_SEED)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The measurements file: `name;temp` lines.
+    pub file: PathBuf,
+    /// How the work is divided.
+    #[arg(long, value_enum, default_value_t = Mode::Processes)]
+    pub mode: Mode,
+    /// Threads or processes to use (default: the number of logical CPUs).
+    #[arg(long, default_value_t = default_workers(), value_parser = parse_workers)]
+    pub workers: usize,
+    /// Which parser reads the lines.
+    #[arg(long, value_enum, default_value_t = Parser::Csv)]
+    pub parser: Parser,
+    /// Print one JSON timing record on stdout (the result line moves to stderr).
+    #[arg(long)]
+    pub json: bool,
+    /// Skip malformed lines (and report how many) instead of failing on the first.
+    #[arg(long)]
+    pub skip_bad: bool,
+    /// Processes mode: times a crashed worker's range is retried in a fresh process.
+    #[arg(long, default_value_t = 1)]
+    pub retries: u32,
+}
+
+impl RunArgs {
+    /// The job these arguments describe. Sequential always uses one worker.
+    pub fn job(&self) -> Job {
+        Job {
+            path: self.file.clone(),
+            parser: self.parser,
+            workers: if self.mode == Mode::Sequential {
+                1
+            } else {
+                self.workers
+            },
+            skip_bad: self.skip_bad,
+            retries: self.retries,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// The measurements file.
+    pub file: PathBuf,
+    /// Runs of each mode; the table shows the median.
+    #[arg(long, default_value_t = 5, value_parser = parse_workers)]
+    pub runs: usize,
+    /// Threads or processes for the parallel modes (default: the number of logical CPUs).
+    #[arg(long, default_value_t = default_workers(), value_parser = parse_workers)]
+    pub workers: usize,
+    /// Print one JSON record per run on stdout (the table moves to stderr).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// Worker index (for messages and the fault switch).
+    #[arg(long)]
+    pub index: usize,
+    /// Attempt number, 0 for the first.
+    #[arg(long, default_value_t = 0)]
+    pub attempt: u32,
+    /// First byte of the range (a line start).
+    #[arg(long)]
+    pub start: u64,
+    /// End of the range (exclusive; a line start or the end of the file).
+    #[arg(long)]
+    pub end: u64,
+    #[arg(long, value_enum)]
+    pub parser: Parser,
+    #[arg(long)]
+    pub skip_bad: bool,
+    pub file: PathBuf,
+}
+
+/// Most workers accepted: a guard against a typo starting thousands of processes.
+const MAX_WORKERS: usize = 1024;
+
+/// The number of logical CPUs, or 1 if it cannot be found.
+pub fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn parse_workers(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if (1..=MAX_WORKERS).contains(&n) => Ok(n),
+        _ => Err(format!("expected a whole number from 1 to {MAX_WORKERS}")),
+    }
+}
+
+fn parse_stations(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if (1..=MAX_STATIONS).contains(&n) => Ok(n),
+        _ => Err(format!("expected a whole number from 1 to {MAX_STATIONS}")),
+    }
+}
+
+/// Runs the parsed command line. `Err` means the work failed (exit status 1); usage errors
+/// never get here, clap has already exited with status 2.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        None => measure::demo(default_workers())?,
+        Some(Command::Generate(args)) => {
+            let done = generate::generate(&args.file, args.rows, args.stations, args.seed)?;
+            eprintln!(
+                "Wrote {} rows ({:.1} MB) over {} stations to {}",
+                done.rows,
+                done.bytes as f64 / 1e6,
+                args.stations,
+                args.file.display()
+            );
+        }
+        Some(Command::Run(args)) => run_file(&args)?,
+        Some(Command::Bench(args)) => {
+            measure::bench(&args.file, args.workers, args.runs, args.json)?
+        }
+        Some(Command::Worker(args)) => {
+            if args.start > args.end {
+                anyhow::bail!("worker range {}..{} is backwards", args.start, args.end);
+            }
+            return Ok(worker::run(
+                &args.file,
+                args.start..args.end,
+                args.parser,
+                args.skip_bad,
+                args.index,
+                args.attempt,
+            ));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `run FILE`: the result on stdout (or the JSON record, with the result on stderr).
+fn run_file(args: &RunArgs) -> anyhow::Result<()> {
+    let timed = measure::timed_run(args.mode, &args.job())?;
+    let result = timed.outcome.partial.to_1brc();
+    let mut stdout = io::stdout().lock();
+    if args.json {
+        io::stderr().write_all(&result)?;
+        writeln!(stdout, "{}", timed.record())?;
+    } else {
+        stdout.write_all(&result)?;
+    }
+    stdout.flush()?;
+    eprintln!("{}", timed.summary());
+    Ok(())
+}

@@ -1,0 +1,356 @@
+//! One range per child process: the supervisor side. (The child's side is `worker.rs`.)
+//!
+//! What processes add to the threads mode, step by step:
+//! 1. **Spawn** `workers` children of this same binary (`current_exe()`), each told its range on
+//!    the command line of the hidden `worker` command. Each one opens (and maps) the file
+//!    itself: processes share no memory.
+//! 2. **Collect**: each child writes its `Partial` as one serialized frame (`frame.rs`) to its
+//!    stdout. One reader thread per child reads that pipe *while the child runs*: a pipe holds
+//!    only 64 KiB, so a parent that waited first and read afterwards would deadlock with a
+//!    child blocked on a full pipe.
+//! 3. **Wait**: when a child's stdout ends, the child is exiting; the parent reaps it and looks
+//!    at both its exit status and its frame. A child killed by a signal, exiting non-zero, or
+//!    leaving a short or garbled frame has crashed: its range is run again in a fresh process,
+//!    up to `--retries` times. When that fails too, every other child is killed and reaped.
+//! 4. **Merge** the partials, exactly as the threads mode does.
+//!
+//! The extra cost against threads is steps 1 and 2: starting processes (fork/exec, dynamic
+//! loading, re-opening the file) and encoding, piping and decoding each partial map. The JSON
+//! record reports `spawn_ms` and `reply_bytes` so the report can show both.
+
+use std::io;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use super::{merge_all, Job, ModeError, Outcome};
+use crate::frame::{self, FrameError, Reply};
+use crate::parse::{Input, Parser};
+use crate::stats::Partial;
+
+/// What a reader thread sends back: worker index, attempt number, and the frame (or why none
+/// could be read), with the frame's size in bytes.
+type Message = (usize, u32, Result<(Reply, u64), FrameError>);
+
+/// Aggregates one range per child process and merges the results.
+pub fn run(job: &Job) -> Result<Outcome, ModeError> {
+    // The parent never parses: it opens the file only to find the range boundaries.
+    let input = Input::open(&job.path, Parser::Csv)?;
+    let ranges = input.split(job.workers)?;
+    let exe = std::env::current_exe()
+        .map_err(|e| ModeError::Worker(format!("cannot find this program's path: {e}")))?;
+
+    let (tx, rx) = mpsc::channel();
+    let mut supervisor = Supervisor {
+        exe,
+        job: job.clone(),
+        ranges,
+        running: Vec::new(),
+        tx,
+        spawn_time: Duration::ZERO,
+    };
+    supervisor.start_all()?;
+    let (partial, stats) = supervisor.collect(&rx)?;
+    // `supervisor` drops here: every child has already been reaped, so its Drop has no child
+    // left to kill.
+    let mut outcome = Outcome::new(partial, job.workers);
+    outcome.extra.insert(
+        "spawn_ms".into(),
+        json!(supervisor.spawn_time.as_secs_f64() * 1e3),
+    );
+    outcome
+        .extra
+        .insert("reply_bytes".into(), json!(stats.reply_bytes));
+    outcome.extra.insert("retried".into(), json!(stats.retried));
+    Ok(outcome)
+}
+
+/// A child that is running, with the thread draining its stdout.
+struct Running {
+    child: Child,
+    attempt: u32,
+    reader: JoinHandle<()>,
+}
+
+/// Counters for the JSON record.
+#[derive(Default)]
+struct Stats {
+    reply_bytes: u64,
+    retried: u32,
+}
+
+/// Owns the children. Its `Drop` kills and reaps whatever is still running, so that no exit
+/// path out of [`run`] (an error, a panic) can leave a child behind.
+struct Supervisor {
+    exe: PathBuf,
+    job: Job,
+    ranges: Vec<Range<u64>>,
+    /// `running[i]` is worker i's current process, `None` once it has been reaped.
+    running: Vec<Option<Running>>,
+    /// Cloned into every reader thread. The supervisor keeps one, so `recv` never sees the
+    /// channel closed; it only waits for children it knows are running.
+    tx: Sender<Message>,
+    /// Time spent in `Command::spawn`, summed over children.
+    spawn_time: Duration,
+}
+
+impl Supervisor {
+    /// Starts one child per range.
+    ///
+    /// Children are spawned from this thread only, the one that lives until every child is
+    /// reaped: `PR_SET_PDEATHSIG` fires when the *thread* that forked the child exits, not the
+    /// process, so spawning from a short-lived helper thread would kill the children early.
+    fn start_all(&mut self) -> Result<(), ModeError> {
+        for index in 0..self.ranges.len() {
+            let running = self.spawn(index, 0)?;
+            self.running.push(Some(running));
+        }
+        Ok(())
+    }
+
+    fn spawn(&mut self, index: usize, attempt: u32) -> Result<Running, ModeError> {
+        let range = self.ranges[index].clone();
+        let mut command = worker_command(&self.exe, &self.job, index, attempt, &range);
+        let started = Instant::now();
+        let mut child = command.spawn().map_err(|e| {
+            ModeError::Worker(format!(
+                "cannot start worker {index} ({}): {e}",
+                self.exe.display()
+            ))
+        })?;
+        self.spawn_time += started.elapsed();
+
+        let mut stdout = child.stdout.take().expect("stdout is piped");
+        let tx = self.tx.clone();
+        let reader = thread::Builder::new()
+            .name(format!("worker-{index}-reader"))
+            .spawn(move || {
+                let mut counted = CountingReader {
+                    inner: &mut stdout,
+                    bytes: 0,
+                };
+                let reply = frame::read_frame(&mut counted).map(|r| (r, counted.bytes));
+                // The receiver lives as long as the supervisor; if it is gone, so is the run.
+                let _ = tx.send((index, attempt, reply));
+            });
+        let reader = match reader {
+            Ok(reader) => reader,
+            Err(e) => {
+                // Without a reader the child could block on a full pipe: stop it now.
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(ModeError::Worker(format!(
+                    "cannot start a reader thread: {e}"
+                )));
+            }
+        };
+        Ok(Running {
+            child,
+            attempt,
+            reader,
+        })
+    }
+
+    /// Receives every worker's reply, retrying crashed ranges, until all ranges are done.
+    fn collect(&mut self, rx: &Receiver<Message>) -> Result<(Partial, Stats), ModeError> {
+        let mut stats = Stats::default();
+        let mut results: Vec<Option<Result<Partial, ModeError>>> =
+            (0..self.ranges.len()).map(|_| None).collect();
+        let mut pending = self.ranges.len();
+
+        while pending > 0 {
+            let (index, attempt, reply) = rx
+                .recv()
+                .expect("the supervisor holds a sender, so the channel stays open");
+            let Some(running) = self.running[index].take() else {
+                continue; // cannot happen: each child sends exactly once
+            };
+            debug_assert_eq!(running.attempt, attempt);
+            // Its stdout has ended, so the child is exiting: this wait is short.
+            let status = reap(running)?;
+
+            let reply = match (status.success(), reply) {
+                (true, Ok((reply, bytes))) => {
+                    stats.reply_bytes += bytes;
+                    Ok(reply)
+                }
+                (true, Err(e)) => Err(format!("exited normally but {e}")),
+                (false, _) => Err(describe_status(status)),
+            };
+            match reply {
+                Ok(reply) => {
+                    results[index] = Some(match reply {
+                        Reply::Done(partial) => Ok(partial),
+                        Reply::BadLine(line) => Err(ModeError::Aggregate(line.into())),
+                        Reply::Failed(message) => {
+                            Err(ModeError::Worker(format!("worker {index}: {message}")))
+                        }
+                    });
+                    pending -= 1;
+                }
+                Err(crash) if attempt < self.job.retries => {
+                    let range = &self.ranges[index];
+                    eprintln!(
+                        "process-crunch: worker {index} (bytes {}..{}) {crash}; retrying in a fresh process (attempt {} of {})",
+                        range.start,
+                        range.end,
+                        attempt + 2,
+                        self.job.retries + 1
+                    );
+                    stats.retried += 1;
+                    let running = self.spawn(index, attempt + 1)?;
+                    self.running[index] = Some(running);
+                }
+                Err(crash) => {
+                    let range = self.ranges[index].clone();
+                    // Give up: stop the others before reporting (Drop would too; doing it here
+                    // makes the order visible).
+                    self.kill_all();
+                    return Err(ModeError::Worker(format!(
+                        "worker {index} (bytes {}..{}) {crash}; gave up after {} attempt{}",
+                        range.start,
+                        range.end,
+                        attempt + 1,
+                        if attempt == 0 { "" } else { "s" }
+                    )));
+                }
+            }
+        }
+        let partial = merge_all(results.into_iter().map(|r| r.expect("every range is done")))?;
+        Ok((partial, stats))
+    }
+
+    /// Kills and reaps every child still running. Killing one that has already exited is
+    /// harmless: it is still our (unreaped) child, so its pid cannot have been reused.
+    fn kill_all(&mut self) {
+        for slot in &mut self.running {
+            if let Some(mut running) = slot.take() {
+                let _ = running.child.kill();
+                let _ = reap(running);
+            }
+        }
+    }
+}
+
+impl Drop for Supervisor {
+    fn drop(&mut self) {
+        self.kill_all();
+    }
+}
+
+/// Waits for a child and for its reader thread (whose pipe has ended or is about to).
+fn reap(mut running: Running) -> Result<ExitStatus, ModeError> {
+    let status = running
+        .child
+        .wait()
+        .map_err(|e| ModeError::Worker(format!("cannot wait for a worker: {e}")));
+    // The child is gone, so its stdout is closed and the reader has finished or soon will.
+    let _ = running.reader.join();
+    status
+}
+
+/// The command line of worker `index`: `process-crunch worker --index I ... -- FILE`.
+fn worker_command(
+    exe: &Path,
+    job: &Job,
+    index: usize,
+    attempt: u32,
+    range: &Range<u64>,
+) -> Command {
+    let mut command = Command::new(exe);
+    command
+        .arg("worker")
+        .args(["--index", &index.to_string()])
+        .args(["--attempt", &attempt.to_string()])
+        .args(["--start", &range.start.to_string()])
+        .args(["--end", &range.end.to_string()])
+        .args(["--parser", job.parser.name()]);
+    if job.skip_bad {
+        command.arg("--skip-bad");
+    }
+    // `--` so that a file name starting with `-` is not read as a flag.
+    command.arg("--").arg(&job.path);
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    die_with_parent(&mut command);
+    command
+}
+
+/// Linux: the child gets SIGKILL when the parent dies (even by SIGKILL, which runs no cleanup
+/// code in the parent). Other platforms rely on the supervisor's `Drop`.
+#[cfg(target_os = "linux")]
+fn die_with_parent(command: &mut Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY (getpid): no preconditions.
+    let parent = unsafe { libc::getpid() };
+    // SAFETY: the closure runs in the child between fork and exec, where only
+    // async-signal-safe calls are allowed: prctl and getppid are system calls, and the error
+    // is built from a raw errno without allocating.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                return Err(io::Error::last_os_error());
+            }
+            // The parent may have died before prctl ran: then nobody would send the signal.
+            if libc::getppid() != parent {
+                return Err(io::Error::from_raw_os_error(libc::ESRCH));
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn die_with_parent(_command: &mut Command) {}
+
+/// "was killed by signal 6 (SIGABRT)" or "exited with status 3".
+pub fn describe_status(status: ExitStatus) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            return format!("was killed by signal {signal} ({})", signal_name(signal));
+        }
+    }
+    match status.code() {
+        Some(code) => format!("exited with status {code}"),
+        None => format!("ended with {status}"),
+    }
+}
+
+#[cfg(unix)]
+fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGILL => "SIGILL",
+        libc::SIGINT => "SIGINT",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGPIPE => "SIGPIPE",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGTERM => "SIGTERM",
+        _ => "unknown signal",
+    }
+}
+
+/// Counts the bytes read through it (the frame's size on the wire).
+struct CountingReader<R> {
+    inner: R,
+    bytes: u64,
+}
+
+impl<R: io::Read> io::Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}

@@ -1,0 +1,301 @@
+//! The two parsers and what they share: the rules for a valid line and the errors for a bad one.
+//!
+//! A line is `name;temperature` followed by `\n` (or `\r\n`, or the end of the file):
+//! - the name is 1 to 100 bytes, anything but `;` and `\n` (kept as raw bytes, not checked for
+//!   UTF-8: that is the file's business, and the output writes the same bytes back);
+//! - the temperature is `-?D{1,2}.D`: an optional minus, one or two digits, a dot and exactly
+//!   one digit, so it lies in [-99.9, 99.9] by construction.
+//!
+//! Blank lines (empty, or a lone `\r`) are skipped, as the csv crate skips them.
+//!
+//! Both parsers expose the same function, `aggregate_range(input, range, skip_bad)`, returning a
+//! [`Partial`] for the lines that start inside `range`. Every mode calls it: the modes differ
+//! only in how they hand out ranges and merge the partial results.
+
+pub mod csv;
+pub mod fast;
+
+use std::fmt;
+use std::fs::File;
+use std::io;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::stats::Partial;
+
+/// Longest station name accepted, in bytes (the 1BRC rules).
+pub const MAX_NAME_BYTES: usize = 100;
+
+/// Which parser reads the lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum, Serialize, Deserialize)]
+pub enum Parser {
+    /// The csv crate: `;` delimiter, no quoting, a reused `ByteRecord`, a large buffer.
+    Csv,
+    /// Hand-written: the file mapped into memory, memchr for `;`, integer tenths by hand.
+    Fast,
+}
+
+impl Parser {
+    /// Both parsers, csv first (the default and the baseline).
+    pub const ALL: [Parser; 2] = [Parser::Csv, Parser::Fast];
+
+    /// The name used on the command line and in the JSON record's `workload` field.
+    pub fn name(self) -> &'static str {
+        match self {
+            Parser::Csv => "csv",
+            Parser::Fast => "fast",
+        }
+    }
+}
+
+impl fmt::Display for Parser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What is wrong with a malformed line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum BadLine {
+    #[error("no `;` between station name and temperature")]
+    NoSeparator,
+    #[error("empty station name")]
+    EmptyName,
+    #[error("station name is {0} bytes long, over the limit of 100")]
+    NameTooLong(usize),
+    #[error("temperature `{0}` is not a number with exactly one decimal (like -12.3)")]
+    NotANumber(String),
+    #[error("temperature `{0}` is out of range [-99.9, 99.9]")]
+    OutOfRange(String),
+}
+
+/// A malformed line and the byte offset of its start in the file. The line number is worked
+/// out later, only if the error is reported (see [`crate::ranges::line_number_at`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("bad line at byte {offset}: {kind}")]
+pub struct LineError {
+    /// Byte offset of the start of the line.
+    pub offset: u64,
+    /// What is wrong with it.
+    pub kind: BadLine,
+}
+
+/// Why aggregating a range failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AggregateError {
+    #[error(transparent)]
+    Line(#[from] LineError),
+    /// (The field is not called `source`, so the message is shown once, not again as a cause.)
+    #[error("{}: {error}", path.display())]
+    Io { path: PathBuf, error: io::Error },
+}
+
+impl AggregateError {
+    /// Wraps an I/O error with the file's path.
+    pub fn io(path: &Path, error: io::Error) -> Self {
+        AggregateError::Io {
+            path: path.to_path_buf(),
+            error,
+        }
+    }
+}
+
+/// An open input file, ready for either parser. It is `Sync`: the threads and rayon modes
+/// share one `Input`, and each worker process (or timely worker) opens its own.
+pub struct Input {
+    path: PathBuf,
+    file: File,
+    len: u64,
+    /// The whole file mapped read-only, for the fast parser (`None` for csv and empty files:
+    /// a zero-length file cannot be mapped).
+    map: Option<memmap2::Mmap>,
+}
+
+impl Input {
+    /// Opens `path` for `parser`. Fails with the path named when the file cannot be opened,
+    /// is not a regular file or cannot be mapped.
+    pub fn open(path: &Path, parser: Parser) -> Result<Input, AggregateError> {
+        let file = File::open(path).map_err(|e| AggregateError::io(path, e))?;
+        let meta = file.metadata().map_err(|e| AggregateError::io(path, e))?;
+        if meta.is_dir() {
+            return Err(AggregateError::io(
+                path,
+                io::Error::other("is a directory, not a file"),
+            ));
+        }
+        let len = meta.len();
+        let map = match parser {
+            Parser::Fast if len > 0 => {
+                Some(fast::map_file(&file).map_err(|e| AggregateError::io(path, e))?)
+            }
+            _ => None,
+        };
+        Ok(Input {
+            path: path.to_path_buf(),
+            file,
+            len,
+            map,
+        })
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The file's length in bytes.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether the file is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The open file (for splitting into ranges and finding line numbers).
+    pub fn file(&self) -> &File {
+        &self.file
+    }
+
+    /// Splits the file into `n` newline-aligned ranges (see [`crate::ranges::split`]).
+    pub fn split(&self, n: usize) -> Result<Vec<Range<u64>>, AggregateError> {
+        crate::ranges::split(&self.file, self.len, n).map_err(|e| AggregateError::io(&self.path, e))
+    }
+
+    /// Aggregates the lines that start inside `range` with the parser this input was opened
+    /// for. With `skip_bad`, malformed lines are counted in [`Partial::skipped`]; without it,
+    /// the first one is the error.
+    pub fn aggregate_range(
+        &self,
+        range: Range<u64>,
+        skip_bad: bool,
+    ) -> Result<Partial, AggregateError> {
+        let range = range.start.min(self.len)..range.end.min(self.len);
+        match &self.map {
+            Some(map) => Ok(fast::aggregate_range(map, range, skip_bad)?),
+            None if range.is_empty() => Ok(Partial::default()),
+            None => csv::aggregate_range(&self.path, range, skip_bad),
+        }
+    }
+}
+
+/// Checks a station name.
+#[inline]
+pub fn check_name(name: &[u8]) -> Result<(), BadLine> {
+    if name.is_empty() {
+        Err(BadLine::EmptyName)
+    } else if name.len() > MAX_NAME_BYTES {
+        Err(BadLine::NameTooLong(name.len()))
+    } else {
+        Ok(())
+    }
+}
+
+/// Parses a temperature field (without its line ending) into tenths: `-?D{1,2}.D` exactly.
+/// This is the reference rule; the fast parser inlines the same steps and falls back to this
+/// function to name the error.
+pub fn parse_tenths(field: &[u8]) -> Result<i16, BadLine> {
+    let (negative, digits) = match field.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, field),
+    };
+    let value = match *digits {
+        [a, b'.', c] if is_digit(a) && is_digit(c) => digit(a) * 10 + digit(c),
+        [a, b, b'.', c] if is_digit(a) && is_digit(b) && is_digit(c) => {
+            digit(a) * 100 + digit(b) * 10 + digit(c)
+        }
+        _ => return Err(classify_bad_number(field)),
+    };
+    Ok(if negative { -value } else { value })
+}
+
+#[inline]
+fn is_digit(b: u8) -> bool {
+    b.is_ascii_digit()
+}
+
+#[inline]
+fn digit(b: u8) -> i16 {
+    i16::from(b - b'0')
+}
+
+/// Names what is wrong with a temperature that failed the strict rule: a well-formed number
+/// with too many integer digits (`100.0`, `-123.4`) is out of range, anything else is not a
+/// number with one decimal. The text is quoted in the message, shortened if long.
+fn classify_bad_number(field: &[u8]) -> BadLine {
+    let digits = field.strip_prefix(b"-").unwrap_or(field);
+    let well_formed = match digits.iter().position(|&b| b == b'.') {
+        Some(dot) => {
+            dot > 0
+                && digits[..dot].iter().all(u8::is_ascii_digit)
+                && digits.len() == dot + 2
+                && is_digit(digits[dot + 1])
+        }
+        None => false,
+    };
+    let mut text = String::from_utf8_lossy(&field[..field.len().min(40)]).into_owned();
+    if field.len() > 40 {
+        text.push('…');
+    }
+    if well_formed {
+        BadLine::OutOfRange(text)
+    } else {
+        BadLine::NotANumber(text)
+    }
+}
+
+/// Strips one trailing `\r` (a `\r\n` line ending).
+#[inline]
+pub fn strip_cr(field: &[u8]) -> &[u8] {
+    field.strip_suffix(b"\r").unwrap_or(field)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_valid_temperatures() {
+        for (text, tenths) in [
+            ("0.0", 0),
+            ("-0.0", 0),
+            ("1.5", 15),
+            ("-1.5", -15),
+            ("99.9", 999),
+            ("-99.9", -999),
+            ("09.9", 99),
+            ("12.3", 123),
+        ] {
+            assert_eq!(parse_tenths(text.as_bytes()), Ok(tenths), "{text}");
+        }
+    }
+
+    #[test]
+    fn rejects_and_classifies_bad_temperatures() {
+        for text in ["100.0", "-100.0", "123.4"] {
+            assert!(
+                matches!(parse_tenths(text.as_bytes()), Err(BadLine::OutOfRange(_))),
+                "{text}"
+            );
+        }
+        for text in [
+            "", "-", "1", "1.", ".5", "1.23", "+1.0", "1,5", "abc", "1.0 ", " 1.0", "--1.0", "1e1",
+            "-.5", "1.0\r",
+        ] {
+            assert!(
+                matches!(parse_tenths(text.as_bytes()), Err(BadLine::NotANumber(_))),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn checks_names() {
+        assert_eq!(check_name(b""), Err(BadLine::EmptyName));
+        assert_eq!(check_name(&[b'a'; 100]), Ok(()));
+        assert_eq!(check_name(&[b'a'; 101]), Err(BadLine::NameTooLong(101)));
+    }
+}

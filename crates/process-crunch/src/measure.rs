@@ -250,9 +250,19 @@ pub fn default_file() -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
-/// The no-argument demo: the default file, every mode, both parsers, median of 3 runs.
+/// The no-argument demo: the default file, every mode, both parsers, median of 3 runs (one
+/// run in a debug build, which is several times slower and only shows that it works).
 pub fn demo(workers: usize) -> anyhow::Result<()> {
+    let runs = if cfg!(debug_assertions) {
+        eprintln!(
+            "Note: this is a debug build, several times slower than a release build; \
+             for times worth comparing use `cargo run --release -p process-crunch`."
+        );
+        1
+    } else {
+        3
+    };
     let path = default_file()?;
     eprintln!("Running every mode with both parsers, {workers} workers...\n");
-    bench(&path, workers, 3, false)
+    bench(&path, workers, runs, false)
 }

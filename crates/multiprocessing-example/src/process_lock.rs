@@ -1,0 +1,222 @@
+//! Lesson 5: a lock across processes.
+//!
+//! A bank balance of 200 lives in shared memory (a mapped file, as in lesson 4). One child
+//! process makes 100 deposits of 1, another makes 100 withdrawals of 1, at the same time. Each
+//! update is three steps: read the balance, think a moment, write the new balance. Without a
+//! lock, the other process can write between our read and our write; our write then overwrites
+//! its update, which is lost. So the balance usually ends away from 200. Each lost update moves
+//! it by 1, so the distance from 200 is a lower bound on the updates lost (a lost deposit and a
+//! lost withdrawal cancel out). How many are lost changes from run to run: it is a race.
+//!
+//! With the lock, each process takes an exclusive lock on the file (`flock`, through fs4)
+//! around its read-think-write, so the three steps of one update never interleave with the
+//! other's, and the balance ends at 200. A `Mutex` cannot do this job: it lives in one
+//! process's memory. A file lock lives in the kernel, which every process shares, and the kernel
+//! drops it if its holder dies, so a crashed process cannot leave it locked.
+//!
+//! The values are read and written as atomics on the mapped memory (`MmapRaw`, raw pointers
+//! only), which is how Rust code touches memory that another process changes at the same
+//! time. Each load and each store is atomic; the pair is not. That is the bug.
+
+use std::fmt;
+use std::fs::OpenOptions;
+use std::path::Path;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use memmap2::MmapRaw;
+
+use crate::child::{self, Program};
+use crate::shared_memory::SharedFile;
+use crate::{ms, Lesson, Outcome, Timing};
+
+/// The opening balance.
+pub const START: i64 = 200;
+/// Deposits made by one process, and withdrawals made by the other.
+pub const OPS: u32 = 100;
+
+// The layout of the shared file: the balance, then how many processes are ready to start.
+const BALANCE: usize = 0;
+const READY: usize = 8;
+const SIZE: usize = 16;
+
+/// The `i64` at byte `at` of the mapping, as an atomic.
+fn atomic_i64(map: &MmapRaw, at: usize) -> &AtomicI64 {
+    assert!(at + 8 <= map.len() && at.is_multiple_of(8));
+    // SAFETY: the 8 bytes are inside the mapping (checked above) and aligned (a mapping starts
+    // on a page boundary, `at` is a multiple of 8); the file is never truncated while mapped;
+    // and every process touches these bytes only through atomics, so concurrent access is
+    // allowed. The reference lives no longer than `map`.
+    unsafe { AtomicI64::from_ptr(map.as_mut_ptr().add(at).cast()) }
+}
+
+/// The `u64` at byte `at` of the mapping, as an atomic (same reasoning as `atomic_i64`).
+fn atomic_u64(map: &MmapRaw, at: usize) -> &AtomicU64 {
+    assert!(at + 8 <= map.len() && at.is_multiple_of(8));
+    // SAFETY: as in `atomic_i64`.
+    unsafe { AtomicU64::from_ptr(map.as_mut_ptr().add(at).cast()) }
+}
+
+/// The moment between reading the balance and writing it back, when the other process may
+/// run: give up the core once, then spin a few microseconds.
+fn think() {
+    thread::yield_now();
+    let until = Instant::now() + Duration::from_micros(5);
+    while Instant::now() < until {
+        std::hint::spin_loop();
+    }
+}
+
+/// The child side: add `amount` to the shared balance `times` times, under the file lock if
+/// `locked`.
+pub fn child(path: &Path, amount: i64, times: u32, locked: bool) -> anyhow::Result<()> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    let map = MmapRaw::map_raw(&file).with_context(|| format!("cannot map {}", path.display()))?;
+    anyhow::ensure!(map.len() >= SIZE, "{} is too short", path.display());
+    let balance = atomic_i64(&map, BALANCE);
+    let ready = atomic_u64(&map, READY);
+
+    // A starting line in shared memory: count ourselves in, then wait for the other process,
+    // so that the two really run at the same time. Give up after a while rather than hang if
+    // the other never comes.
+    ready.fetch_add(1, Ordering::SeqCst);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while ready.load(Ordering::SeqCst) < 2 {
+        anyhow::ensure!(Instant::now() < deadline, "the other process never started");
+        thread::yield_now();
+    }
+
+    for _ in 0..times {
+        if locked {
+            // Blocks while the other process holds the lock. (`fs4::FileExt::lock` and the
+            // standard library's newer `File::lock` both call flock(LOCK_EX).)
+            fs4::FileExt::lock(&file).context("cannot lock the balance")?;
+        }
+        let seen = balance.load(Ordering::SeqCst);
+        think(); // Assuming the bank checks the account here.
+        balance.store(seen + amount, Ordering::SeqCst); // overwrites any update since `seen`
+        if locked {
+            fs4::FileExt::unlock(&file).context("cannot unlock the balance")?;
+        }
+    }
+    Ok(())
+    // `map` is unmapped and `file` closed here; closing would also release a lock still held.
+}
+
+/// One round: two processes, one balance, with or without the lock.
+fn round(program: &Program, start: i64, ops: u32, locked: bool) -> anyhow::Result<(i64, Duration)> {
+    let shared = SharedFile::create("balance.bin", SIZE as u64)?;
+    let map = MmapRaw::map_raw(shared.file()).context("cannot map the balance")?;
+    atomic_i64(&map, BALANCE).store(start, Ordering::SeqCst);
+    atomic_u64(&map, READY).store(0, Ordering::SeqCst);
+
+    let began = Instant::now();
+    let mut children = Vec::new();
+    for amount in [1i64, -1] {
+        let mut cmd = program.worker(["bank", "--path"]);
+        cmd.arg(shared.path())
+            .args(["--amount", &amount.to_string(), "--times", &ops.to_string()]);
+        if locked {
+            cmd.arg("--locked");
+        }
+        // If this `?` returns early, the children already started are killed and reaped as
+        // they drop (see `child::Supervised`).
+        children.push(child::spawn(&mut cmd, "a bank process")?);
+    }
+    // Wait for both: only after both have exited is the balance final.
+    for (mut c, who) in children.into_iter().zip(["depositor", "withdrawer"]) {
+        let status = c
+            .wait()
+            .with_context(|| format!("cannot wait for the {who}"))?;
+        child::check(status, &format!("the {who} process"))?;
+    }
+    let elapsed = began.elapsed();
+    let balance = atomic_i64(&map, BALANCE).load(Ordering::SeqCst);
+    Ok((balance, elapsed))
+    // `map` unmaps, then `shared` deletes the file.
+}
+
+/// What the two rounds ended with.
+#[derive(Debug)]
+pub struct ProcessLock {
+    pub start: i64,
+    pub ops: u32,
+    /// Without the lock: usually not `start`, by how much depends on timing.
+    pub unlocked_balance: i64,
+    pub unlocked_time: Duration,
+    /// With the lock: always `start`.
+    pub locked_balance: i64,
+    pub locked_time: Duration,
+}
+
+impl ProcessLock {
+    /// The fewest updates that can have been lost without the lock.
+    pub fn lost_at_least(&self) -> u64 {
+        (self.unlocked_balance - self.start).unsigned_abs()
+    }
+}
+
+/// The parent side: a round without the lock, then one with it.
+pub fn run(program: &Program, start: i64, ops: u32) -> anyhow::Result<ProcessLock> {
+    let (unlocked_balance, unlocked_time) = round(program, start, ops, false)?;
+    let (locked_balance, locked_time) = round(program, start, ops, true)?;
+    Ok(ProcessLock {
+        start,
+        ops,
+        unlocked_balance,
+        unlocked_time,
+        locked_balance,
+        locked_time,
+    })
+}
+
+impl fmt::Display for ProcessLock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "Balance {} in shared memory; one process deposits 1 {} times, another withdraws 1 {} times:",
+            self.start, self.ops, self.ops
+        )?;
+        write!(
+            f,
+            "  without a lock    balance {:>4}  in {:>9}  ",
+            self.unlocked_balance,
+            ms(self.unlocked_time)
+        )?;
+        match self.lost_at_least() {
+            0 => writeln!(
+                f,
+                "(no update lost this run, by luck of timing: the race is still there)"
+            )?,
+            n => writeln!(f, "(at least {n} of {} updates lost)", 2 * self.ops)?,
+        }
+        writeln!(
+            f,
+            "  with a file lock  balance {:>4}  in {:>9}",
+            self.locked_balance,
+            ms(self.locked_time)
+        )?;
+        write!(
+            f,
+            "The lock makes each read-think-write whole; it costs two system calls per update."
+        )
+    }
+}
+
+impl Outcome for ProcessLock {
+    fn timings(&self) -> Vec<Timing> {
+        let items = 2 * u64::from(self.ops);
+        let mut unlocked = Timing::new(Lesson::Lock, "processes", 2, items, self.unlocked_time);
+        unlocked.ok = self.unlocked_balance == self.start;
+        vec![
+            unlocked,
+            Timing::new(Lesson::Lock, "processes-locked", 2, items, self.locked_time),
+        ]
+    }
+}

@@ -1,0 +1,203 @@
+//! The classic thread lessons, one module each, in the order to read them:
+//!
+//! 1. [`overlap`]: threads overlap blocking waits (the I/O-bound case).
+//! 2. [`shared_state`]: one balance, two threads, `Arc<Mutex<_>>` and an atomic.
+//! 3. [`channels`]: a producer/consumer pipeline over bounded crossbeam channels.
+//! 4. [`scoped`]: `std::thread::scope` borrows local data without `Arc`.
+//! 5. [`thread_pool`]: rayon's `par_iter` on CPU-bound work, against the sequential loop.
+//! 6. [`panics`]: a panicking worker becomes an error at `join`, and the program goes on.
+//!
+//! Every lesson is a function that returns a result struct. The program prints it (its
+//! `Display`), and the tests assert on its fields, so what you read on screen is what is tested.
+//! This file holds the list of lessons and [`run`], which runs them and prints their timings.
+
+pub mod channels;
+pub mod overlap;
+pub mod panics;
+pub mod scoped;
+pub mod shared_state;
+pub mod thread_pool;
+
+use std::fmt;
+use std::io::{self, Write};
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// The crate name, written into every timing record.
+pub const DEMO: &str = "multithreading-example";
+
+/// One lesson of the program. On the command line it is named or numbered: `shared-state` or `2`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Lesson {
+    /// 1: threads overlap blocking waits (squares and cubes, 200 ms per item)
+    #[value(alias = "1")]
+    Overlap,
+    /// 2: shared state: a balance of 200 through Arc<Mutex<_>> and through an atomic
+    #[value(alias = "2")]
+    SharedState,
+    /// 3: channels: a producer/consumer pipeline with bounded crossbeam channels
+    #[value(alias = "3")]
+    Channels,
+    /// 4: scoped threads borrow local data without Arc
+    #[value(alias = "4")]
+    Scoped,
+    /// 5: a thread pool: rayon par_iter on a CPU-bound task, speedup printed
+    #[value(alias = "5")]
+    ThreadPool,
+    /// 6: a panicking worker: the panic is an error at join, the program goes on
+    #[value(alias = "6")]
+    Panics,
+}
+
+impl Lesson {
+    /// Every lesson, in teaching order.
+    pub const ALL: [Lesson; 6] = [
+        Lesson::Overlap,
+        Lesson::SharedState,
+        Lesson::Channels,
+        Lesson::Scoped,
+        Lesson::ThreadPool,
+        Lesson::Panics,
+    ];
+
+    /// The lesson's number, 1-based, as `--help` lists it.
+    pub fn number(self) -> usize {
+        Lesson::ALL
+            .iter()
+            .position(|&l| l == self)
+            .map_or(0, |i| i + 1)
+    }
+
+    /// The lesson's command-line name, also the `workload` of its timing records.
+    pub fn name(self) -> &'static str {
+        match self {
+            Lesson::Overlap => "overlap",
+            Lesson::SharedState => "shared-state",
+            Lesson::Channels => "channels",
+            Lesson::Scoped => "scoped",
+            Lesson::ThreadPool => "thread-pool",
+            Lesson::Panics => "panics",
+        }
+    }
+
+    /// The heading printed above the lesson.
+    pub fn title(self) -> &'static str {
+        match self {
+            Lesson::Overlap => "Threads overlap blocking waits",
+            Lesson::SharedState => "Shared state: Arc<Mutex<_>> and an atomic",
+            Lesson::Channels => "Channels: a producer/consumer pipeline",
+            Lesson::Scoped => "Scoped threads borrow local data",
+            Lesson::ThreadPool => "A thread pool: rayon against the sequential loop",
+            Lesson::Panics => "A panicking worker",
+        }
+    }
+
+    /// Runs the lesson with the program's settings and hands back what it found.
+    pub fn run(self, settings: &Settings) -> anyhow::Result<Box<dyn Outcome>> {
+        let workers = settings.workers;
+        Ok(match self {
+            Lesson::Overlap => Box::new(overlap::run(&[1, 2, 3, 4], overlap::WAIT)?),
+            Lesson::SharedState => {
+                Box::new(shared_state::run(shared_state::START, shared_state::OPS)?)
+            }
+            Lesson::Channels => Box::new(channels::run(10_000, workers, 16)?),
+            Lesson::Scoped => Box::new(scoped::run(1_000, workers)?),
+            Lesson::ThreadPool => Box::new(thread_pool::run(thread_pool::LIMIT, workers)?),
+            Lesson::Panics => Box::new(panics::run(4, 2)?),
+        })
+    }
+}
+
+/// What the program was asked to do, beyond which lessons to run.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Threads for the lessons that use a group of workers (channels, scoped, thread-pool).
+    pub workers: usize,
+}
+
+/// What a lesson hands back: text for the reader (`Display`) and its timing records.
+pub trait Outcome: fmt::Display {
+    /// One record per timed run in the lesson.
+    fn timings(&self) -> Vec<Timing>;
+}
+
+/// One timing record of `--json`, with the field names every demo of the workspace writes.
+#[derive(Clone, Debug, Serialize)]
+pub struct Timing {
+    pub demo: &'static str,
+    /// The lesson's name: the report groups records by (demo, workload).
+    pub workload: &'static str,
+    pub mode: &'static str,
+    pub workers: usize,
+    pub items: u64,
+    pub bytes: u64,
+    pub wall_ms: f64,
+    pub ok: bool,
+}
+
+impl Timing {
+    /// A record of `items` units of work done by `workers` threads in `wall`.
+    pub fn new(
+        lesson: Lesson,
+        mode: &'static str,
+        workers: usize,
+        items: u64,
+        wall: Duration,
+    ) -> Timing {
+        Timing {
+            demo: DEMO,
+            workload: lesson.name(),
+            mode,
+            workers,
+            items,
+            bytes: 0,
+            wall_ms: wall.as_secs_f64() * 1000.0,
+            ok: true,
+        }
+    }
+}
+
+/// Formats a duration for the lesson text: milliseconds, one decimal.
+pub fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// Runs `lessons` in order. The lesson text goes to stdout, or to stderr with `json`, where
+/// stdout carries only the timing records. A lesson that fails is reported and the next one
+/// still runs; the error returned at the end says how many failed.
+pub fn run(lessons: &[Lesson], settings: &Settings, json: bool) -> anyhow::Result<()> {
+    let stdout = io::stdout();
+    let stderr = io::stderr();
+    let mut failed = Vec::new();
+    for &lesson in lessons {
+        let mut text: Box<dyn Write> = if json {
+            Box::new(stderr.lock())
+        } else {
+            Box::new(stdout.lock())
+        };
+        writeln!(text, "== Lesson {}: {} ==", lesson.number(), lesson.title())?;
+        match lesson.run(settings) {
+            Ok(outcome) => {
+                writeln!(text, "{outcome}")?;
+                drop(text); // release the lock on stdout before the records take it
+                if json {
+                    let mut out = stdout.lock();
+                    for timing in outcome.timings() {
+                        writeln!(out, "{}", serde_json::to_string(&timing)?)?;
+                    }
+                }
+            }
+            Err(err) => {
+                drop(text);
+                eprintln!("error: lesson {} failed: {err:#}\n", lesson.name());
+                failed.push(lesson.name());
+            }
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        anyhow::bail!("{} lesson(s) failed: {}", failed.len(), failed.join(", "))
+    }
+}

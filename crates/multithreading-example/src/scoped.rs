@@ -1,0 +1,126 @@
+//! Lesson 4: scoped threads borrow local data, no `Arc` needed.
+//!
+//! `thread::spawn` demands closures that own everything they touch ('static), because the
+//! thread might outlive the function that started it. `std::thread::scope` promises the compiler
+//! that it will not: every thread spawned in the scope is joined before `scope` returns. So the
+//! threads may borrow the caller's local `Vec` directly: first shared borrows (each thread sums
+//! its chunk), then exclusive ones (`chunks_mut` hands each thread a disjoint `&mut` slice that
+//! it doubles in place). The borrow checker proves the chunks do not overlap, so there is no
+//! lock and no copy.
+
+use std::fmt;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use anyhow::anyhow;
+
+use crate::{ms, Lesson, Outcome, Timing};
+
+/// What the scoped threads computed on the local vector.
+#[derive(Debug)]
+pub struct Scoped {
+    pub len: usize,
+    pub threads: usize,
+    /// The sum of each thread's chunk, in chunk order.
+    pub chunk_sums: Vec<u64>,
+    pub total: u64,
+    /// The vector after the threads doubled it in place.
+    pub doubled: Vec<u64>,
+    pub elapsed: Duration,
+}
+
+/// Sums, then doubles, the local vector 1..=len with `threads` scoped threads.
+pub fn run(len: usize, threads: usize) -> anyhow::Result<Scoped> {
+    let start = Instant::now();
+    let mut data: Vec<u64> = (1..=len as u64).collect();
+    // Round up, so that at most `threads` chunks cover the data (and never a chunk of size 0).
+    let chunk = len.div_ceil(threads.max(1)).max(1);
+
+    // Shared borrows: each thread reads its own `&[u64]` straight out of `data`.
+    let chunk_sums = thread::scope(|s| {
+        let handles: Vec<_> = data
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().sum::<u64>()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().map_err(|_| anyhow!("a summing thread panicked")))
+            .collect::<anyhow::Result<Vec<u64>>>()
+    })?;
+
+    // Exclusive borrows: each thread gets a disjoint `&mut [u64]`. We do not keep the handles:
+    // the end of the scope joins every thread it spawned (and would re-raise a panic), so after
+    // this statement the threads are finished and `data` is ours alone again.
+    thread::scope(|s| {
+        for part in data.chunks_mut(chunk) {
+            s.spawn(move || part.iter_mut().for_each(|x| *x *= 2));
+        }
+    });
+
+    Ok(Scoped {
+        len,
+        threads: chunk_sums.len(),
+        total: chunk_sums.iter().sum(),
+        chunk_sums,
+        doubled: data,
+        elapsed: start.elapsed(),
+    })
+}
+
+impl fmt::Display for Scoped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "A local Vec of 1..={} split over {} scoped threads, borrowed without Arc:",
+            self.len, self.threads
+        )?;
+        writeln!(
+            f,
+            "  each thread summed its &[u64] chunk: {:?} = {}",
+            self.chunk_sums, self.total
+        )?;
+        let tail = &self.doubled[self.doubled.len().saturating_sub(3)..];
+        writeln!(
+            f,
+            "  each thread doubled its &mut [u64] chunk in place: the Vec now ends {tail:?}"
+        )?;
+        write!(
+            f,
+            "  in {}; the scope joined every thread before handing the Vec back",
+            ms(self.elapsed)
+        )
+    }
+}
+
+impl Outcome for Scoped {
+    fn timings(&self) -> Vec<Timing> {
+        vec![Timing::new(
+            Lesson::Scoped,
+            "threads",
+            self.threads,
+            self.len as u64,
+            self.elapsed,
+        )]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn threads_sum_and_double_the_borrowed_vector() {
+        let s = run(1_000, 4).unwrap();
+        assert_eq!(s.threads, 4);
+        assert_eq!(s.total, 1_000 * 1_001 / 2);
+        let expected: Vec<u64> = (1..=1_000).map(|x| 2 * x).collect();
+        assert_eq!(s.doubled, expected);
+    }
+
+    #[test]
+    fn more_threads_than_items_still_covers_every_item() {
+        let s = run(3, 8).unwrap();
+        assert_eq!(s.chunk_sums, [1, 2, 3]);
+        assert_eq!(s.doubled, [2, 4, 6]);
+    }
+}

@@ -41,41 +41,77 @@ impl Row {
 
 /// `--bench`: the presets on /dev/shm (or `--bench-dir`), `--runs` runs each (default 5).
 pub fn bench(cli: &Cli, presets: &[Preset], cancel: Arc<AtomicBool>) -> Result<Outcome> {
-    let base = cli.bench_dir.clone().unwrap_or_else(|| {
-        let shm = PathBuf::from("/dev/shm");
-        if shm.is_dir() { shm } else { std::env::temp_dir() }
-    });
-    let tmp = tempfile::Builder::new()
-        .prefix("threaded-file-copy-bench.")
-        .tempdir_in(&base)
-        .with_context(|| format!("cannot create a temp dir in '{}'", base.display()))?;
+    let (base, tmp) = scratch_dir(cli, "threaded-file-copy-bench.")?;
     let mut ok = true;
     for &preset in presets {
         let src = tmp.path().join(preset.name());
         generate::generate(&src, preset, cli.gen_files, cli.gen_mib, cli.seed)?;
         let runs = cli.runs.unwrap_or(5);
-        let title = format!("{} in {}, median of {runs} runs", preset.name(), base.display());
-        ok &= measure(cli, &src, &tmp.path().join("dst"), runs, Some(preset.name()), &title, &cancel)?;
+        let title = format!(
+            "{} in {}, median of {runs} runs",
+            preset.name(),
+            base.display()
+        );
+        ok &= measure(
+            cli,
+            &src,
+            &tmp.path().join("dst"),
+            runs,
+            Some(preset.name()),
+            &title,
+            &cancel,
+        )?;
         std::fs::remove_dir_all(&src).ok();
     }
-    Ok(if ok { Outcome::Success } else { Outcome::Failed })
+    Ok(if ok {
+        Outcome::Success
+    } else {
+        Outcome::Failed
+    })
 }
 
-/// No arguments: the sample tree (small files, large files, special cases) in a temp dir,
-/// copied by `cp -r` and every mode, each copy checked, then everything removed.
+/// No arguments: the sample tree (small files, large files, special cases) in a temp dir
+/// (see `scratch_dir`), copied by `cp -r` and every mode, each copy checked, then removed.
 pub fn demo(cli: &Cli, cancel: Arc<AtomicBool>) -> Result<Outcome> {
-    let tmp = tempfile::Builder::new()
-        .prefix("threaded-file-copy-demo.")
-        .tempdir()
-        .context("cannot create a temp dir")?;
+    let (base, tmp) = scratch_dir(cli, "threaded-file-copy-demo.")?;
     let src = tmp.path().join("sample");
     eprintln!("building a sample tree in {} ...", src.display());
     generate::sample(&src, cli.seed)?;
     let runs = cli.runs.unwrap_or(3);
-    let title = format!("sample tree, median of {runs} runs");
-    let ok = measure(cli, &src, &tmp.path().join("copy"), runs, None, &title, &cancel)?;
+    let title = format!("sample tree in {}, median of {runs} runs", base.display());
+    let ok = measure(
+        cli,
+        &src,
+        &tmp.path().join("copy"),
+        runs,
+        None,
+        &title,
+        &cancel,
+    )?;
     // `tmp` is dropped here: the sample tree and the copies are removed.
-    Ok(if ok { Outcome::Success } else { Outcome::Failed })
+    Ok(if ok {
+        Outcome::Success
+    } else {
+        Outcome::Failed
+    })
+}
+
+/// A temp dir for the trees: in `--bench-dir`, else in /dev/shm (tmpfs: what is measured is
+/// the copier, not the disk), else in the system's temp dir. Removed when dropped.
+fn scratch_dir(cli: &Cli, prefix: &str) -> Result<(PathBuf, tempfile::TempDir)> {
+    let base = cli.bench_dir.clone().unwrap_or_else(|| {
+        let shm = PathBuf::from("/dev/shm");
+        if shm.is_dir() {
+            shm
+        } else {
+            std::env::temp_dir()
+        }
+    });
+    let tmp = tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in(&base)
+        .with_context(|| format!("cannot create a temp dir in '{}'", base.display()))?;
+    Ok((base, tmp))
 }
 
 /// Times `cp -r` and every mode on `src`, prints the table (and with --json the records);
@@ -90,15 +126,26 @@ fn measure(
     cancel: &Arc<AtomicBool>,
 ) -> Result<bool> {
     let totals = progress::count(src, false);
-    let mut rows = vec![Row { name: "cp -r", workers: 1, times: Vec::new(), problems: 0 }];
+    let mut rows = vec![Row {
+        name: "cp -r",
+        workers: 1,
+        times: Vec::new(),
+        problems: 0,
+    }];
     for mode in Mode::ALL {
-        rows.push(Row { name: mode.name(), workers: mode.workers(cli.workers), times: Vec::new(), problems: 0 });
+        rows.push(Row {
+            name: mode.name(),
+            workers: mode.workers(cli.workers),
+            times: Vec::new(),
+            problems: 0,
+        });
     }
     let mut have_cp = true;
     for run in 0..runs {
         for (i, row) in rows.iter_mut().enumerate() {
             if dst.exists() {
-                std::fs::remove_dir_all(dst).with_context(|| format!("cannot remove '{}'", dst.display()))?;
+                std::fs::remove_dir_all(dst)
+                    .with_context(|| format!("cannot remove '{}'", dst.display()))?;
             }
             let record = if i == 0 {
                 if !have_cp {
@@ -139,7 +186,11 @@ fn measure(
                 // Check every copy, outside the timing.
                 let problems = verify::compare(src, dst, false, cli.workers, false);
                 for problem in problems.iter().take(5) {
-                    eprintln!("threaded-file-copy: {} run {}: {problem}", row.name, run + 1);
+                    eprintln!(
+                        "threaded-file-copy: {} run {}: {problem}",
+                        row.name,
+                        run + 1
+                    );
                 }
                 row.problems += problems.len() + summary.errors as usize;
                 summary.record(mode, cli.workers, workload)
@@ -163,7 +214,11 @@ fn measure(
     Ok(rows.iter().all(|r| r.problems == 0))
 }
 
-fn reference_record<'a>(totals: &progress::Totals, wall: Duration, workload: Option<&'a str>) -> Record<'a> {
+fn reference_record<'a>(
+    totals: &progress::Totals,
+    wall: Duration,
+    workload: Option<&'a str>,
+) -> Record<'a> {
     Record {
         demo: "threaded-file-copy",
         workload,
@@ -175,6 +230,7 @@ fn reference_record<'a>(totals: &progress::Totals, wall: Duration, workload: Opt
         ok: true,
         errors: 0,
         skipped: 0,
+        peak_in_flight: None,
         reference: None,
     }
 }
@@ -183,7 +239,8 @@ fn render(title: &str, totals: &progress::Totals, rows: &[Row]) -> String {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let median_of = |name: &str| rows.iter().find(|r| r.name == name).map(|r| ms(r.median()));
     let (cp, seq) = (median_of("cp -r"), median_of("sequential"));
-    let speedup = |base: Option<f64>, t: f64| base.map_or("-".to_string(), |b| format!("{:.2}x", b / t));
+    let speedup =
+        |base: Option<f64>, t: f64| base.map_or("-".to_string(), |b| format!("{:.2}x", b / t));
     let mut out = format!(
         "\n{title}: {} files, {}\n{:<12} {:>7} {:>11} {:>9} {:>13}  check\n",
         totals.files,

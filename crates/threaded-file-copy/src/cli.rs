@@ -151,7 +151,8 @@ pub struct Cli {
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..).map(usize::from))]
     pub runs: Option<usize>,
 
-    /// Where --bench builds its trees (default: /dev/shm when it exists, else the temp dir).
+    /// Where --bench and the demo build their trees [default: /dev/shm when it exists, else
+    /// the temp dir].
     #[arg(long, value_name = "DIR")]
     pub bench_dir: Option<PathBuf>,
 }
@@ -171,8 +172,13 @@ impl Cli {
     pub fn action(&self) -> Result<Action> {
         if let Some(dir) = &self.generate {
             // `requires = "preset"` guarantees the preset is there.
-            let preset = self.preset.ok_or_else(|| Refusal::new("--generate needs --preset"))?;
-            return Ok(Action::Generate { dir: dir.clone(), preset });
+            let preset = self
+                .preset
+                .ok_or_else(|| Refusal::new("--generate needs --preset"))?;
+            return Ok(Action::Generate {
+                dir: dir.clone(),
+                preset,
+            });
         }
         if self.bench {
             let presets = match self.preset {
@@ -186,9 +192,9 @@ impl Cli {
                 src: src.clone(),
                 dst: dst.clone(),
             }),
-            _ if self.json || self.label.is_some() || self.force || self.verify => Err(
-                Refusal::new("SRC and DST are required (see --help)").into(),
-            ),
+            _ if self.json || self.label.is_some() || self.force || self.verify => {
+                Err(Refusal::new("SRC and DST are required (see --help)").into())
+            }
             _ => Ok(Action::Demo),
         }
     }
@@ -199,7 +205,8 @@ mod tests {
     use super::*;
 
     fn parse(args: &[&str]) -> Result<Action> {
-        let cli = Cli::try_parse_from(std::iter::once("threaded-file-copy").chain(args.iter().copied()))?;
+        let cli =
+            Cli::try_parse_from(std::iter::once("threaded-file-copy").chain(args.iter().copied()))?;
         cli.action()
     }
 
@@ -209,11 +216,19 @@ mod tests {
         assert!(matches!(parse(&["a", "b"]).unwrap(), Action::Copy { .. }));
         assert!(matches!(
             parse(&["--generate", "d", "--preset", "small-files"]).unwrap(),
-            Action::Generate { preset: Preset::SmallFiles, .. }
+            Action::Generate {
+                preset: Preset::SmallFiles,
+                ..
+            }
         ));
-        assert!(matches!(parse(&["--bench"]).unwrap(), Action::Bench { presets } if presets.len() == 2));
+        assert!(
+            matches!(parse(&["--bench"]).unwrap(), Action::Bench { presets } if presets.len() == 2)
+        );
         assert!(parse(&["a"]).is_err(), "DST is required with SRC");
-        assert!(parse(&["--generate", "d"]).is_err(), "--generate needs --preset");
+        assert!(
+            parse(&["--generate", "d"]).is_err(),
+            "--generate needs --preset"
+        );
         assert!(parse(&["--json"]).is_err(), "--json without SRC DST");
         assert!(parse(&["--workers", "0", "a", "b"]).is_err());
     }

@@ -51,7 +51,9 @@ pub fn buffer() -> Vec<u8> {
 /// What copying one entry did.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
-    Copied { bytes: u64 },
+    Copied {
+        bytes: u64,
+    },
     /// Another path of this hard-linked file owns the copy; this one is linked at the end.
     LinkLater,
     /// Not a regular file after all (it changed since the walk): skipped, like FIFOs.
@@ -234,7 +236,11 @@ impl TempPath {
         })?;
         match file {
             Some(file) => Ok((tmp, file)),
-            None => Err(CopyError::new("cannot create", &tmp.path, io::Error::other("no file"))),
+            None => Err(CopyError::new(
+                "cannot create",
+                &tmp.path,
+                io::Error::other("no file"),
+            )),
         }
     }
 
@@ -366,7 +372,11 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let ctx = Context::for_test(tmp.path(), tmp.path());
         let mut buf = buffer();
-        for (name, len, mode) in [("empty", 0, 0o600), ("small", 5000, 0o640), ("large", 3 * SMALL_FILE_MAX + 7, 0o755)] {
+        for (name, len, mode) in [
+            ("empty", 0, 0o600),
+            ("small", 5000, 0o640),
+            ("large", 3 * SMALL_FILE_MAX + 7, 0o755),
+        ] {
             let src = tmp.path().join(name);
             let data: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
             fs::write(&src, &data).unwrap();
@@ -381,7 +391,13 @@ mod tests {
         }
         let leftovers: Vec<_> = fs::read_dir(tmp.path())
             .unwrap()
-            .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().starts_with(TEMP_PREFIX))
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with(TEMP_PREFIX)
+            })
             .collect();
         assert!(leftovers.is_empty());
     }
@@ -398,7 +414,11 @@ mod tests {
         fs::write(dst.join("x"), b"x").unwrap();
         let err = copy_file(&ctx, &src, &dst, &mut buffer(), false).unwrap_err();
         assert!(err.to_string().contains("cannot rename into"), "{err}");
-        assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 2, "only f and d remain");
+        assert_eq!(
+            fs::read_dir(tmp.path()).unwrap().count(),
+            2,
+            "only f and d remain"
+        );
     }
 
     #[test]
@@ -409,7 +429,10 @@ mod tests {
         let dst = tmp.path().join("link2");
         copy_symlink(&src, &dst).unwrap();
         assert_eq!(fs::read_link(&dst).unwrap(), Path::new("../nowhere"));
-        let (s, d) = (fs::symlink_metadata(&src).unwrap(), fs::symlink_metadata(&dst).unwrap());
+        let (s, d) = (
+            fs::symlink_metadata(&src).unwrap(),
+            fs::symlink_metadata(&dst).unwrap(),
+        );
         assert_eq!((s.mtime(), s.mtime_nsec()), (d.mtime(), d.mtime_nsec()));
     }
 }

@@ -97,7 +97,8 @@ fn small_files(dir: &Path, files: usize, dirs: usize, rng: &mut Rng) -> Result<(
             let len = rng.range(100, 16 * 1024) as usize;
             rng.fill(&mut buf[..len]);
             let path = sub.join(format!("file-{f:05}.bin"));
-            fs::write(&path, &buf[..len]).with_context(|| format!("cannot write '{}'", path.display()))?;
+            fs::write(&path, &buf[..len])
+                .with_context(|| format!("cannot write '{}'", path.display()))?;
         }
     }
     Ok(())
@@ -108,13 +109,16 @@ fn large_files(dir: &Path, count: usize, mib: u64, rng: &mut Rng) -> Result<()> 
     let mut buf = vec![0u8; 1 << 20];
     for i in 0..count {
         let path = dir.join(format!("large-{i}.bin"));
-        let file = File::create(&path).with_context(|| format!("cannot create '{}'", path.display()))?;
+        let file =
+            File::create(&path).with_context(|| format!("cannot create '{}'", path.display()))?;
         let mut out = BufWriter::new(file);
         for _ in 0..mib {
             rng.fill(&mut buf);
-            out.write_all(&buf).with_context(|| format!("cannot write '{}'", path.display()))?;
+            out.write_all(&buf)
+                .with_context(|| format!("cannot write '{}'", path.display()))?;
         }
-        out.flush().with_context(|| format!("cannot write '{}'", path.display()))?;
+        out.flush()
+            .with_context(|| format!("cannot write '{}'", path.display()))?;
     }
     Ok(())
 }
@@ -129,7 +133,11 @@ mod tests {
         let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
         generate(&a, Preset::SmallFiles, 250, 1, 7).unwrap();
         generate(&b, Preset::SmallFiles, 250, 1, 7).unwrap();
-        let files: Vec<_> = walkdir::WalkDir::new(&a).into_iter().flatten().filter(|e| e.file_type().is_file()).collect();
+        let files: Vec<_> = walkdir::WalkDir::new(&a)
+            .into_iter()
+            .flatten()
+            .filter(|e| e.file_type().is_file())
+            .collect();
         assert_eq!(files.len(), 250);
         for f in files {
             let rel = f.path().strip_prefix(&a).unwrap();
@@ -137,6 +145,9 @@ mod tests {
             assert!((100..=16 * 1024).contains(&len));
             assert_eq!(fs::read(f.path()).unwrap(), fs::read(b.join(rel)).unwrap());
         }
-        assert!(generate(&a, Preset::LargeFiles, 0, 1, 7).is_err(), "refuses a non-empty dir");
+        assert!(
+            generate(&a, Preset::LargeFiles, 0, 1, 7).is_err(),
+            "refuses a non-empty dir"
+        );
     }
 }

@@ -9,6 +9,7 @@
 //! Only files with several links enter the table, so its size is the number of
 //! multiply-linked files, not the size of the tree.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -40,23 +41,27 @@ impl HardLinks {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         // A worker that panicked while holding the lock left the table consistent (each
         // update is one insert or push), so a poisoned lock is still usable.
-        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// `true`: the caller copies this file. `false`: it was claimed by another path, and
     /// `dst` will be linked to that copy by `link_all`.
     pub fn claim(&self, id: FileId, src: &Path, dst: &Path) -> bool {
         let mut inner = self.lock();
-        if inner.owners.contains_key(&id) {
-            inner.later.push((id, src.to_path_buf(), dst.to_path_buf()));
-            false
-        } else {
-            let owner = Owner {
-                dst: dst.to_path_buf(),
-                copied: false,
-            };
-            inner.owners.insert(id, owner);
-            true
+        match inner.owners.entry(id) {
+            Entry::Occupied(_) => {
+                inner.later.push((id, src.to_path_buf(), dst.to_path_buf()));
+                false
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(Owner {
+                    dst: dst.to_path_buf(),
+                    copied: false,
+                });
+                true
+            }
         }
     }
 

@@ -78,6 +78,7 @@ pub fn run(ctx: &Context, job: &Job, buf: &mut [u8]) {
         Kind::Symlink => copy::copy_symlink(&job.src, &job.dst),
     };
     record(ctx, job.kind, &job.src, result);
+    Report::add(&ctx.report.done, 1);
 }
 
 /// Counts a finished job, or reports its error.

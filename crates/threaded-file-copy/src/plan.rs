@@ -140,8 +140,7 @@ impl Plan {
 }
 
 fn canonical(path: &Path) -> Result<PathBuf, Refusal> {
-    fs::canonicalize(path)
-        .map_err(|e| Refusal(format!("cannot resolve '{}': {e}", path.display())))
+    fs::canonicalize(path).map_err(|e| Refusal(format!("cannot resolve '{}': {e}", path.display())))
 }
 
 fn is_empty_dir(dir: &Path) -> Result<bool, Refusal> {
@@ -184,7 +183,10 @@ mod tests {
         std::os::unix::fs::symlink(&src, tmp.path().join("alias")).unwrap();
 
         let refused = |s: &Path, d: &Path, force: bool| check(s, d, force).unwrap_err().to_string();
-        assert!(refused(&tmp.path().join("nope"), &tmp.path().join("d"), false).contains("does not exist"));
+        assert!(
+            refused(&tmp.path().join("nope"), &tmp.path().join("d"), false)
+                .contains("does not exist")
+        );
         assert!(refused(&src.join("f"), &tmp.path().join("d"), false).contains("not a directory"));
         assert!(refused(&src, &src.join("sub/new"), false).contains("inside source"));
         assert!(refused(&src, &tmp.path().join("alias"), true).contains("same directory"));
@@ -198,6 +200,10 @@ mod tests {
         fs::write(full.join("x"), b"x").unwrap();
         assert!(refused(&src, &full, false).contains("not empty"));
         assert!(check(&src, &full, true).unwrap().dst_exists);
-        assert!(!check(&src, &tmp.path().join("new"), false).unwrap().dst_exists);
+        assert!(
+            !check(&src, &tmp.path().join("new"), false)
+                .unwrap()
+                .dst_exists
+        );
     }
 }

@@ -32,6 +32,11 @@ pub struct Report {
     pub skipped: AtomicU64,
     /// Entries that could not be copied (or, with --verify, copies that differ).
     pub errors: AtomicU64,
+    /// Jobs finished by the workers, whatever their outcome.
+    pub done: AtomicU64,
+    /// The most jobs ever handed out by the walker and not yet finished: the evidence that
+    /// the walker does not run ahead of the copiers (bounded by a few batches per worker).
+    pub peak_in_flight: AtomicU64,
 }
 
 impl Report {
@@ -78,6 +83,7 @@ pub struct Summary {
     pub dirs: u64,
     pub skipped: u64,
     pub errors: u64,
+    pub peak_in_flight: u64,
     /// Walk, copy, links and directory metadata; not the checks before, not --verify after.
     pub wall: Duration,
     pub interrupted: bool,
@@ -98,6 +104,9 @@ pub struct Record<'a> {
     pub ok: bool,
     pub errors: u64,
     pub skipped: u64,
+    /// Files walked but not yet copied, at most (see `Report::peak_in_flight`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak_in_flight: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reference: Option<bool>,
 }
@@ -112,6 +121,7 @@ impl Summary {
             dirs: report.dirs.load(Relaxed),
             skipped: report.skipped.load(Relaxed),
             errors: report.errors.load(Relaxed),
+            peak_in_flight: report.peak_in_flight.load(Relaxed),
             wall,
             interrupted,
         }
@@ -137,6 +147,7 @@ impl Summary {
             ok: self.ok(),
             errors: self.errors,
             skipped: self.skipped,
+            peak_in_flight: Some(self.peak_in_flight),
             reference: None,
         }
     }

@@ -45,7 +45,9 @@ pub struct Options {
 /// summary; the `Err` is only for the few failures that stop everything (DST not creatable).
 pub fn copy_tree(plan: &Plan, opts: &Options, cancel: Arc<AtomicBool>) -> Result<Summary> {
     // Counting what there is to copy (for the bar's totals) is not part of the timed copy.
-    let totals = opts.progress.then(|| progress::count(&plan.src, opts.dereference));
+    let totals = opts
+        .progress
+        .then(|| progress::count(&plan.src, opts.dereference));
 
     let start = Instant::now();
     plan.create_dst()
@@ -90,7 +92,13 @@ pub fn copy_tree(plan: &Plan, opts: &Options, cancel: Arc<AtomicBool>) -> Result
     if opts.verify && !ctx.cancelled() {
         // A file that failed to copy has been reported already; do not report it missing.
         let copy_failed = ctx.report.errors.load(std::sync::atomic::Ordering::Relaxed) > 0;
-        let problems = verify::compare(&plan.src, &plan.dst, opts.dereference, opts.workers, copy_failed);
+        let problems = verify::compare(
+            &plan.src,
+            &plan.dst,
+            opts.dereference,
+            opts.workers,
+            copy_failed,
+        );
         for problem in &problems {
             ctx.report.error(format_args!("verify: {problem}"));
         }

@@ -21,13 +21,23 @@ use crate::copy::PERM_MASK;
 use crate::plan::{file_id, FileId};
 
 /// Compares `dst` with `src`; returns one line per difference (empty: the copy is exact).
-pub fn compare(src: &Path, dst: &Path, dereference: bool, workers: usize, copy_failed: bool) -> Vec<String> {
+pub fn compare(
+    src: &Path,
+    dst: &Path,
+    dereference: bool,
+    workers: usize,
+    copy_failed: bool,
+) -> Vec<String> {
     let problems = Mutex::new(Vec::new());
     // For each multiply-linked source file: the inode of its first copy, and that copy's path.
     let links: Mutex<HashMap<FileId, (FileId, PathBuf)>> = Mutex::new(HashMap::new());
     let check = |entry: walkdir::DirEntry| {
         let rel = entry.path().strip_prefix(src).unwrap_or(Path::new(""));
-        let copy = if rel.as_os_str().is_empty() { dst.to_path_buf() } else { dst.join(rel) };
+        let copy = if rel.as_os_str().is_empty() {
+            dst.to_path_buf()
+        } else {
+            dst.join(rel)
+        };
         let result = compare_entry(&entry, &copy, &links);
         let problem = match result {
             Ok(None) => return,
@@ -37,7 +47,10 @@ pub fn compare(src: &Path, dst: &Path, dereference: bool, workers: usize, copy_f
         };
         lock(&problems).push(problem);
     };
-    let walk = WalkDir::new(src).follow_links(dereference).into_iter().flatten();
+    let walk = WalkDir::new(src)
+        .follow_links(dereference)
+        .into_iter()
+        .flatten();
     match rayon::ThreadPoolBuilder::new().num_threads(workers).build() {
         Ok(pool) => pool.install(|| walk.par_bridge().for_each(check)),
         Err(_) => walk.for_each(check),
@@ -68,11 +81,19 @@ fn compare_entry(
     let copy_meta = fs::symlink_metadata(copy)?;
     let shown = copy.display();
     if copy_meta.file_type() != src_meta.file_type() {
-        return Ok(Some(format!("'{shown}' is not the same kind of entry as its source")));
+        return Ok(Some(format!(
+            "'{shown}' is not the same kind of entry as its source"
+        )));
     }
     if ft.is_symlink() {
         let (a, b) = (fs::read_link(entry.path())?, fs::read_link(copy)?);
-        return Ok((a != b).then(|| format!("'{shown}' points to '{}', not '{}'", b.display(), a.display())));
+        return Ok((a != b).then(|| {
+            format!(
+                "'{shown}' points to '{}', not '{}'",
+                b.display(),
+                a.display()
+            )
+        }));
     }
     if let Some(why) = compare_meta(&src_meta, &copy_meta) {
         return Ok(Some(format!("'{shown}': {why}")));
@@ -86,7 +107,10 @@ fn compare_entry(
             .entry(file_id(&src_meta))
             .or_insert_with(|| (file_id(&copy_meta), copy.to_path_buf()));
         if first.0 != file_id(&copy_meta) {
-            return Ok(Some(format!("'{shown}' should be a hard link to '{}'", first.1.display())));
+            return Ok(Some(format!(
+                "'{shown}' should be a hard link to '{}'",
+                first.1.display()
+            )));
         }
     }
     let Ok(src_hash) = hash(entry.path()) else {
@@ -127,9 +151,14 @@ mod tests {
         for root in [&src, &dst] {
             fs::create_dir(root).unwrap();
             fs::write(root.join("same"), b"abc").unwrap();
-            fs::write(root.join("content"), if root == &src { b"abc" } else { b"abd" }).unwrap();
+            fs::write(
+                root.join("content"),
+                if root == &src { b"abc" } else { b"abd" },
+            )
+            .unwrap();
             fs::write(root.join("mode"), b"m").unwrap();
-            std::os::unix::fs::symlink(if root == &src { "t1" } else { "t2" }, root.join("link")).unwrap();
+            std::os::unix::fs::symlink(if root == &src { "t1" } else { "t2" }, root.join("link"))
+                .unwrap();
         }
         fs::set_permissions(dst.join("mode"), fs::Permissions::from_mode(0o600)).unwrap();
         fs::set_permissions(src.join("mode"), fs::Permissions::from_mode(0o644)).unwrap();
@@ -148,12 +177,23 @@ mod tests {
         fs::set_permissions(&dst, fs::metadata(&src).unwrap().permissions()).unwrap();
 
         let problems = compare(&src, &dst, false, 2, false).join("\n");
-        assert!(problems.contains("content' differs in content"), "{problems}");
-        assert!(problems.contains("mode': permission bits 600, expected 644"), "{problems}");
-        assert!(problems.contains("link' points to 't2', not 't1'"), "{problems}");
+        assert!(
+            problems.contains("content' differs in content"),
+            "{problems}"
+        );
+        assert!(
+            problems.contains("mode': permission bits 600, expected 644"),
+            "{problems}"
+        );
+        assert!(
+            problems.contains("link' points to 't2', not 't1'"),
+            "{problems}"
+        );
         assert!(problems.contains("missing'"), "{problems}");
         assert!(!problems.contains("same'"), "{problems}");
         // After a failed copy, missing entries were reported already.
-        assert!(!compare(&src, &dst, false, 2, true).join("\n").contains("missing'"));
+        assert!(!compare(&src, &dst, false, 2, true)
+            .join("\n")
+            .contains("missing'"));
     }
 }

@@ -24,6 +24,7 @@ use std::fs::{self, DirBuilder, FileTimes, Metadata};
 use std::io;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering::Relaxed;
 
 use walkdir::WalkDir;
 
@@ -70,6 +71,8 @@ pub struct Walker<'a> {
     batch: Batch,
     /// Directories in the order they were created: parents before children.
     dirs: Vec<DirMeta>,
+    /// Jobs handed out so far.
+    walked: u64,
 }
 
 impl<'a> Walker<'a> {
@@ -84,7 +87,18 @@ impl<'a> Walker<'a> {
             it,
             batch: Vec::with_capacity(BATCH_SIZE),
             dirs: vec![root],
+            walked: 0,
         }
+    }
+
+    /// Hands out the current batch, noting how many jobs are now walked but not finished.
+    fn emit(&mut self) -> Batch {
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_SIZE));
+        self.walked += batch.len() as u64;
+        let report = &self.ctx.report;
+        let in_flight = self.walked.saturating_sub(report.done.load(Relaxed));
+        report.peak_in_flight.fetch_max(in_flight, Relaxed);
+        batch
     }
 
     /// The directories created, parents before children (pre-order).
@@ -107,7 +121,10 @@ impl<'a> Walker<'a> {
         let meta = match entry.metadata() {
             Ok(meta) => meta,
             Err(e) => {
-                report.error(format_args!("cannot stat '{}': {e}", entry.path().display()));
+                report.error(format_args!(
+                    "cannot stat '{}': {e}",
+                    entry.path().display()
+                ));
                 return false;
             }
         };
@@ -131,7 +148,10 @@ impl<'a> Walker<'a> {
                 }
             }
             Err(e) => {
-                report.error(format_args!("cannot create directory '{}': {e}", dst.display()));
+                report.error(format_args!(
+                    "cannot create directory '{}': {e}",
+                    dst.display()
+                ));
                 return false;
             }
         }
@@ -148,7 +168,9 @@ impl<'a> Walker<'a> {
                 ancestor.display()
             ));
         } else if let Some(io) = err.io_error() {
-            self.ctx.report.error(format_args!("cannot read '{path}': {io}"));
+            self.ctx
+                .report
+                .error(format_args!("cannot read '{path}': {io}"));
         } else {
             self.ctx.report.error(err);
         }
@@ -166,7 +188,7 @@ impl Iterator for Walker<'_> {
             }
             let entry = match self.it.next() {
                 None if self.batch.is_empty() => return None,
-                None => return Some(std::mem::take(&mut self.batch)),
+                None => return Some(self.emit()),
                 Some(Err(err)) => {
                     self.walk_error(err);
                     continue;
@@ -194,8 +216,7 @@ impl Iterator for Walker<'_> {
                 kind,
             });
             if self.batch.len() == BATCH_SIZE {
-                let full = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_SIZE));
-                return Some(full);
+                return Some(self.emit());
             }
         }
     }

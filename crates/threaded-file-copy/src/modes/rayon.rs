@@ -24,7 +24,8 @@ pub fn run(ctx: &Context, mut walker: Walker<'_>, workers: usize) -> Vec<DirMeta
     let pool = match ThreadPoolBuilder::new().num_threads(workers).build() {
         Ok(pool) => pool,
         Err(e) => {
-            ctx.report.error(format_args!("cannot start the rayon pool: {e}"));
+            ctx.report
+                .error(format_args!("cannot start the rayon pool: {e}"));
             return walker.into_dirs();
         }
     };
@@ -32,15 +33,20 @@ pub fn run(ctx: &Context, mut walker: Walker<'_>, workers: usize) -> Vec<DirMeta
     // here, after the other workers finish; catching it turns it into a reported error.
     let finished = catch_unwind(AssertUnwindSafe(|| {
         pool.install(|| {
-            (&mut walker).par_bridge().for_each_init(copy::buffer, |buf, batch| {
-                for job in &batch {
-                    job::run(ctx, job, buf); // returns at once after Ctrl-C
-                }
-            })
+            (&mut walker)
+                .par_bridge()
+                .for_each_init(copy::buffer, |buf, batch| {
+                    for job in &batch {
+                        job::run(ctx, job, buf); // returns at once after Ctrl-C
+                    }
+                })
         })
     }));
     if let Err(panic) = finished {
-        ctx.report.error(format_args!("rayon worker panicked: {}", panic_message(&*panic)));
+        ctx.report.error(format_args!(
+            "rayon worker panicked: {}",
+            panic_message(&*panic)
+        ));
     }
     // Dropping `pool` here tells its threads to exit; none of our work is left on them.
     walker.into_dirs()

@@ -46,7 +46,7 @@ pub fn run(ctx: &Context, walker: Walker<'_>, workers: usize) -> Vec<DirMeta> {
                 let rx = rx.clone();
                 s.spawn(move || {
                     let mut buf = copy::buffer(); // one buffer per copier, reused for every file
-                    // Ends when the channel is closed and empty (the walker is done).
+                                                  // Ends when the channel is closed and empty (the walker is done).
                     for batch in rx.iter() {
                         for job in &batch {
                             // Ctrl-C: stop taking work. Dropping `rx` (by returning) lets a
@@ -68,13 +68,19 @@ pub fn run(ctx: &Context, walker: Walker<'_>, workers: usize) -> Vec<DirMeta> {
         // in a copier is an error at join, not a hang: the others drained the channel.
         for (i, copier) in copiers.into_iter().enumerate() {
             if let Err(panic) = copier.join() {
-                ctx.report.error(format_args!("copier thread {i} panicked: {}", panic_message(&*panic)));
+                ctx.report.error(format_args!(
+                    "copier thread {i} panicked: {}",
+                    panic_message(&*panic)
+                ));
             }
         }
         match walker_thread.join() {
             Ok(dirs) => dirs,
             Err(panic) => {
-                ctx.report.error(format_args!("walker thread panicked: {}", panic_message(&*panic)));
+                ctx.report.error(format_args!(
+                    "walker thread panicked: {}",
+                    panic_message(&*panic)
+                ));
                 // Without the walker's list the directories keep their temporary permissions.
                 Vec::new()
             }

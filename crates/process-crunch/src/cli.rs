@@ -74,6 +74,9 @@ pub struct RunArgs {
     /// Processes mode: times a crashed worker's range is retried in a fresh process.
     #[arg(long, default_value_t = 1)]
     pub retries: u32,
+    #[cfg(feature = "timely")]
+    #[command(flatten)]
+    pub timely: crate::modes::timely::TimelyArgs,
 }
 
 impl RunArgs {
@@ -89,6 +92,8 @@ impl RunArgs {
             },
             skip_bad: self.skip_bad,
             retries: self.retries,
+            #[cfg(feature = "timely")]
+            timely: self.timely.clone(),
         }
     }
 }
@@ -189,6 +194,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 /// `run FILE`: the result on stdout (or the JSON record, with the result on stderr).
 fn run_file(args: &RunArgs) -> anyhow::Result<()> {
+    #[cfg(feature = "timely")]
+    {
+        use crate::modes::timely;
+        timely::check_usage(args.mode, &args.timely);
+        // Timely processes other than 0 do their share and print nothing.
+        if args.mode == Mode::Timely && !args.timely.prints_result() {
+            return timely::run_peer(&args.job());
+        }
+    }
     let timed = measure::timed_run(args.mode, &args.job())?;
     let result = timed.outcome.partial.to_1brc();
     let mut stdout = io::stdout().lock();

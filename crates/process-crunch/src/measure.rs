@@ -118,6 +118,8 @@ pub fn bench(path: &Path, workers: usize, runs: usize, json: bool) -> anyhow::Re
                 workers: if mode == Mode::Sequential { 1 } else { workers },
                 skip_bad: false,
                 retries: 1,
+                #[cfg(feature = "timely")]
+                timely: Default::default(),
             };
             let mut times = Vec::with_capacity(runs);
             let mut last = None;

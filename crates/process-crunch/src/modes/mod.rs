@@ -16,6 +16,8 @@ pub mod processes;
 pub mod rayon;
 pub mod sequential;
 pub mod threads;
+#[cfg(feature = "timely")]
+pub mod timely;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -36,6 +38,9 @@ pub enum Mode {
     Rayon,
     /// One range per child process; results come back framed over pipes.
     Processes,
+    /// P processes x W threads on timely-dataflow: exchange by station, gather at worker 0.
+    #[cfg(feature = "timely")]
+    Timely,
 }
 
 impl Mode {
@@ -54,6 +59,8 @@ impl Mode {
             Mode::Threads => "threads",
             Mode::Rayon => "rayon",
             Mode::Processes => "processes",
+            #[cfg(feature = "timely")]
+            Mode::Timely => "timely",
         }
     }
 }
@@ -77,6 +84,9 @@ pub struct Job {
     pub skip_bad: bool,
     /// Processes mode: how many times a crashed worker's range is retried.
     pub retries: u32,
+    /// Timely mode: processes on this machine, or a hostfile and this process's index.
+    #[cfg(feature = "timely")]
+    pub timely: timely::TimelyArgs,
 }
 
 /// What a mode hands back.
@@ -120,6 +130,8 @@ pub fn run(mode: Mode, job: &Job) -> anyhow::Result<Outcome> {
         Mode::Threads => threads::run(job),
         Mode::Rayon => rayon::run(job),
         Mode::Processes => processes::run(job),
+        #[cfg(feature = "timely")]
+        Mode::Timely => timely::run(job),
     };
     result.map_err(|e| describe(&job.path, e))
 }

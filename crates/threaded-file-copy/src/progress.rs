@@ -61,9 +61,9 @@ pub fn spawn<'scope>(
     let stop = done.clone();
     let thread = s.spawn(move || {
         let draw = || {
-            bar.set_position(report.bytes.load(Relaxed));
             let files = report.files.load(Relaxed) + report.hardlinks.load(Relaxed);
             bar.set_message(format!("{files}/{} files", totals.files));
+            bar.set_position(report.bytes.load(Relaxed));
         };
         // Ends when `finish` sets `done`, after the copy.
         while !stop.load(Relaxed) {

@@ -14,7 +14,7 @@
 
 use std::ffi::OsStr;
 use std::ops::{Deref, DerefMut};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, ExitStatus};
 
 use anyhow::Context;
@@ -35,10 +35,6 @@ impl Program {
     /// Another build of this program, e.g. the binary under test.
     pub fn at(exe: impl Into<PathBuf>) -> Program {
         Program { exe: exe.into() }
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.exe
     }
 
     /// A command that runs `this-program worker ARGS...`, set to die with its parent.
@@ -185,6 +181,8 @@ mod tests {
         let child = spawn(&mut cmd, "sleep").unwrap();
         let pid = child.id();
         drop(child); // kills and waits: the pid no longer exists, not even as a zombie
-        assert!(!Path::new(&format!("/proc/{pid}")).exists() || !cfg!(target_os = "linux"));
+        assert!(
+            !std::path::Path::new(&format!("/proc/{pid}")).exists() || !cfg!(target_os = "linux")
+        );
     }
 }

@@ -242,7 +242,8 @@ mod tests {
 
     #[test]
     fn the_panic_message_is_the_line_after_panicked_at() {
-        let stderr = "\nthread 'main' (77) panicked at src/crashes.rs:40:23:\nboom\nnote: run with `RUST_BACKTRACE=1`\n";
+        let stderr = "\nthread 'main' (77) panicked at src/crashes.rs:40:23:\nboom\n\
+                      note: run with `RUST_BACKTRACE=1`\n";
         assert_eq!(panic_message(stderr).as_deref(), Some("boom"));
         assert_eq!(panic_message("something else"), None);
     }

@@ -152,7 +152,7 @@ impl fmt::Display for PipeQueue {
         let t = &self.truncated;
         writeln!(
             f,
-            "Child pid {} died inside message 3 and ended with {}. The parent got {} messages, then:",
+            "Child pid {} died inside message 3, with {}. The parent got {} messages, then:",
             t.pid,
             describe(t.status),
             t.items.len()

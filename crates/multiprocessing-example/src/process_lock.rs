@@ -180,8 +180,8 @@ impl fmt::Display for ProcessLock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "Balance {} in shared memory; one process deposits 1 {} times, another withdraws 1 {} times:",
-            self.start, self.ops, self.ops
+            "Balance {} in shared memory; one process deposits 1, one withdraws 1, {} times each:",
+            self.start, self.ops
         )?;
         write!(
             f,

@@ -211,10 +211,16 @@ fn map_in_pool(
 
     let mut jobs = inputs.iter().copied().enumerate();
     let mut answers: Vec<Option<Answer>> = inputs.iter().map(|_| None).collect();
-    let mut failure = None;
-    for member in &mut members {
+    // Why the pool stops early, if it does: the worker at fault, its job, what went wrong.
+    let mut failure: Option<Failure> = None;
+    for (w, member) in members.iter_mut().enumerate() {
         if let Err(e) = feed(member, &mut jobs) {
-            failure = Some(anyhow!("cannot send a job: {e}"));
+            failure = Some(Failure::new(
+                w,
+                member,
+                inputs,
+                format!("cannot send it a job: {e}"),
+            ));
             break;
         }
     }
@@ -222,49 +228,41 @@ fn map_in_pool(
     // answer is in, or at the first failure.
     let mut received = 0;
     while failure.is_none() && received < inputs.len() {
+        // `recv` fails only if every reader is gone, which cannot happen while a job is out:
+        // the worker's reader would have reported the end of its output first.
         let Ok((w, report)) = report_rx.recv() else {
-            failure = Some(anyhow!("every worker's output closed early"));
+            failure = Some(Failure {
+                worker: None,
+                job: None,
+                why: "every worker's output closed early".into(),
+                status: None,
+            });
             break;
         };
-        match report {
-            Ok(Some(answer)) => {
+        let member = &mut members[w];
+        let why = match report {
+            Ok(Some(answer)) if answers.get(answer.index).is_some_and(Option::is_none) => {
                 let index = answer.index;
-                if index >= answers.len() || answers[index].is_some() {
-                    failure = Some(anyhow!("worker {w} answered a job it was not given"));
-                    break;
-                }
                 answers[index] = Some(answer);
                 received += 1;
-                if let Err(e) = feed(&mut members[w], &mut jobs) {
-                    failure = Some(anyhow!("cannot send a job to worker {w}: {e}"));
+                match feed(member, &mut jobs) {
+                    Ok(()) => continue,
+                    Err(e) => format!("cannot send it a job: {e}"),
                 }
             }
+            Ok(Some(answer)) => format!("it answered job #{}, not its own", answer.index),
             // A worker whose stdin we closed has left, as asked: nothing to do.
-            Ok(None) if members[w].current.is_none() => {}
+            Ok(None) if member.current.is_none() => continue,
             // A worker that had a job and stopped talking has died (or garbled its output).
-            Ok(None) | Err(_) => {
-                let why = match report {
-                    Err(e) => e.to_string(),
-                    _ => "its output ended".to_string(),
-                };
-                let job = members[w].current.map(|i| (i, inputs[i]));
-                // Kill it in case it is still alive (garbled output rather than death), then
-                // wait for its status. One that has already died keeps the status it died with.
-                let _ = members[w].child.kill();
-                let status = members[w].child.wait().map(describe);
-                failure = Some(match (job, status) {
-                    (Some((i, input)), Ok(status)) => {
-                        anyhow!("pool worker {w} died on input #{i} ({input}): {why}; {status}")
-                    }
-                    (None, Ok(status)) => anyhow!("pool worker {w} died: {why}; {status}"),
-                    (_, Err(e)) => anyhow!("pool worker {w} failed: {why}; cannot wait: {e}"),
-                });
-            }
-        }
+            Ok(None) => "its output ended".to_string(),
+            Err(e) => e.to_string(),
+        };
+        failure = Some(Failure::new(w, member, inputs, why));
     }
 
-    // Shut down. On failure, kill every worker first: they may be busy or waiting for a job.
-    // On success every stdin is already closed, and each worker is exiting by itself.
+    // Shut down. On failure, kill every worker first: they may be busy or waiting for a job,
+    // and one that has already died keeps the status it died with. On success every stdin is
+    // already closed, and each worker is exiting by itself.
     let mut statuses = Vec::new();
     for (w, mut member) in members.into_iter().enumerate() {
         member.stdin = None;
@@ -274,13 +272,23 @@ fn map_in_pool(
         // Wait: reaps the worker. Its exit closes its stdout, so its reader thread ends.
         let status = member.child.wait();
         // Join the reader: it has sent all it will (or found nobody listening) and returned.
-        if member.reader.join().is_err() && failure.is_none() {
-            failure = Some(anyhow!("the reader of worker {w} panicked"));
+        let reader = member.reader.join();
+        if let Some(f) = failure.as_mut().filter(|f| f.worker == Some(w)) {
+            f.status = Some(status.map_or_else(|e| format!("cannot wait: {e}"), describe));
+        } else if reader.is_err() {
+            failure.get_or_insert(Failure {
+                worker: Some(w),
+                job: None,
+                why: "its reader thread panicked".into(),
+                status: None,
+            });
+        } else {
+            statuses.push((w, status));
         }
-        statuses.push((w, status));
     }
-    if let Some(err) = failure {
-        return Err(err);
+    // Every worker is reaped now; report the failure, or any worker that did not exit cleanly.
+    if let Some(f) = failure {
+        anyhow::bail!("{}", f.describe());
     }
     for (w, status) in statuses {
         let status = status.with_context(|| format!("cannot wait for pool worker {w}"))?;
@@ -291,6 +299,45 @@ fn map_in_pool(
         .enumerate()
         .map(|(i, a)| a.ok_or_else(|| anyhow!("no answer for input #{i}")))
         .collect()
+}
+
+/// Why the pool stopped before every answer was in.
+struct Failure {
+    worker: Option<usize>,
+    /// The job (index, input) the worker had.
+    job: Option<(usize, u64)>,
+    why: String,
+    /// How the worker ended, once it has been waited for.
+    status: Option<String>,
+}
+
+impl Failure {
+    fn new(w: usize, member: &Member, inputs: &[u64], why: String) -> Failure {
+        Failure {
+            worker: Some(w),
+            job: member.current.map(|i| (i, inputs[i])),
+            why,
+            status: None,
+        }
+    }
+
+    fn describe(&self) -> String {
+        let mut text = match (self.worker, self.job) {
+            (Some(w), Some((i, input))) => {
+                format!(
+                    "pool worker {w} failed on input #{i} ({input}): {}",
+                    self.why
+                )
+            }
+            (Some(w), None) => format!("pool worker {w} failed: {}", self.why),
+            (None, _) => format!("the pool failed: {}", self.why),
+        };
+        if let Some(status) = &self.status {
+            text.push_str("; ");
+            text.push_str(status);
+        }
+        text
+    }
 }
 
 impl fmt::Display for PoolRun {

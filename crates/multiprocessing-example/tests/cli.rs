@@ -7,10 +7,19 @@ use std::process::{Command, Output, Stdio};
 const BIN: &str = env!("CARGO_BIN_EXE_multiprocessing-example");
 
 fn run_at(exe: &Path, args: &[&str]) -> Output {
-    Command::new(exe)
-        .args(args)
-        .output()
-        .expect("the program starts")
+    // A freshly written executable can fail to start with "text file busy" for a moment: a
+    // process forked by another test thread may still hold the copy's write handle until it
+    // execs. Retry that error only.
+    let mut tries = 0;
+    loop {
+        match Command::new(exe).args(args).output() {
+            Err(e) if e.raw_os_error() == Some(26 /* ETXTBSY */) && tries < 50 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            result => return result.expect("the program starts"),
+        }
+    }
 }
 
 fn program(args: &[&str]) -> Output {

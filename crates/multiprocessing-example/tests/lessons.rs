@@ -116,7 +116,7 @@ fn a_pool_member_that_panics_is_reported_with_its_input_and_status() {
     let inputs = [10, 20, 30, 40, 50, 60];
     let err = process_pool::run(&program(), &inputs, 2, Some(40)).unwrap_err();
     let msg = format!("{err:#}");
-    assert!(msg.contains("died on input #3 (40)"), "{msg}");
+    assert!(msg.contains("failed on input #3 (40)"), "{msg}");
     assert!(msg.contains("exit status 101"), "{msg}");
 }
 

@@ -165,31 +165,37 @@ pub fn ms(d: Duration) -> String {
 
 /// Runs `lessons` in order. The lesson text goes to stdout, or to stderr with `json`, where
 /// stdout carries only the timing records. A lesson that fails is reported and the next one
-/// still runs; the error returned at the end says how many failed.
+/// still runs; the error returned at the end says which failed.
 pub fn run(lessons: &[Lesson], settings: &Settings, json: bool) -> anyhow::Result<()> {
-    let stdout = io::stdout();
-    let stderr = io::stderr();
+    // Text is flushed as it is written, so that it keeps its place among the lines that
+    // panicking threads print on stderr.
+    let say = |text: String| -> io::Result<()> {
+        if json {
+            io::stderr().write_all(text.as_bytes())
+        } else {
+            let mut out = io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            out.flush()
+        }
+    };
     let mut failed = Vec::new();
     for &lesson in lessons {
-        let mut text: Box<dyn Write> = if json {
-            Box::new(stderr.lock())
-        } else {
-            Box::new(stdout.lock())
-        };
-        writeln!(text, "== Lesson {}: {} ==", lesson.number(), lesson.title())?;
+        say(format!(
+            "== Lesson {}: {} ==\n",
+            lesson.number(),
+            lesson.title()
+        ))?;
         match lesson.run(settings) {
             Ok(outcome) => {
-                writeln!(text, "{outcome}")?;
-                drop(text); // release the lock on stdout before the records take it
+                say(format!("{outcome}\n"))?;
                 if json {
-                    let mut out = stdout.lock();
+                    let mut out = io::stdout().lock();
                     for timing in outcome.timings() {
                         writeln!(out, "{}", serde_json::to_string(&timing)?)?;
                     }
                 }
             }
             Err(err) => {
-                drop(text);
                 eprintln!("error: lesson {} failed: {err:#}\n", lesson.name());
                 failed.push(lesson.name());
             }

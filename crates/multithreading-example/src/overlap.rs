@@ -105,7 +105,8 @@ pub fn run(numbers: &[u64], wait: Duration) -> anyhow::Result<Overlap> {
     // Threads change when the work happens, never what it computes.
     anyhow::ensure!(
         squares == squares2 && squares == squares3 && cubes == cubes2 && cubes == cubes3,
-        "the modes disagree: {squares:?}/{cubes:?} vs {squares2:?}/{cubes2:?} vs {squares3:?}/{cubes3:?}"
+        "the modes disagree: {squares:?}/{cubes:?} vs {squares2:?}/{cubes2:?} \
+         vs {squares3:?}/{cubes3:?}"
     );
     Ok(Overlap {
         numbers: numbers.to_vec(),

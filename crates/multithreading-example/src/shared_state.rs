@@ -149,7 +149,7 @@ impl fmt::Display for SharedState {
         } else {
             write!(
                 f,
-                "(at least {lost} updates lost: another thread wrote between the load and the store)"
+                "(at least {lost} updates lost: the other thread wrote between load and store)"
             )
         }
     }

@@ -45,8 +45,9 @@ pub fn run(cli: Cli) -> Result<bool> {
 
     if cfg!(debug_assertions) && workloads.contains(&Workload::Cpu) {
         out.say(
-            "note: this is a debug build, where the CPU tasks run several times slower than in \
-             a release build; for numbers worth comparing: cargo run --release -p cpu-vs-io",
+            "note: this is a debug build: the CPU tasks run about twice as slow as in a release \
+             build, which changes the CPU table; for numbers worth comparing: \
+             cargo run --release -p cpu-vs-io",
         )?;
     }
 

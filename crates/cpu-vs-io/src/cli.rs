@@ -16,8 +16,8 @@ Runs the same tasks under every concurrency model and says which one wins, and w
 
 Workloads (--workload):
   cpu    --tasks tasks (default 8), each counting the primes in a fixed window of numbers:
-         about 50 ms per task in a release build on a typical core, several times longer in
-         the debug build that a plain `cargo run -p cpu-vs-io` makes
+         about 50 ms per task in a release build on a typical core, about twice that in the
+         debug build that a plain `cargo run -p cpu-vs-io` makes
   io     two workloads that only wait, --tasks tasks each (default 32):
          io-sleep  each task sleeps --latency-ms
          io-tcp    each task does a blocking read from a TCP server on 127.0.0.1 (started by

@@ -135,6 +135,14 @@ pub fn verdict(workload: Workload, rows: &[Row], tasks: usize, cpus: usize) -> S
             count(cpus, "logical CPU"),
             count(best.workers, kind)
         ));
+        // Far below the ideal on CPU work means the cores were not ours alone.
+        if let Some(seq) = sequential {
+            if seq.wall_ms / best.wall_ms < 0.6 * ideal as f64 {
+                sentence.push_str(
+                    ", though far below it, so other programs were competing for the cores",
+                );
+            }
+        }
     }
 
     // How the two pools did, where they ran and did not win.
@@ -271,6 +279,15 @@ mod tests {
         assert_eq!(count(1, "process"), "1 process");
         assert_eq!(count(3, "process"), "3 processes");
         assert_eq!(count(2, "logical CPU"), "2 logical CPUs");
+    }
+
+    #[test]
+    fn a_busy_machine_is_called_out() {
+        let rows = vec![row(Mode::Sequential, 1, 400.0), row(Mode::Rayon, 4, 350.0)];
+        let text = verdict(Workload::Cpu, &rows, 8, 4);
+        assert!(text.contains("(ideal 4x), though far below it"), "{text}");
+        let rows = vec![row(Mode::Sequential, 1, 400.0), row(Mode::Rayon, 4, 110.0)];
+        assert!(!verdict(Workload::Cpu, &rows, 8, 4).contains("far below"));
     }
 
     #[test]

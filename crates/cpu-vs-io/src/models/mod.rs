@@ -101,3 +101,28 @@ impl fmt::Display for Mode {
         f.write_str(self.name())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A panicking task becomes an error of the model, not a crash or a hang. (Sequential runs
+    /// on the calling thread, where a panic is the program's own; the process models are
+    /// checked with crashing children in tests/reaping.rs.)
+    #[test]
+    fn a_panicking_task_is_an_error_in_every_threaded_model() {
+        let tasks = [
+            Task::cpu(0, 10),
+            Task::Panic { id: 1 },
+            Task::Panic { id: 2 },
+        ];
+        let ctx = Context {
+            workers: 2,
+            exe: PathBuf::new(),
+        };
+        for mode in [Mode::ThreadPerTask, Mode::ThreadPool, Mode::Rayon] {
+            let err = mode.run(&tasks, &ctx).expect_err("a task panicked");
+            assert!(err.to_string().contains("panicked"), "{mode}: {err}");
+        }
+    }
+}

@@ -26,14 +26,15 @@ pub fn run(tasks: &[Task]) -> Result<Vec<TaskResult>> {
             handles.push(handle);
         }
         // `join` hands back each task's result in task order, or `Err` if its thread
-        // panicked: the panic becomes an error here instead of taking the program down.
-        handles
+        // panicked: the panic becomes an error here instead of taking the program down. Every
+        // thread is joined before any error is reported, because a panicked thread left
+        // unjoined would make the scope panic in turn.
+        let joined: Vec<_> = handles.into_iter().map(|handle| handle.join()).collect();
+        joined
             .into_iter()
             .zip(tasks)
-            .map(|(handle, task)| {
-                handle
-                    .join()
-                    .map_err(|_| anyhow!("the thread for task {} panicked", task.id()))
+            .map(|(result, task)| {
+                result.map_err(|_| anyhow!("the thread for task {} panicked", task.id()))
             })
             .collect()
     })

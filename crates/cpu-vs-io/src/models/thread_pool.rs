@@ -46,7 +46,7 @@ pub fn run(tasks: &[Task], workers: usize) -> Result<Vec<TaskResult>> {
         drop(result_tx);
 
         for job in tasks.iter().enumerate() {
-            // The workers' receivers are alive (the pool is running), so this cannot fail.
+            // We still hold `job_rx`, so the channel is open and this cannot fail.
             let _ = job_tx.send(job);
         }
         // Shutdown, step 1: drop the job sender. The workers drain what is queued, then their
@@ -61,17 +61,21 @@ pub fn run(tasks: &[Task], workers: usize) -> Result<Vec<TaskResult>> {
         }
 
         // Step 3: join every worker. They have all exited already; `join` tells us whether one
-        // panicked, which would also have left a result missing.
-        for (n, handle) in handles.into_iter().enumerate() {
-            handle
-                .join()
-                .map_err(|_| anyhow!("pool thread {n} panicked"))?;
+        // panicked, which would also have left a result missing. Join them all before
+        // reporting: a panicked thread left unjoined would make the scope panic in turn.
+        let panicked: Vec<usize> = handles
+            .into_iter()
+            .enumerate()
+            .filter_map(|(n, handle)| handle.join().is_err().then_some(n))
+            .collect();
+        if let Some(n) = panicked.first() {
+            return Err(anyhow!("pool thread {n} panicked"));
         }
         results
             .into_iter()
             .enumerate()
             .map(|(index, result)| {
-                result.ok_or_else(|| anyhow!("task {} never came back from the pool", index))
+                result.ok_or_else(|| anyhow!("task {index} never came back from the pool"))
             })
             .collect()
     })

@@ -42,6 +42,7 @@ pub fn run(len: usize, threads: usize) -> anyhow::Result<Scoped> {
             .chunks(chunk)
             .map(|part| s.spawn(move || part.iter().sum::<u64>()))
             .collect();
+        // Join each thread, in chunk order, for its sum (a panic becomes an error here).
         handles
             .into_iter()
             .map(|h| h.join().map_err(|_| anyhow!("a summing thread panicked")))

@@ -47,8 +47,7 @@ pub struct Cli {
     #[arg(long, default_value_t = 20, help_heading = "Test site")]
     pub site_latency_ms: u64,
 
-    /// sequential: one request at a time (the baseline). threads: a coordinator feeds
-    /// --workers threads over channels.
+    /// How to crawl the START_URLs (the demo without a START_URL runs both).
     #[arg(long, value_enum, default_value_t = Mode::Threads)]
     pub mode: Mode,
 

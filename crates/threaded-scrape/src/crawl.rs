@@ -24,7 +24,8 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::fetch::{Fetch, FetchRequest, FetchResult};
-use crate::frontier::{Frontier, Next, Outcome};
+use crate::frontier::{Frontier, Next};
+use crate::report::Outcome;
 
 /// How the crawl runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -32,7 +33,7 @@ use crate::frontier::{Frontier, Next, Outcome};
 pub enum Mode {
     /// One request at a time, in one loop: the baseline.
     Sequential,
-    /// A coordinator thread feeds N worker threads over crossbeam channels.
+    /// A coordinator thread feeds --workers threads over crossbeam channels.
     Threads,
 }
 
@@ -400,18 +401,41 @@ mod tests {
     }
 
     fn found(crawl: &Crawl) -> BTreeSet<(String, Option<u16>)> {
-        crawl.outcome.rows.iter().map(|r| (r.url.clone(), r.status)).collect()
+        crawl
+            .outcome
+            .rows
+            .iter()
+            .map(|r| (r.url.clone(), r.status))
+            .collect()
     }
 
     #[test]
     fn both_modes_find_the_same_pages_once() {
         let site = FakeSite::new(40, 1);
         let starts = ["http://a.test/0", "http://b.test/0"];
-        let seq = crawl(frontier(&starts, 4), &site, Mode::Sequential, 1, &Progress::hidden()).unwrap();
-        let thr = crawl(frontier(&starts, 4), &site, Mode::Threads, 8, &Progress::hidden()).unwrap();
+        let seq = crawl(
+            frontier(&starts, 4),
+            &site,
+            Mode::Sequential,
+            1,
+            &Progress::hidden(),
+        )
+        .unwrap();
+        let thr = crawl(
+            frontier(&starts, 4),
+            &site,
+            Mode::Threads,
+            8,
+            &Progress::hidden(),
+        )
+        .unwrap();
         assert_eq!(seq.outcome.rows.len(), 80);
         assert_eq!(found(&seq), found(&thr));
-        assert_eq!(found(&thr).len(), thr.outcome.rows.len(), "a URL was fetched twice");
+        assert_eq!(
+            found(&thr).len(),
+            thr.outcome.rows.len(),
+            "a URL was fetched twice"
+        );
         assert_eq!(seq.outcome.peak_in_flight, 1);
     }
 
@@ -419,11 +443,22 @@ mod tests {
     fn threads_overlap_requests_but_keep_the_per_host_limit() {
         let site = FakeSite::new(60, 10);
         let starts = ["http://a.test/0", "http://b.test/0"];
-        let thr = crawl(frontier(&starts, 3), &site, Mode::Threads, 16, &Progress::hidden()).unwrap();
+        let thr = crawl(
+            frontier(&starts, 3),
+            &site,
+            Mode::Threads,
+            16,
+            &Progress::hidden(),
+        )
+        .unwrap();
         assert_eq!(thr.outcome.rows.len(), 120);
         assert!(site.peak_per_host.load(Ordering::SeqCst) <= 3);
         // Two hosts at three each: more than one host's worth at once, never more than both.
-        assert!(thr.outcome.peak_in_flight > 3, "{}", thr.outcome.peak_in_flight);
+        assert!(
+            thr.outcome.peak_in_flight > 3,
+            "{}",
+            thr.outcome.peak_in_flight
+        );
         assert!(thr.outcome.peak_in_flight <= 6);
     }
 
@@ -431,10 +466,22 @@ mod tests {
     fn a_panicking_worker_is_an_error_at_join_not_a_hang() {
         let mut site = FakeSite::new(30, 1);
         site.panic_on = Some("/5");
-        let thr = crawl(frontier(&["http://a.test/0"], 4), &site, Mode::Threads, 4, &Progress::hidden()).unwrap();
+        let thr = crawl(
+            frontier(&["http://a.test/0"], 4),
+            &site,
+            Mode::Threads,
+            4,
+            &Progress::hidden(),
+        )
+        .unwrap();
         assert_eq!(thr.worker_panics.len(), 1, "{:?}", thr.worker_panics);
         assert!(thr.worker_panics[0].contains("failed on purpose"));
-        let row = thr.outcome.rows.iter().find(|r| r.url == "http://a.test/5").unwrap();
+        let row = thr
+            .outcome
+            .rows
+            .iter()
+            .find(|r| r.url == "http://a.test/5")
+            .unwrap();
         assert!(row.error.contains("panicked"), "{row:?}");
         // The other workers carried on: everything not below /5 was crawled.
         assert!(thr.outcome.rows.len() >= 20, "{}", thr.outcome.rows.len());
@@ -444,7 +491,14 @@ mod tests {
     fn when_every_worker_dies_the_crawl_still_ends() {
         let mut site = FakeSite::new(30, 1);
         site.panic_on = Some("/0");
-        let thr = crawl(frontier(&["http://a.test/0"], 4), &site, Mode::Threads, 1, &Progress::hidden()).unwrap();
+        let thr = crawl(
+            frontier(&["http://a.test/0"], 4),
+            &site,
+            Mode::Threads,
+            1,
+            &Progress::hidden(),
+        )
+        .unwrap();
         assert_eq!(thr.worker_panics.len(), 1);
         assert_eq!(thr.outcome.rows.len(), 1);
     }

@@ -68,7 +68,13 @@ pub fn demo(cli: &Cli) -> anyhow::Result<ExitCode> {
         let starts = [start.clone()];
         let frontier = Frontier::new(cli.crawl_config(&starts), &starts);
         let fetcher = HttpFetcher::new(cli.timeout(), cli.max_bytes, cli.workers, cli.per_host);
-        crawl::crawl(frontier, &fetcher, mode, cli.workers, &Progress::new(!cli.json))
+        crawl::crawl(
+            frontier,
+            &fetcher,
+            mode,
+            cli.workers,
+            &Progress::new(!cli.json),
+        )
     };
 
     // The site answers 500 and 429 (Retry-After: 1) once each per server. An untimed first
@@ -97,7 +103,11 @@ pub fn demo(cli: &Cli) -> anyhow::Result<ExitCode> {
 
     // Same frontier, same fetcher: the modes must agree on what they found.
     let found = |c: &Crawl| -> BTreeSet<(String, Option<u16>)> {
-        c.outcome.rows.iter().map(|r| (r.url.clone(), r.status)).collect()
+        c.outcome
+            .rows
+            .iter()
+            .map(|r| (r.url.clone(), r.status))
+            .collect()
     };
     if found(&crawls[0]) != found(&crawls[1]) {
         eprintln!("warning: the two modes found different pages (see --out)");

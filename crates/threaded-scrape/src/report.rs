@@ -6,7 +6,61 @@ use std::path::Path;
 use anyhow::Context;
 
 use crate::crawl::Crawl;
-use crate::frontier::Row;
+
+/// One line of the CSV: a URL the crawl fetched, with its redirects followed.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Row {
+    /// The URL as queued (normalized).
+    pub url: String,
+    /// Where its redirects led: the last URL fetched, or the already-crawled target.
+    pub final_url: String,
+    /// The last HTTP status; `None` when no answer came (connection refused, timeout, ...).
+    pub status: Option<u16>,
+    /// Clicks from a start URL (start URLs are 0; a redirect keeps its origin's depth).
+    pub depth: u32,
+    pub content_type: String,
+    /// Body bytes read (0 when the body was not read: not HTML or not a 2xx).
+    pub bytes: u64,
+    pub title: String,
+    /// `a[href]` count on the page.
+    pub links: usize,
+    /// Time spent fetching, summed over redirect hops and retries (waits not included).
+    pub elapsed_ms: f64,
+    /// Empty for a clean 2xx; otherwise what went wrong, naming the URL.
+    pub error: String,
+    /// The error's kind for the summary ("http 404", "redirect loop", ...), not in the CSV.
+    #[serde(skip)]
+    pub error_kind: Option<String>,
+}
+
+/// Counts for the summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Skipped {
+    /// Distinct URLs off the allowed hosts (or not http/https after a redirect).
+    pub out_of_scope: usize,
+    /// Links that are not http(s): `mailto:`, `javascript:`, `tel:`, ...
+    pub non_http: usize,
+    /// Distinct URLs robots.txt disallowed.
+    pub robots: usize,
+    /// Distinct URLs not queued because `--max-pages` was reached.
+    pub max_pages: usize,
+    /// Distinct URLs not queued because they were deeper than `--max-depth`.
+    pub max_depth: usize,
+}
+
+/// What the frontier learned, once the crawl is over.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub rows: Vec<Row>,
+    pub skipped: Skipped,
+    pub peak_in_flight: usize,
+    pub retries: u64,
+    pub warnings: Vec<String>,
+    /// The start URLs that got no HTTP answer at all, with why.
+    pub failed_starts: Vec<String>,
+    /// How many start URLs there were.
+    pub start_count: usize,
+}
 
 /// The CSV header, in this order. Other tools read these names: keep them stable.
 pub const CSV_HEADER: [&str; 10] = [
@@ -69,9 +123,11 @@ pub struct Record {
     /// Body bytes read.
     pub bytes: u64,
     pub wall_ms: f64,
-    /// No row has an error and no worker panicked.
+    /// Every URL got an answer from its server and no worker panicked. An answer that is an
+    /// error page (404, 500, a redirect loop) is the site's state, faithfully recorded, not a
+    /// failure of the crawl; a URL with no answer at all (timeout, refused) is.
     pub ok: bool,
-    /// Rows with an error (HTTP >= 400 included).
+    /// Rows with an error of any kind (HTTP >= 400, redirect problems, cut off, no answer).
     pub errors: usize,
     /// The most requests the crawler had in flight at once.
     pub peak_in_flight: usize,
@@ -91,7 +147,7 @@ impl Record {
             items: rows.len(),
             bytes: rows.iter().map(|r| r.bytes).sum(),
             wall_ms: crawl.wall.as_secs_f64() * 1000.0,
-            ok: errors == 0 && crawl.worker_panics.is_empty(),
+            ok: rows.iter().all(|r| r.status.is_some()) && crawl.worker_panics.is_empty(),
             errors,
             peak_in_flight: crawl.outcome.peak_in_flight,
             per_host,

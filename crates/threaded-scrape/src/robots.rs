@@ -171,7 +171,9 @@ mod tests {
 
     #[test]
     fn grouped_agents_share_rules() {
-        let r = Robots::parse("User-agent: a\nUser-agent: *\nDisallow: /x\nUser-agent: b\nDisallow: /y\n");
+        let r = Robots::parse(
+            "User-agent: a\nUser-agent: *\nDisallow: /x\nUser-agent: b\nDisallow: /y\n",
+        );
         assert!(!r.allows("/x"));
         assert!(r.allows("/y"));
     }
@@ -193,7 +195,8 @@ mod tests {
 
     #[test]
     fn longest_match_wins_allow_on_tie() {
-        let r = Robots::parse("User-agent: *\nDisallow: /a\nAllow: /a/b\nAllow: /c\nDisallow: /c\n");
+        let r =
+            Robots::parse("User-agent: *\nDisallow: /a\nAllow: /a/b\nAllow: /c\nDisallow: /c\n");
         assert!(!r.allows("/a/x"));
         assert!(r.allows("/a/b/c"));
         assert!(r.allows("/c"));

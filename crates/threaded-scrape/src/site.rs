@@ -383,12 +383,20 @@ fn header(name: &str, value: &str) -> Header {
     Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("valid header")
 }
 
-fn with_type<R: std::io::Read + Send + 'static>(response: Response<R>, content_type: &str) -> ResponseBox {
-    response.with_header(header("Content-Type", content_type)).boxed()
+fn with_type<R: std::io::Read + Send + 'static>(
+    response: Response<R>,
+    content_type: &str,
+) -> ResponseBox {
+    response
+        .with_header(header("Content-Type", content_type))
+        .boxed()
 }
 
 fn html(status: u16, body: &str) -> ResponseBox {
-    with_type(Response::from_string(body).with_status_code(status), "text/html; charset=utf-8")
+    with_type(
+        Response::from_string(body).with_status_code(status),
+        "text/html; charset=utf-8",
+    )
 }
 
 fn bytes(data: &Arc<[u8]>, content_type: &str) -> ResponseBox {
@@ -420,7 +428,10 @@ mod tests {
         for n in [1, 5, 200, 501] {
             for i in 1..n {
                 let parent = (i - 1) / FAN_OUT;
-                assert!(page(parent, n, "h").contains(&format!("child {i}<")), "n={n} i={i}");
+                assert!(
+                    page(parent, n, "h").contains(&format!("child {i}<")),
+                    "n={n} i={i}"
+                );
             }
         }
     }

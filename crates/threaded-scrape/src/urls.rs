@@ -133,7 +133,12 @@ mod tests {
     #[test]
     fn non_http_links_are_skipped() {
         let base = Url::parse("http://h/").unwrap();
-        for href in ["mailto:a@b.c", "javascript:void(0)", "tel:+123", "ftp://h/x"] {
+        for href in [
+            "mailto:a@b.c",
+            "javascript:void(0)",
+            "tel:+123",
+            "ftp://h/x",
+        ] {
             assert!(resolve(&base, href).is_none(), "{href}");
         }
     }

@@ -1,0 +1,395 @@
+//! The frontier: every decision of the crawl, owned by one thread.
+//!
+//! Workers only fetch. Everything that needs a memory of the crawl lives here, in plain
+//! (unsynchronized) data owned by whoever drives the crawl: the sequential loop, or the
+//! coordinator thread of the threaded crawl. No locks, because only one thread ever touches it:
+//!
+//! - the queue of URLs to fetch, one FIFO per host, so the crawl is breadth-first;
+//! - the visited set of normalized URLs, so a page is fetched at most once whatever its spelling;
+//! - per host: requests in flight (`--per-host`), the last request's start (`--delay-ms`), a
+//!   pause after a `429` (its `Retry-After`), and its robots.txt rules, fetched before its first
+//!   page;
+//! - the retry schedule (timeouts, 429 and 5xx, with exponential backoff);
+//! - redirect chains: each hop is a job of its own, checked like a link (scope, robots,
+//!   visited), so a chain that comes back to itself is a loop and not a second fetch.
+//!
+//! The driver asks [`Frontier::next`] for work and hands back each answer with
+//! [`Frontier::complete`]. The crawl is over exactly when `next` says [`Next::Done`]: nothing is
+//! queued, nothing waits for a retry and nothing is in flight.
+//!
+//! This file decides what to fetch next (queues, politeness, robots.txt); `answers.rs` decides
+//! what each answer means (a row, links to queue, a retry, the next redirect hop).
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::time::{Duration, Instant};
+
+use url::Url;
+
+use crate::fetch::FetchRequest;
+use crate::report::{Outcome, Row, Skipped};
+use crate::robots::Robots;
+use crate::urls::{self, Scope};
+
+mod answers;
+#[cfg(test)]
+mod tests;
+
+pub use answers::MAX_REDIRECTS;
+
+/// The crawl's rules, from the command line.
+#[derive(Debug, Clone)]
+pub struct CrawlConfig {
+    /// Most requests in flight to one host (scheme, host and port).
+    pub per_host: usize,
+    /// Least time between the starts of two requests to one host.
+    pub delay: Duration,
+    /// Most URLs fetched (rows), start URLs included; redirect hops do not count.
+    pub max_pages: usize,
+    /// Links deeper than this many clicks from a start URL are not followed.
+    pub max_depth: u32,
+    /// Extra attempts for a timeout, a 429 or a 5xx.
+    pub retries: u32,
+    /// Fetch and obey robots.txt.
+    pub robots: bool,
+    /// Hosts the crawl may visit.
+    pub scope: Scope,
+}
+
+/// What the driver should do next.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Next {
+    /// Fetch this; hand the answer back with the same id.
+    Ready(u64, FetchRequest),
+    /// Nothing can start now. Wait for an answer, or until the instant (a retry or a
+    /// politeness delay comes due), whichever is first. `None`: only an answer can help.
+    Wait(Option<Instant>),
+    /// Nothing queued, nothing waiting, nothing in flight: the crawl is over.
+    Done,
+}
+
+/// A URL on its way: queued, in flight, or waiting for a retry.
+#[derive(Debug, Clone)]
+struct Job {
+    /// The URL this hop fetches.
+    url: Url,
+    /// The URL first queued (the row's `url`).
+    origin: Url,
+    depth: u32,
+    /// Every URL fetched so far for this row, in order (redirect hops); catches loops.
+    chain: Vec<Url>,
+    /// The 3xx status that led to the current hop, for the row if the hop is refused.
+    redirect_status: Option<u16>,
+    /// Attempts made at the current hop so far.
+    attempt: u32,
+    /// Fetch time summed over hops and attempts.
+    elapsed: Duration,
+}
+
+#[derive(Debug)]
+enum RobotsState {
+    /// Not asked for yet: the host's first job is its robots.txt.
+    Unknown,
+    /// Being fetched: the host's pages wait for it.
+    Fetching,
+    Known(Robots),
+}
+
+/// Politeness and queue state of one origin.
+#[derive(Debug)]
+struct Host {
+    /// `http://host:port`, where robots.txt is fetched from.
+    origin: Url,
+    queue: VecDeque<Job>,
+    /// Jobs waiting for their retry time.
+    retries: Vec<(Instant, Job)>,
+    in_flight: usize,
+    last_start: Option<Instant>,
+    /// No request before this (set by a 429's Retry-After: the whole host is asked to slow).
+    paused_until: Option<Instant>,
+    robots: RobotsState,
+}
+
+impl Host {
+    /// When the politeness rules let the next request start.
+    fn ready_at(&self, delay: Duration) -> Option<Instant> {
+        let after_delay = self.last_start.map(|t| t + delay);
+        after_delay.max(self.paused_until)
+    }
+}
+
+/// What is in flight, by id.
+#[derive(Debug)]
+enum InFlight {
+    // Boxed: a job is much larger than the robots variant, and these sit in a map.
+    Page { host: usize, job: Box<Job> },
+    Robots { host: usize },
+}
+
+/// The frontier. See the module docs.
+pub struct Frontier {
+    config: CrawlConfig,
+    hosts: Vec<Host>,
+    host_index: HashMap<String, usize>,
+    /// Where the next scan for a ready host starts, so no host starves the others.
+    cursor: usize,
+    /// Normalized URLs queued, fetched or being fetched (the "fetched at most once" set).
+    visited: HashSet<String>,
+    /// URLs claimed so far against `--max-pages`.
+    claimed: usize,
+    out_of_scope: HashSet<String>,
+    too_deep: HashSet<String>,
+    over_max_pages: HashSet<String>,
+    skipped: Skipped,
+    /// Jobs in host queues or waiting for a retry.
+    queued: usize,
+    in_flight: HashMap<u64, InFlight>,
+    next_id: u64,
+    peak_in_flight: usize,
+    retries: u64,
+    rows: Vec<Row>,
+    /// robots.txt problems, for the summary.
+    warnings: Vec<String>,
+    /// Start URLs refused by robots.txt, for the exit status.
+    refused_starts: Vec<String>,
+    starts: Vec<String>,
+}
+
+impl Frontier {
+    /// A frontier holding the (normalized) start URLs at depth 0.
+    pub fn new(config: CrawlConfig, starts: &[Url]) -> Frontier {
+        let mut frontier = Frontier {
+            config,
+            hosts: Vec::new(),
+            host_index: HashMap::new(),
+            cursor: 0,
+            visited: HashSet::new(),
+            claimed: 0,
+            out_of_scope: HashSet::new(),
+            too_deep: HashSet::new(),
+            over_max_pages: HashSet::new(),
+            skipped: Skipped::default(),
+            queued: 0,
+            in_flight: HashMap::new(),
+            next_id: 0,
+            peak_in_flight: 0,
+            retries: 0,
+            rows: Vec::new(),
+            warnings: Vec::new(),
+            refused_starts: Vec::new(),
+            starts: Vec::new(),
+        };
+        for url in starts {
+            let url = urls::normalize(url.clone());
+            if !frontier.starts.contains(&url.to_string()) {
+                frontier.starts.push(url.to_string());
+            }
+            frontier.offer(url, 0);
+        }
+        frontier
+    }
+
+    /// Requests handed out and not yet answered.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    /// Jobs queued or waiting for a retry.
+    pub fn queued(&self) -> usize {
+        self.queued
+    }
+
+    /// Rows settled so far.
+    pub fn rows_done(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// The next request that may start at `now`, or how long to wait, or the end.
+    pub fn next(&mut self, now: Instant) -> Next {
+        // A job refused by robots.txt is settled on the spot; then we look again.
+        'scan: loop {
+            if self.queued == 0 && self.in_flight.is_empty() {
+                return Next::Done;
+            }
+            let mut wake: Option<Instant> = None;
+            let count = self.hosts.len();
+            for k in 0..count {
+                let h = (self.cursor + k) % count;
+                let host = &mut self.hosts[h];
+                // Full: an answer from this host will free a slot, and wake us.
+                if host.in_flight >= self.config.per_host {
+                    continue;
+                }
+                if host.queue.is_empty() && host.retries.is_empty() {
+                    continue;
+                }
+                if let Some(ready) = host.ready_at(self.config.delay) {
+                    if ready > now {
+                        wake = earliest(wake, ready);
+                        continue;
+                    }
+                }
+                let rules = match &host.robots {
+                    RobotsState::Known(rules) => rules,
+                    // Its robots.txt is on the way; its pages wait for the rules.
+                    RobotsState::Fetching => continue,
+                    // The host's first request is for its robots.txt.
+                    RobotsState::Unknown => {
+                        host.robots = RobotsState::Fetching;
+                        let request = FetchRequest::Robots(host.origin.clone());
+                        return self.start(h, InFlight::Robots { host: h }, request, now);
+                    }
+                };
+                // A retry that has come due goes first; then the queue, oldest first.
+                let due = host.retries.iter().position(|(t, _)| *t <= now);
+                let job = match due {
+                    Some(i) => host.retries.swap_remove(i).1,
+                    None => match host.queue.pop_front() {
+                        Some(job) => job,
+                        None => {
+                            let soonest = host.retries.iter().map(|(t, _)| *t).min();
+                            wake = soonest.map_or(wake, |t| earliest(wake, t));
+                            continue;
+                        }
+                    },
+                };
+                self.queued -= 1;
+                if !rules.allows(&path_and_query(&job.url)) {
+                    self.refused_by_robots(job);
+                    continue 'scan;
+                }
+                let request = FetchRequest::Page(job.url.clone());
+                return self.start(
+                    h,
+                    InFlight::Page {
+                        host: h,
+                        job: Box::new(job),
+                    },
+                    request,
+                    now,
+                );
+            }
+            return Next::Wait(wake);
+        }
+    }
+
+    /// Marks a request as started and hands it out.
+    fn start(&mut self, h: usize, what: InFlight, request: FetchRequest, now: Instant) -> Next {
+        let host = &mut self.hosts[h];
+        host.in_flight += 1;
+        host.last_start = Some(now);
+        // The next scan starts after this host: round-robin between hosts.
+        self.cursor = (h + 1) % self.hosts.len();
+        let id = self.next_id;
+        self.next_id += 1;
+        self.in_flight.insert(id, what);
+        self.peak_in_flight = self.peak_in_flight.max(self.in_flight.len());
+        Next::Ready(id, request)
+    }
+
+    /// A link found at `depth`: queue it unless it is out of scope, seen, too deep or too many.
+    fn offer(&mut self, url: Url, depth: u32) {
+        // Links from `fetch` are normalized already; normalizing twice changes nothing.
+        let url = urls::normalize(url);
+        let key = url.to_string();
+        if !self.config.scope.contains(&url) {
+            self.skipped.out_of_scope += usize::from(self.out_of_scope.insert(key));
+            return;
+        }
+        if self.visited.contains(&key) {
+            return;
+        }
+        if depth > self.config.max_depth {
+            self.too_deep.insert(key);
+            return;
+        }
+        if self.claimed >= self.config.max_pages {
+            self.over_max_pages.insert(key);
+            return;
+        }
+        self.claimed += 1;
+        self.visited.insert(key);
+        let h = self.host_for(&url);
+        self.hosts[h].queue.push_back(Job {
+            origin: url.clone(),
+            chain: vec![url.clone()],
+            url,
+            depth,
+            redirect_status: None,
+            attempt: 0,
+            elapsed: Duration::ZERO,
+        });
+        self.queued += 1;
+    }
+
+    /// The index of `url`'s host, created on first sight.
+    fn host_for(&mut self, url: &Url) -> usize {
+        let key = urls::origin_key(url);
+        if let Some(&h) = self.host_index.get(&key) {
+            return h;
+        }
+        let robots = if self.config.robots {
+            RobotsState::Unknown
+        } else {
+            RobotsState::Known(Robots::allow_all())
+        };
+        let origin = url.join("/").unwrap_or_else(|_| url.clone());
+        self.hosts.push(Host {
+            origin,
+            queue: VecDeque::new(),
+            retries: Vec::new(),
+            in_flight: 0,
+            last_start: None,
+            paused_until: None,
+            robots,
+        });
+        self.host_index.insert(key, self.hosts.len() - 1);
+        self.hosts.len() - 1
+    }
+
+    /// The crawl is over: what it found.
+    pub fn finish(mut self) -> Outcome {
+        // A URL first found too deep or over the limit may have been queued later by a shorter
+        // path; only the ones never fetched were really skipped.
+        self.skipped.max_depth = self
+            .too_deep
+            .iter()
+            .filter(|u| !self.visited.contains(*u))
+            .count();
+        self.skipped.max_pages = self
+            .over_max_pages
+            .iter()
+            .filter(|u| !self.visited.contains(*u))
+            .count();
+        let mut failed_starts = self.refused_starts.clone();
+        let by_url: BTreeMap<&str, &Row> = self.rows.iter().map(|r| (r.url.as_str(), r)).collect();
+        for start in &self.starts {
+            if let Some(row) = by_url.get(start.as_str()) {
+                if row.status.is_none() {
+                    failed_starts.push(row.error.clone());
+                }
+            }
+        }
+        self.rows.sort_by(|a, b| a.url.cmp(&b.url));
+        Outcome {
+            rows: self.rows,
+            skipped: self.skipped,
+            peak_in_flight: self.peak_in_flight,
+            retries: self.retries,
+            warnings: self.warnings,
+            failed_starts,
+            start_count: self.starts.len(),
+        }
+    }
+}
+
+fn earliest(a: Option<Instant>, b: Instant) -> Option<Instant> {
+    Some(a.map_or(b, |a| a.min(b)))
+}
+
+/// What robots.txt rules are matched against: `/path?query`.
+fn path_and_query(url: &Url) -> String {
+    match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    }
+}

@@ -1,0 +1,114 @@
+//! Helpers shared by the integration tests: the test site in-process, the binary as a user runs it.
+
+#![allow(dead_code)] // Each test file uses its own subset.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use threaded_scrape::site::{Site, SiteConfig};
+
+/// Pages in the tests' site: small, so a crawl takes about a second (most of it the one-time
+/// `Retry-After: 1`).
+pub const PAGES: usize = 30;
+
+/// A fresh site (its one-time 500 and 429 not yet served) with a short latency.
+pub fn site() -> Site {
+    Site::start(
+        "127.0.0.1:0",
+        SiteConfig {
+            pages: PAGES,
+            latency: Duration::from_millis(5),
+            handler_threads: 64,
+        },
+    )
+    .expect("start the test site")
+}
+
+/// The binary, with proxies from the environment removed: everything here is on 127.0.0.1.
+pub fn bin() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_threaded-scrape"));
+    for var in [
+        "http_proxy",
+        "HTTP_PROXY",
+        "https_proxy",
+        "HTTPS_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+pub fn run(args: &[&str]) -> Output {
+    bin().args(args).output().expect("run threaded-scrape")
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// One CSV row as a map from column name to value.
+pub type CsvRow = BTreeMap<String, String>;
+
+/// Reads a CSV written by `--out`, checking its header.
+pub fn read_csv(path: &Path) -> Vec<CsvRow> {
+    let mut reader = csv::Reader::from_path(path).expect("open the CSV");
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        header.join(","),
+        "url,final_url,status,depth,content_type,bytes,title,links,elapsed_ms,error"
+    );
+    reader
+        .records()
+        .map(|r| {
+            let r = r.expect("a CSV record");
+            header
+                .iter()
+                .cloned()
+                .zip(r.iter().map(str::to_string))
+                .collect()
+        })
+        .collect()
+}
+
+/// The rows keyed by their URL's path (the site's URLs all share one origin).
+pub fn by_path(rows: &[CsvRow], base: &str) -> BTreeMap<String, CsvRow> {
+    let mut map = BTreeMap::new();
+    for row in rows {
+        let path = row["url"]
+            .strip_prefix(base.trim_end_matches('/'))
+            .unwrap_or(&row["url"]);
+        let previous = map.insert(path.to_string(), row.clone());
+        assert!(previous.is_none(), "{path} appears twice in the CSV");
+    }
+    map
+}
+
+/// Every URL a complete crawl of a `PAGES`-page site from `/` fetches, as paths.
+pub fn expected_paths() -> BTreeSet<String> {
+    let mut paths: BTreeSet<String> = (0..=PAGES).map(|i| format!("/p/{i}")).collect(); // /p/PAGES: 404
+    for p in [
+        "/",
+        "/missing",
+        "/redirect/1",
+        "/loop/a",
+        "/hops/0",
+        "/redirect/out",
+        "/flaky",
+        "/busy",
+        "/files/data.bin",
+        "/big",
+        "/private/open",
+    ] {
+        paths.insert(p.to_string());
+    }
+    paths
+}

@@ -237,8 +237,9 @@ pub fn stations(count: usize, rng: &mut Rng) -> Vec<(String, i16)> {
     out
 }
 
-/// A made-up name in one script: mostly 4 to 30 bytes, 1 in 20 long (60 to 100 bytes, words
-/// joined by spaces and dashes), 1 in 50 very short (1 to 3 bytes).
+/// A made-up name in one script: mostly 4 to 16 bytes (about the length of real place names,
+/// so generated files have the shape of the 1BRC's), 3 in 100 long (40 to 100 bytes, words
+/// joined by spaces and dashes), 2 in 100 very short (1 to 3 bytes).
 fn made_up_name(rng: &mut Rng) -> String {
     let mut pick = rng.below(100);
     let script = SCRIPTS
@@ -251,8 +252,8 @@ fn made_up_name(rng: &mut Rng) -> String {
         .unwrap_or(&SCRIPTS[0]);
     let target = match rng.below(100) {
         0..=1 => 1 + rng.below(3) as usize,
-        2..=6 => 60 + rng.below(41) as usize,
-        _ => 4 + rng.below(27) as usize,
+        2..=4 => 40 + rng.below(61) as usize,
+        _ => 4 + rng.below(13) as usize,
     };
     let suffix = if target > 3 {
         script.suffixes[rng.below(script.suffixes.len() as u64) as usize]

@@ -152,6 +152,18 @@ fn missing_file_and_directory() {
                 "{}",
                 stderr(&output)
             );
+
+            // A device (or a pipe) has no length to split: an error, not a silent `{}`.
+            #[cfg(unix)]
+            {
+                let output = run(std::path::Path::new("/dev/null"), mode, parser, 2, &[]);
+                assert_eq!(output.status.code(), Some(1));
+                assert!(
+                    stderr(&output).contains("/dev/null: is not a regular file"),
+                    "{}",
+                    stderr(&output)
+                );
+            }
         }
     }
 }

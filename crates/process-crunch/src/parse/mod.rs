@@ -119,11 +119,15 @@ impl Input {
     pub fn open(path: &Path, parser: Parser) -> Result<Input, AggregateError> {
         let file = File::open(path).map_err(|e| AggregateError::io(path, e))?;
         let meta = file.metadata().map_err(|e| AggregateError::io(path, e))?;
-        if meta.is_dir() {
-            return Err(AggregateError::io(
-                path,
-                io::Error::other("is a directory, not a file"),
-            ));
+        // Ranges need a length and random access: a pipe or a device has neither (its length
+        // reads as 0, which would silently print `{}`).
+        if !meta.is_file() {
+            let what = if meta.is_dir() {
+                "is a directory, not a file"
+            } else {
+                "is not a regular file (a pipe or a device cannot be split into ranges)"
+            };
+            return Err(AggregateError::io(path, io::Error::other(what)));
         }
         let len = meta.len();
         let map = match parser {

@@ -12,7 +12,7 @@
 //! - `crash-always:K`: the same on every attempt, so retries run out;
 //! - `hang:K`: worker K sleeps for an hour before working, so only a kill ends it.
 
-use std::io::{self, Write};
+use std::io::{self, BufWriter, Write};
 use std::ops::Range;
 use std::path::Path;
 use std::process::ExitCode;
@@ -45,8 +45,9 @@ pub fn run(
             Err(e) => Reply::Failed(e.to_string()),
         };
 
-    let stdout = io::stdout();
-    let mut out = stdout.lock();
+    // Rust's stdout is line-buffered: a binary frame would be flushed at every 0x0A byte in
+    // it. A BufWriter sends it in large writes; `write_frame` flushes at the end.
+    let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
     if fault == Fault::Crash {
         crash(&mut out, &reply);
     }

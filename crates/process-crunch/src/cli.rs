@@ -59,7 +59,8 @@ pub struct RunArgs {
     /// How the work is divided.
     #[arg(long, value_enum, default_value_t = Mode::Processes)]
     pub mode: Mode,
-    /// Threads or processes to use (default: the number of logical CPUs).
+    /// Threads or processes to use (default: the number of logical CPUs); timely mode:
+    /// threads per process.
     #[arg(long, default_value_t = default_workers(), value_parser = parse_workers)]
     pub workers: usize,
     /// Which parser reads the lines.

@@ -12,7 +12,9 @@
 //!    at both its exit status and its frame. A child killed by a signal, exiting non-zero, or
 //!    leaving a short or garbled frame has crashed: its range is run again in a fresh process,
 //!    up to `--retries` times. When that fails too, every other child is killed and reaped.
-//! 4. **Merge** the partials, exactly as the threads mode does.
+//! 4. **Merge** the partials, exactly as the threads mode does. A malformed line reported by
+//!    one worker is an answer, not a crash: it is not retried, and the others are left to
+//!    finish, so that the error reported is the first in the file, as in every other mode.
 //!
 //! The extra cost against threads is steps 1 and 2: starting processes (fork/exec, dynamic
 //! loading, re-opening the file) and encoding, piping and decoding each partial map. The JSON
@@ -56,8 +58,8 @@ pub fn run(job: &Job) -> Result<Outcome, ModeError> {
     };
     supervisor.start_all()?;
     let (partial, stats) = supervisor.collect(&rx)?;
-    // `supervisor` drops here: every child has already been reaped, so its Drop has no child
-    // left to kill.
+    // Every child has been reaped by now, so when `supervisor` drops at the end of this
+    // function its Drop finds nothing left to kill.
     let mut outcome = Outcome::new(partial, job.workers);
     outcome.extra.insert(
         "spawn_ms".into(),

@@ -252,20 +252,26 @@ else
     work_fs="the temp dir $work (not tmpfs: /dev/shm missing or short of $((need_kib / 1024)) MiB)"
 fi
 
-# Cleanup on every exit: stop the scrape site (it serves until told to stop) and remove the
-# temp dir. Ctrl-C and SIGTERM become ordinary exits so that the EXIT trap runs.
+# Cleanup on every exit: stop the demo still running, if any, and the scrape site (it serves
+# until told to stop), then remove the temp dir. Ctrl-C and SIGTERM become ordinary exits so that
+# the EXIT trap runs.
 site_pid=""
+child_pid=""
+stop_pid() { # stop_pid PID: SIGTERM, up to 2 s to exit, then SIGKILL; always reaped
+    local pid=$1 _
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
 cleanup() {
-    if [[ -n $site_pid ]]; then
-        kill -TERM "$site_pid" 2>/dev/null || true
-        for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-            kill -0 "$site_pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$site_pid" 2>/dev/null || true
-        wait "$site_pid" 2>/dev/null || true
-        site_pid=""
-    fi
+    [[ -n $child_pid ]] && stop_pid "$child_pid"
+    [[ -n $site_pid ]] && stop_pid "$site_pid"
+    child_pid=""
+    site_pid=""
     [[ -n ${work:-} && -d $work ]] && rm -rf -- "$work"
     return 0
 }
@@ -294,9 +300,9 @@ results_dir="$out/results"
 mkdir -p "$results_dir"
 results="$results_dir/$stamp-$host_slug.jsonl"
 machine="$results_dir/$stamp-$host_slug.machine.json"
-# Records go to a .partial file, renamed when every demo has run: a failed run leaves no
-# results file that looks complete.
-partial="$results.partial"
+# Records collect in the temp dir and are moved to results/ once every demo has run: a failed
+# or interrupted run leaves nothing in results/ that could pass for a complete one.
+partial="$work/results.jsonl"
 : >"$partial"
 
 cpu_model="unknown"
@@ -373,7 +379,13 @@ fail_cmd() { # fail_cmd WHY CMD...
 run_checked() { # run_checked DEMO CMD...
     local demo=$1 rc=0 line
     shift
-    "$@" >"$work/stdout" 2>"$work/stderr" || rc=$?
+    # In the background with `wait`, not in the foreground: bash runs the INT/TERM trap as soon
+    # as a signal arrives during `wait`, whereas after a foreground child that handles Ctrl-C
+    # itself and exits normally, bash would carry on with the next run.
+    "$@" >"$work/stdout" 2>"$work/stderr" &
+    child_pid=$!
+    wait "$child_pid" || rc=$?
+    child_pid=""
     ((rc == 0)) || fail_cmd "exit status $rc" "$@"
     [[ -s $work/stdout ]] || fail_cmd "printed no timing record on stdout" "$@"
     if ! "$perf_report" --check "$work/stdout" 2>"$work/check"; then
@@ -504,6 +516,7 @@ cp_reference() { # cp_reference WORKLOAD SRC SEQUENTIAL_RECORD
 site_url=""
 start_site() {
     log "starting the scrape test site: $scrape_pages pages, $scrape_latency_ms ms latency"
+    : >"$work/site.out" # exists before the server opens it, so the first read below finds it
     "$bin/threaded-scrape" --serve --port 0 --site-pages "$scrape_pages" --site-latency-ms "$scrape_latency_ms" \
         >"$work/site.out" 2>"$work/site.err" &
     site_pid=$!
@@ -520,7 +533,11 @@ start_site() {
         sleep 0.1
     done
     [[ $site_url =~ ^https?:// ]] || die "the scrape test site printed no URL within 30 s (got '$site_url')"
-    log "scrape test site at $site_url"
+    log "scrape test site at $site_url; priming it with one untimed crawl"
+    # The site answers a few paths with a fault once per server (a 429 with Retry-After: 1, a
+    # 500 then 200): one untimed crawl takes those first answers, so that every measured crawl,
+    # the first sequential one included, sees the same site even without warm-up runs.
+    run_checked threaded-scrape "$bin/threaded-scrape" --mode threads --workers 16 --per-host 16 --json --label priming "$site_url"
 }
 
 plan_threaded_scrape() {
@@ -530,7 +547,7 @@ plan_threaded_scrape() {
     for w in "${io_workers[@]}"; do
         bench threaded-scrape "$label" threads "$w" "$b" --mode threads --workers "$w" --per-host "$w" --json --label "$label" "$site_url"
     done
-    inputs[threaded-scrape]="the built-in test site on 127.0.0.1, $scrape_pages pages, each answered after $scrape_latency_ms ms; --per-host equal to --workers, $((warmup + runs)) crawls per configuration against one site. The crate's own benchmark uses 500 pages x 50 ms, a 25 s sequential crawl; the sweep uses a smaller site so that every configuration fits the run's time budget, and the latency still dwarfs the CPU work per page."
+    inputs[threaded-scrape]="the built-in test site on 127.0.0.1, $scrape_pages pages, each answered after $scrape_latency_ms ms; --per-host equal to --workers; one site for the whole sweep, primed by an untimed crawl first. The crate's own benchmark uses 500 pages x 50 ms, a 25 s sequential crawl; the sweep uses a smaller site so that every configuration fits the run's time budget, and the latency still dwarfs the CPU work per page."
 }
 
 crunch_file=""
@@ -626,7 +643,7 @@ counting=0
 log "running $total demo runs"
 plan
 
-mv -- "$partial" "$results"
+cp -- "$partial" "$results"
 
 # The machine description, beside the results: <stamp>-<host>.machine.json.
 {

@@ -74,7 +74,11 @@ pub fn time_chart_name(g: &Group) -> String {
 /// File name of a group's speedup chart; `None` without a sequential baseline to divide by.
 pub fn speedup_chart_name(g: &Group) -> Option<String> {
     g.baseline_ms?;
-    Some(format!("{}-{}-speedup.svg", slug(&g.demo), slug(&g.workload)))
+    Some(format!(
+        "{}-{}-speedup.svg",
+        slug(&g.demo),
+        slug(&g.workload)
+    ))
 }
 
 /// Lower-case letters, digits and single dashes: safe in a file name and a URL.
@@ -209,11 +213,15 @@ fn time_chart(g: &Group, cores: Option<u64>) -> Result<String> {
     if all.is_empty() {
         all.push(1.0);
     }
-    let (min, max) = all
-        .iter()
-        .fold((f64::INFINITY, 0f64), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+    let (min, max) = all.iter().fold((f64::INFINITY, 0f64), |(lo, hi), v| {
+        (lo.min(*v), hi.max(*v))
+    });
     // Seconds when the slowest run takes more than two seconds, else milliseconds.
-    let (div, unit) = if max > 2000.0 { (1000.0, "s") } else { (1.0, "ms") };
+    let (div, unit) = if max > 2000.0 {
+        (1000.0, "s")
+    } else {
+        (1.0, "ms")
+    };
     let log = max / min > 20.0;
     let to_y = move |ms: f64| {
         let v = ms / div;
@@ -258,11 +266,22 @@ fn time_chart(g: &Group, cores: Option<u64>) -> Result<String> {
                 Axis::new(y_range.clone(), y_ticks),
             )
             .map_err(plot_err)?;
-        configure_mesh(&mut chart, "workers (threads or processes, log scale)", &y_desc, &y_label)?;
+        configure_mesh(
+            &mut chart,
+            "workers (threads or processes, log scale)",
+            &y_desc,
+            &y_label,
+        )?;
 
         draw_cores(&mut chart, cores, &x, &y_range)?;
         if let Some(base) = g.baseline_ms {
-            horizontal(&mut chart, &x, to_y(base), BASELINE_COLOR, "sequential (baseline)")?;
+            horizontal(
+                &mut chart,
+                &x,
+                to_y(base),
+                BASELINE_COLOR,
+                "sequential (baseline)",
+            )?;
         }
         for (i, r) in g.references.iter().enumerate() {
             let color = PALETTE[(PALETTE.len() - 1 - i) % PALETTE.len()];
@@ -364,7 +383,9 @@ fn speedup_chart(g: &Group, cores: Option<u64>) -> Result<String> {
             ))
             .map_err(plot_err)?
             .label("ideal (speedup = workers)")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], GUIDE_COLOR.stroke_width(2)));
+            .legend(|(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], GUIDE_COLOR.stroke_width(2))
+            });
         horizontal(&mut chart, &x, 1.0, BASELINE_COLOR, "sequential (1×)")?;
         for (i, r) in g.references.iter().enumerate() {
             if let Some(s) = r.speedup {
@@ -530,7 +551,10 @@ mod tests {
             let doc = assert_well_formed(svg);
             let texts = texts(&doc);
             let all = texts.join("|");
-            assert!(all.contains("workers (threads or processes, log scale)"), "{all}");
+            assert!(
+                all.contains("workers (threads or processes, log scale)"),
+                "{all}"
+            );
             assert!(all.contains("threads"), "{all}");
             assert!(all.contains("cp -r (reference)"), "{all}");
             assert!(all.contains("2 logical cores"), "{all}");
@@ -567,7 +591,10 @@ mod tests {
         assert_eq!(slug("Small <&> Files"), "small-files");
         assert_eq!(slug("--"), "x");
         assert_eq!(linear_ticks(2.3), [0.0, 0.5, 1.0, 1.5, 2.0]);
-        assert_eq!(linear_ticks(1350.0), [0.0, 200.0, 400.0, 600.0, 800.0, 1000.0, 1200.0]);
+        assert_eq!(
+            linear_ticks(1350.0),
+            [0.0, 200.0, 400.0, 600.0, 800.0, 1000.0, 1200.0]
+        );
         assert_eq!(trim_number(0.5), "0.5");
         assert_eq!(trim_number(150.0), "150");
         let t = log_ticks(1.0f64.log10(), 30.0f64.log10());

@@ -20,8 +20,8 @@ use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use records::Machine;
 use readmes::Outcome;
+use records::Machine;
 
 /// What to do, as parsed from the command line.
 #[derive(Debug, Clone)]
@@ -49,7 +49,10 @@ pub fn run(opts: &Options) -> Result<()> {
     let cores = machine.logical_cpus;
     let demos = stats::group(&records);
 
-    let out = opts.out.clone().unwrap_or_else(|| default_out(&opts.results));
+    let out = opts
+        .out
+        .clone()
+        .unwrap_or_else(|| default_out(&opts.results));
     let charts_dir = out.join("charts");
     fs::create_dir_all(&charts_dir)
         .with_context(|| format!("cannot create {}", charts_dir.display()))?;
@@ -223,8 +226,14 @@ mod tests {
             default_out(Path::new("performance_analysis/results/x.jsonl")),
             PathBuf::from("performance_analysis")
         );
-        assert_eq!(default_out(Path::new("results/x.jsonl")), PathBuf::from("."));
-        assert_eq!(default_out(Path::new("/tmp/r/x.jsonl")), PathBuf::from("/tmp/r"));
+        assert_eq!(
+            default_out(Path::new("results/x.jsonl")),
+            PathBuf::from(".")
+        );
+        assert_eq!(
+            default_out(Path::new("/tmp/r/x.jsonl")),
+            PathBuf::from("/tmp/r")
+        );
         assert_eq!(default_out(Path::new("x.jsonl")), PathBuf::from("."));
     }
 

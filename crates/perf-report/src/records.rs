@@ -58,10 +58,15 @@ impl Record {
             return Err("field `mode` is empty".into());
         }
         if self.workers == 0 {
-            return Err("field `workers` is 0 (at least one thread or process does the work)".into());
+            return Err(
+                "field `workers` is 0 (at least one thread or process does the work)".into(),
+            );
         }
         if !self.wall_ms.is_finite() || self.wall_ms < 0.0 {
-            return Err(format!("field `wall_ms` is {} (expected a time >= 0)", self.wall_ms));
+            return Err(format!(
+                "field `wall_ms` is {} (expected a time >= 0)",
+                self.wall_ms
+            ));
         }
         if self.processes == Some(0) {
             return Err("field `processes` is 0".into());
@@ -167,10 +172,7 @@ impl Machine {
             .clone()
             .unwrap_or_else(|| "an unrecorded CPU".to_string())];
         if let Some(n) = self.logical_cpus {
-            parts.push(format!(
-                "{n} logical core{}",
-                if n == 1 { "" } else { "s" }
-            ));
+            parts.push(format!("{n} logical core{}", if n == 1 { "" } else { "s" }));
         }
         if let Some(kib) = self.memory_kib {
             parts.push(format!("{:.1} GiB RAM", kib as f64 / (1024.0 * 1024.0)));
@@ -183,7 +185,8 @@ impl Machine {
 pub fn read_machine(path: &Path) -> Result<Machine> {
     let text =
         fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    serde_json::from_str(&text).with_context(|| format!("{}: not a valid machine description", path.display()))
+    serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a valid machine description", path.display()))
 }
 
 /// Where the machine description of a results file is, when none is given: `<stem>.machine.json`
@@ -192,9 +195,12 @@ pub fn read_machine(path: &Path) -> Result<Machine> {
 pub fn default_machine_path(results: &Path) -> Option<PathBuf> {
     let dir = results.parent().unwrap_or(Path::new(""));
     let stem = results.file_stem()?.to_string_lossy();
-    [dir.join(format!("{stem}.machine.json")), dir.join("machine.json")]
-        .into_iter()
-        .find(|p| p.is_file())
+    [
+        dir.join(format!("{stem}.machine.json")),
+        dir.join("machine.json"),
+    ]
+    .into_iter()
+    .find(|p| p.is_file())
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use crate::charts;
 use crate::findings::{demo_findings, group_findings};
 use crate::records::Machine;
-use crate::stats::{Demo, Group, Row, BASELINE};
+use crate::stats::{Demo, Group};
 
 /// Where the report links to: paths relative to the Markdown file being written.
 pub struct Links<'a> {
@@ -128,7 +128,9 @@ fn render_demo(demo: &Demo, machine: &Machine, level: usize, charts: &str) -> St
 pub fn table(g: &Group) -> String {
     let unit = item_unit(&g.demo);
     let show_bytes = g.rows.iter().chain(&g.references).any(|r| r.bytes > 0.0);
-    let fastest = g.fastest().map(|r| (r.mode.clone(), r.workers, r.processes));
+    let fastest = g
+        .fastest()
+        .map(|r| (r.mode.clone(), r.workers, r.processes));
     let mut md = String::new();
     let _ = write!(
         md,
@@ -178,9 +180,7 @@ pub fn table(g: &Group) -> String {
         let _ = writeln!(md, " {} |", row.speedup.map_or("—".to_string(), fmt_x));
     }
     if g.rows.iter().any(|r| r.label() != r.mode) {
-        md.push_str(
-            "\n`P×W`: P processes of W worker threads each; Workers counts all of them.\n",
-        );
+        md.push_str("\n`P×W`: P processes of W worker threads each; Workers counts all of them.\n");
     }
     if g.baseline_ms.is_none() {
         md.push_str("\nNo `sequential` run in this group, so no speedup.\n");
@@ -214,7 +214,10 @@ fn machine_table(m: &Machine) -> String {
         m.runs.map(|r| {
             let warm = match m.warmup {
                 Some(0) => ", no warm-up".to_string(),
-                Some(w) => format!(", after {w} untimed warm-up run{}", if w == 1 { "" } else { "s" }),
+                Some(w) => format!(
+                    ", after {w} untimed warm-up run{}",
+                    if w == 1 { "" } else { "s" }
+                ),
                 None => String::new(),
             };
             format!("{r} timed per configuration{warm}")
@@ -327,12 +330,14 @@ pub fn fmt_rate(per_s: f64) -> String {
 
 /// A ratio: "1.93×", "12.4×".
 pub fn fmt_x(ratio: f64) -> String {
-    format!("{}×", if ratio < 10.0 { format!("{ratio:.2}") } else { sig3(ratio) })
-}
-
-/// Rows of a mode other than the baseline, for callers that skip it.
-pub fn parallel_rows(g: &Group) -> impl Iterator<Item = &Row> {
-    g.rows.iter().filter(|r| r.mode != BASELINE)
+    format!(
+        "{}×",
+        if ratio < 10.0 {
+            format!("{ratio:.2}")
+        } else {
+            sig3(ratio)
+        }
+    )
 }
 
 #[cfg(test)]
@@ -369,10 +374,25 @@ mod tests {
         .join("\n");
         let demos = group(&parse_records(&text, "t").unwrap());
         let md = table(&demos[0].groups[0]);
-        assert!(md.contains("| Mode | Workers | Runs | Median | Min–max | Rows/s | MB/s | Speedup |"), "{md}");
-        assert!(md.contains("| sequential | 1 | 3 | 100 ms | 80.0–120 ms | 10.0 M | 140 | 1.00× |"), "{md}");
-        assert!(md.contains("| threads | 2 | 1 | **50.0 ms** | 50.0–50.0 ms | 20.0 M | 280 | 2.00× |"), "{md}");
-        assert!(md.contains("| timely 2×1 ⚠ | 2 | 1 | 64.0 ms | 64.0–64.0 ms | 15.6 M | 219 | 1.56× |"), "{md}");
-        assert!(md.contains("`P×W`: P processes of W worker threads each"), "{md}");
+        assert!(
+            md.contains("| Mode | Workers | Runs | Median | Min–max | Rows/s | MB/s | Speedup |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| sequential | 1 | 3 | 100 ms | 80.0–120 ms | 10.0 M | 140 | 1.00× |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| threads | 2 | 1 | **50.0 ms** | 50.0–50.0 ms | 20.0 M | 280 | 2.00× |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| timely 2×1 ⚠ | 2 | 1 | 64.0 ms | 64.0–64.0 ms | 15.6 M | 219 | 1.56× |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("`P×W`: P processes of W worker threads each"),
+            "{md}"
+        );
     }
 }

@@ -87,18 +87,8 @@ impl Row {
         if p == self.workers && self.mode.contains("process") {
             return None;
         }
-        let per = (self.workers % p == 0).then(|| self.workers / p);
+        let per = self.workers.is_multiple_of(p).then(|| self.workers / p);
         Some((p, per))
-    }
-
-    /// Processes this configuration started: its `processes` field, else its workers for the
-    /// modes named after processes, else one.
-    pub fn process_count(&self) -> u64 {
-        match self.processes {
-            Some(p) => p,
-            None if self.mode.contains("process") => self.workers,
-            None => 1,
-        }
     }
 
     /// Items per second at the median time.
@@ -172,8 +162,11 @@ pub fn median(values: &[f64]) -> f64 {
 pub fn group(records: &[Record]) -> Vec<Demo> {
     // Keys in first-appearance order, records by key: the script runs demos in a deliberate
     // order and the report keeps it.
+    // (mode, workers, processes, reference): what makes two runs the same configuration.
     type RowKey = (String, u64, Option<u64>, bool);
-    let mut demos: Vec<(String, Vec<(String, Vec<RowKey>)>)> = Vec::new();
+    // Per workload, its row keys; per demo, its workloads.
+    type Workloads = Vec<(String, Vec<RowKey>)>;
+    let mut demos: Vec<(String, Workloads)> = Vec::new();
     let mut runs: HashMap<(String, String, RowKey), Vec<&Record>> = HashMap::new();
     for rec in records {
         let demo_at = match demos.iter().position(|(d, _)| *d == rec.demo) {
@@ -251,7 +244,9 @@ fn build_group(demo: &str, workload: &str, rows: Vec<Row>, records: &[Record]) -
     // started with: sequential code ignores --workers.
     let baseline: Vec<f64> = records
         .iter()
-        .filter(|r| r.demo == demo && r.workload() == workload && !r.reference && r.mode == BASELINE)
+        .filter(|r| {
+            r.demo == demo && r.workload() == workload && !r.reference && r.mode == BASELINE
+        })
         .map(|r| r.wall_ms)
         .collect();
     let baseline_ms = (!baseline.is_empty()).then(|| median(&baseline));
@@ -266,7 +261,10 @@ fn build_group(demo: &str, workload: &str, rows: Vec<Row>, records: &[Record]) -
     }
     let mut rows = own;
     rows.sort_by_key(|r| {
-        let at = order.iter().position(|m| *m == r.mode).unwrap_or(usize::MAX);
+        let at = order
+            .iter()
+            .position(|m| *m == r.mode)
+            .unwrap_or(usize::MAX);
         (at, r.workers, r.processes.unwrap_or(0))
     });
     for row in rows.iter_mut().chain(references.iter_mut()) {
@@ -321,10 +319,17 @@ mod tests {
         let labels: Vec<(String, u64)> = g.rows.iter().map(|r| (r.label(), r.workers)).collect();
         assert_eq!(
             labels,
-            [("sequential".into(), 1), ("threads".into(), 1), ("threads".into(), 2)]
+            [
+                ("sequential".into(), 1),
+                ("threads".into(), 1),
+                ("threads".into(), 2)
+            ]
         );
         let t2 = &g.rows[2];
-        assert_eq!((t2.runs, t2.median_ms, t2.min_ms, t2.max_ms), (3, 50.0, 40.0, 60.0));
+        assert_eq!(
+            (t2.runs, t2.median_ms, t2.min_ms, t2.max_ms),
+            (3, 50.0, 40.0, 60.0)
+        );
         assert_eq!(t2.items_per_s(), Some(2000.0));
         assert_eq!(t2.bytes_per_s(), Some(20_000.0));
         assert_eq!(t2.speedup, Some(2.0));
@@ -341,7 +346,11 @@ mod tests {
         ]
         .join("\n");
         let demos = group(&parse_records(&text, "t").unwrap());
-        let groups: Vec<&str> = demos[0].groups.iter().map(|g| g.workload.as_str()).collect();
+        let groups: Vec<&str> = demos[0]
+            .groups
+            .iter()
+            .map(|g| g.workload.as_str())
+            .collect();
         assert_eq!(groups, ["small", "large"]);
         let small = &demos[0].groups[0];
         assert_eq!(small.rows.len(), 1);
@@ -363,8 +372,6 @@ mod tests {
         assert_eq!(labels, ["timely 1×2", "timely 2×1", "processes"]);
         let series: Vec<String> = rows.iter().map(Row::series).collect();
         assert_eq!(series, ["timely 1×W", "timely P×1", "processes"]);
-        assert_eq!(rows[0].process_count(), 1);
-        assert_eq!(rows[2].process_count(), 2);
         assert_eq!(demos[0].groups[0].baseline_ms, None);
         assert_eq!(rows[0].speedup, None);
     }

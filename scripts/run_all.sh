@@ -389,7 +389,10 @@ run_checked() { # run_checked DEMO CMD...
     ((rc == 0)) || fail_cmd "exit status $rc" "$@"
     [[ -s $work/stdout ]] || fail_cmd "printed no timing record on stdout" "$@"
     if ! "$perf_report" --check "$work/stdout" 2>"$work/check"; then
-        fail_cmd "printed a malformed timing record: $(tail -n 1 "$work/check")" "$@"
+        local why
+        why="$(tail -n 1 "$work/check")"
+        why=${why#error: }
+        fail_cmd "printed a line that is not a valid timing record (${why/#$work\/stdout:/stdout line })" "$@"
     fi
     while IFS= read -r line; do
         [[ -z $line ]] && continue

@@ -14,7 +14,9 @@ use plotters::prelude::*;
 
 use crate::stats::{Group, Row, BASELINE};
 
-const SIZE: (u32, u32) = (800, 480);
+const SIZE: (u32, u32) = (960, 480);
+/// Width of the legend panel on the right of each chart.
+const LEGEND_WIDTH: u32 = 220;
 /// Colours of the modes (the "tab10" palette: distinct, and readable by most colour-blind eyes).
 const PALETTE: [RGBColor; 8] = [
     RGBColor(31, 119, 180),
@@ -28,6 +30,9 @@ const PALETTE: [RGBColor; 8] = [
 ];
 const BASELINE_COLOR: RGBColor = RGBColor(60, 60, 60);
 const GUIDE_COLOR: RGBColor = RGBColor(150, 150, 150);
+const CORES_COLOR: RGBColor = RGBColor(190, 190, 190);
+/// Outside references (cp -r): colours no mode uses.
+const REFERENCE_COLORS: [RGBColor; 2] = [RGBColor(188, 189, 34), RGBColor(127, 127, 127)];
 
 /// A linear f64 axis whose ticks are exactly the values given: the worker counts measured, or
 /// 1-2-5 steps of a log axis. (plotters' own `with_key_points` wrapper loses the default
@@ -249,15 +254,16 @@ fn time_chart(g: &Group, cores: Option<u64>) -> Result<String> {
         if log { ", log scale" } else { "" }
     );
 
+    let mut legend = Legend::default();
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         root.fill(&WHITE).map_err(plot_err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(
-                format!("{} · {}: wall time by workers", g.demo, g.workload),
-                ("sans-serif", 20),
-            )
+        let (plot, side) = split(
+            &root,
+            &format!("{} · {}: wall time by workers", g.demo, g.workload),
+        )?;
+        let mut chart = ChartBuilder::on(&plot)
             .margin(14)
             .x_label_area_size(48)
             .y_label_area_size(70)
@@ -266,48 +272,24 @@ fn time_chart(g: &Group, cores: Option<u64>) -> Result<String> {
                 Axis::new(y_range.clone(), y_ticks),
             )
             .map_err(plot_err)?;
-        configure_mesh(
-            &mut chart,
-            "workers (threads or processes, log scale)",
-            &y_desc,
-            &y_label,
-        )?;
+        configure_mesh(&mut chart, X_DESC, &y_desc, &y_label)?;
 
-        draw_cores(&mut chart, cores, &x, &y_range)?;
+        draw_cores(&mut chart, &mut legend, cores, &x, &y_range)?;
         if let Some(base) = g.baseline_ms {
-            horizontal(
-                &mut chart,
-                &x,
-                to_y(base),
-                BASELINE_COLOR,
-                "sequential (baseline)",
-            )?;
+            horizontal(&mut chart, &x, to_y(base), BASELINE_COLOR)?;
+            legend.dashed("sequential (baseline)", BASELINE_COLOR);
         }
         for (i, r) in g.references.iter().enumerate() {
-            let color = PALETTE[(PALETTE.len() - 1 - i) % PALETTE.len()];
-            horizontal(
-                &mut chart,
-                &x,
-                to_y(r.median_ms),
-                color,
-                &format!("{} (reference)", r.mode),
-            )?;
+            let color = REFERENCE_COLORS[i % REFERENCE_COLORS.len()];
+            horizontal(&mut chart, &x, to_y(r.median_ms), color)?;
+            legend.dashed(&format!("{} (reference)", r.mode), color);
         }
         for (name, color, rows) in series(g) {
             let points: Vec<(f64, f64)> = rows
                 .iter()
                 .map(|r| ((r.workers as f64).log2(), to_y(r.median_ms)))
                 .collect();
-            chart
-                .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
-                .map_err(plot_err)?
-                .label(name)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-                });
-            chart
-                .draw_series(points.iter().map(|p| Circle::new(*p, 4, color.filled())))
-                .map_err(plot_err)?;
+            draw_line(&mut chart, &points, color)?;
             chart
                 .draw_series(rows.iter().map(|r| {
                     ErrorBar::new_vertical(
@@ -320,9 +302,9 @@ fn time_chart(g: &Group, cores: Option<u64>) -> Result<String> {
                     )
                 }))
                 .map_err(plot_err)?;
+            legend.solid(&name, color);
         }
-        // Times fall as workers rise, so the lower left is where no line goes.
-        legend(&mut chart, SeriesLabelPosition::LowerLeft)?;
+        legend.draw(&side)?;
         root.present().map_err(plot_err)?;
     }
     Ok(svg)
@@ -341,15 +323,16 @@ fn speedup_chart(g: &Group, cores: Option<u64>) -> Result<String> {
     let y_range = 0.0..y_max;
     let label = |v: &f64| format!("{}×", trim_number(*v));
 
+    let mut legend = Legend::default();
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         root.fill(&WHITE).map_err(plot_err)?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(
-                format!("{} · {}: speedup over sequential", g.demo, g.workload),
-                ("sans-serif", 20),
-            )
+        let (plot, side) = split(
+            &root,
+            &format!("{} · {}: speedup over sequential", g.demo, g.workload),
+        )?;
+        let mut chart = ChartBuilder::on(&plot)
             .margin(14)
             .x_label_area_size(48)
             .y_label_area_size(70)
@@ -360,11 +343,11 @@ fn speedup_chart(g: &Group, cores: Option<u64>) -> Result<String> {
             .map_err(plot_err)?;
         configure_mesh(
             &mut chart,
-            "workers (threads or processes, log scale)",
+            X_DESC,
             "speedup over sequential (×, medians)",
             &label,
         )?;
-        draw_cores(&mut chart, cores, &x, &y_range)?;
+        draw_cores(&mut chart, &mut legend, cores, &x, &y_range)?;
 
         // The ideal, speedup = workers, is a curve on a log-x axis: sample it, and stop where
         // it leaves the chart.
@@ -381,16 +364,15 @@ fn speedup_chart(g: &Group, cores: Option<u64>) -> Result<String> {
                 4,
                 GUIDE_COLOR.stroke_width(2),
             ))
-            .map_err(plot_err)?
-            .label("ideal (speedup = workers)")
-            .legend(|(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], GUIDE_COLOR.stroke_width(2))
-            });
-        horizontal(&mut chart, &x, 1.0, BASELINE_COLOR, "sequential (1×)")?;
+            .map_err(plot_err)?;
+        legend.dashed("ideal (speedup = workers)", GUIDE_COLOR);
+        horizontal(&mut chart, &x, 1.0, BASELINE_COLOR)?;
+        legend.dashed("sequential (1×)", BASELINE_COLOR);
         for (i, r) in g.references.iter().enumerate() {
             if let Some(s) = r.speedup {
-                let color = PALETTE[(PALETTE.len() - 1 - i) % PALETTE.len()];
-                horizontal(&mut chart, &x, s, color, &format!("{} (reference)", r.mode))?;
+                let color = REFERENCE_COLORS[i % REFERENCE_COLORS.len()];
+                horizontal(&mut chart, &x, s, color)?;
+                legend.dashed(&format!("{} (reference)", r.mode), color);
             }
         }
         for (name, color, rows) in series(g) {
@@ -398,25 +380,74 @@ fn speedup_chart(g: &Group, cores: Option<u64>) -> Result<String> {
                 .iter()
                 .filter_map(|r| Some(((r.workers as f64).log2(), r.speedup?)))
                 .collect();
-            chart
-                .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))
-                .map_err(plot_err)?
-                .label(name)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-                });
-            chart
-                .draw_series(points.iter().map(|p| Circle::new(*p, 4, color.filled())))
-                .map_err(plot_err)?;
+            draw_line(&mut chart, &points, color)?;
+            legend.solid(&name, color);
         }
-        // Speedups rise with workers, so the upper left is where no line goes.
-        legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
+        legend.draw(&side)?;
         root.present().map_err(plot_err)?;
     }
     Ok(svg)
 }
 
 type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<Axis, Axis>>;
+type Area<'b> = DrawingArea<SVGBackend<'b>, plotters::coord::Shift>;
+
+const X_DESC: &str = "workers (threads or processes, log scale)";
+
+/// The title across the top, then the plot on the left and a panel for the legend on the
+/// right, so that the legend never hides a line.
+fn split<'b>(root: &Area<'b>, title: &str) -> Result<(Area<'b>, Area<'b>)> {
+    let body = root.titled(title, ("sans-serif", 20)).map_err(plot_err)?;
+    Ok(body.split_horizontally(SIZE.0 - LEGEND_WIDTH))
+}
+
+/// The legend entries of a chart, drawn in their own panel.
+#[derive(Default)]
+struct Legend {
+    entries: Vec<(String, RGBColor, bool)>,
+}
+
+impl Legend {
+    fn solid(&mut self, label: &str, color: RGBColor) {
+        self.entries.push((label.to_string(), color, false));
+    }
+
+    fn dashed(&mut self, label: &str, color: RGBColor) {
+        self.entries.push((label.to_string(), color, true));
+    }
+
+    fn draw(&self, area: &Area) -> Result<()> {
+        for (i, (label, color, dashed)) in self.entries.iter().enumerate() {
+            let y = 40 + 22 * i as i32;
+            let style = color.stroke_width(2);
+            if *dashed {
+                for x in [4, 14, 24] {
+                    area.draw(&PathElement::new(vec![(x, y), (x + 6, y)], style))
+                        .map_err(plot_err)?;
+                }
+            } else {
+                area.draw(&PathElement::new(vec![(4, y), (30, y)], style))
+                    .map_err(plot_err)?;
+                area.draw(&Circle::new((17, y), 4, color.filled()))
+                    .map_err(plot_err)?;
+            }
+            area.draw(&Text::new(label.clone(), (38, y - 7), ("sans-serif", 13)))
+                .map_err(plot_err)?;
+        }
+        Ok(())
+    }
+}
+
+/// A mode's line with a dot at every measured point.
+fn draw_line(chart: &mut Chart, points: &[(f64, f64)], color: RGBColor) -> Result<()> {
+    chart
+        .draw_series(LineSeries::new(points.to_vec(), color.stroke_width(2)))
+        .map_err(plot_err)?;
+    chart
+        .draw_series(points.iter().map(|p| Circle::new(*p, 4, color.filled())))
+        .map_err(plot_err)?;
+    Ok(())
+}
 
 fn configure_mesh(
     chart: &mut Chart,
@@ -437,8 +468,8 @@ fn configure_mesh(
         .map_err(plot_err)
 }
 
-/// A dashed horizontal line across the chart, with a legend entry.
-fn horizontal(chart: &mut Chart, x: &XAxis, y: f64, color: RGBColor, label: &str) -> Result<()> {
+/// A dashed horizontal line across the chart.
+fn horizontal(chart: &mut Chart, x: &XAxis, y: f64, color: RGBColor) -> Result<()> {
     chart
         .draw_series(DashedLineSeries::new(
             vec![(x.range.start, y), (x.range.end, y)],
@@ -446,15 +477,14 @@ fn horizontal(chart: &mut Chart, x: &XAxis, y: f64, color: RGBColor, label: &str
             5,
             color.stroke_width(2),
         ))
-        .map_err(plot_err)?
-        .label(label)
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+        .map_err(plot_err)?;
     Ok(())
 }
 
 /// A thin vertical line at the logical core count: the end of the ideal for CPU-bound work.
 fn draw_cores(
     chart: &mut Chart,
+    legend: &mut Legend,
     cores: Option<u64>,
     x: &XAxis,
     y: &std::ops::Range<f64>,
@@ -464,29 +494,19 @@ fn draw_cores(
     if at < x.range.start || at > x.range.end {
         return Ok(());
     }
-    let color = RGBColor(190, 190, 190);
     chart
         .draw_series(DashedLineSeries::new(
             vec![(at, y.start), (at, y.end)],
             3,
             4,
-            color.stroke_width(1),
+            CORES_COLOR.stroke_width(1),
         ))
-        .map_err(plot_err)?
-        .label(format!("{n} logical core{}", if n == 1 { "" } else { "s" }))
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(1)));
+        .map_err(plot_err)?;
+    legend.dashed(
+        &format!("{n} logical core{}", if n == 1 { "" } else { "s" }),
+        CORES_COLOR,
+    );
     Ok(())
-}
-
-fn legend<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>, at: SeriesLabelPosition) -> Result<()> {
-    chart
-        .configure_series_labels()
-        .position(at)
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(180, 180, 180))
-        .label_font(("sans-serif", 13))
-        .draw()
-        .map_err(plot_err)
 }
 
 /// A tick value without trailing zeros: 0.5, 2, 150, 0.02.

@@ -159,6 +159,10 @@ pub struct Machine {
     pub warmup: Option<u64>,
     /// True for `run_all.sh --quick`: small inputs, numbers only good for checking the pipeline.
     pub quick: Option<bool>,
+    /// The worker counts of the sweep, e.g. "1 2 4".
+    pub worker_counts: Option<String>,
+    /// The worker counts of the I/O-bound sweeps, which go past the cores.
+    pub io_worker_counts: Option<String>,
     /// Per demo, one sentence on the inputs it was measured on (sizes chosen by the script).
     #[serde(default)]
     pub inputs: BTreeMap<String, String>,

@@ -207,6 +207,13 @@ fn machine_table(m: &Machine) -> String {
     add("Kernel", m.kernel.clone());
     add("Rust", m.rustc.clone());
     add("Commit", m.git_commit.as_ref().map(|c| format!("`{c}`")));
+    add(
+        "Worker counts",
+        m.worker_counts.as_ref().map(|w| match &m.io_worker_counts {
+            Some(io) if io != w => format!("{w} (I/O-bound workloads: {io})"),
+            _ => w.clone(),
+        }),
+    );
     add("Host", m.host.clone());
     add("Started", m.timestamp.clone());
     add(

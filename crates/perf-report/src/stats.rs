@@ -73,9 +73,9 @@ impl Row {
     /// one thread, and one per other process count.
     pub fn series(&self) -> String {
         match self.shape() {
-            Some((1, _)) => format!("{} 1×W", self.mode),
-            Some((p, Some(1))) if p > 1 => format!("{} P×1", self.mode),
-            Some((p, _)) => format!("{} {p}×W", self.mode),
+            Some((1, _)) => format!("{} 1 process × W", self.mode),
+            Some((p, Some(1))) if p > 1 => format!("{} P processes × 1", self.mode),
+            Some((p, _)) => format!("{} {p} processes × W", self.mode),
             None => self.mode.clone(),
         }
     }
@@ -371,7 +371,14 @@ mod tests {
         let labels: Vec<String> = rows.iter().map(Row::label).collect();
         assert_eq!(labels, ["timely 1×2", "timely 2×1", "processes"]);
         let series: Vec<String> = rows.iter().map(Row::series).collect();
-        assert_eq!(series, ["timely 1×W", "timely P×1", "processes"]);
+        assert_eq!(
+            series,
+            [
+                "timely 1 process × W",
+                "timely P processes × 1",
+                "processes"
+            ]
+        );
         assert_eq!(demos[0].groups[0].baseline_ms, None);
         assert_eq!(rows[0].speedup, None);
     }

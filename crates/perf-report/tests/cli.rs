@@ -26,7 +26,7 @@ const RESULTS: &str = r#"{"demo":"process-crunch","workload":"csv","mode":"seque
 {"demo":"threaded-file-copy","workload":"small-files","mode":"cp -r","workers":1,"items":500,"bytes":0,"wall_ms":160.0,"ok":true,"reference":true}
 "#;
 
-const MACHINE: &str = r#"{"host":"testhost","timestamp":"2026-01-01T00:00:00Z","cpu_model":"Test CPU 3000","logical_cpus":2,"memory_kib":4194304,"os":"Test OS","kernel":"6.0","rustc":"rustc 1.95.0","git_commit":"abc1234","runs":3,"warmup":1,"quick":false,"inputs":{"process-crunch":"a 1000-row file"}}"#;
+const MACHINE: &str = r#"{"host":"testhost","timestamp":"2026-01-01T00:00:00Z","cpu_model":"Test CPU 3000","logical_cpus":2,"memory_kib":4194304,"os":"Test OS","kernel":"6.0","rustc":"rustc 1.95.0","git_commit":"abc1234","runs":3,"warmup":1,"quick":false,"worker_counts":"1 2 4","io_worker_counts":"1 2 4 8 16 32","inputs":{"process-crunch":"a 1000-row file"}}"#;
 
 const MARKED: &str = "# demo\n\n## Performance\n\n<!-- perf-report:begin -->\nFilled in by `scripts/run_all.sh` from `performance_analysis/`.\n<!-- perf-report:end -->\n\nAfter.\n";
 
@@ -76,6 +76,10 @@ fn renders_report_charts_and_readmes() {
         "{report}"
     );
     assert!(report.contains("| Commit | `abc1234` |"), "{report}");
+    assert!(
+        report.contains("| Worker counts | 1 2 4 (I/O-bound workloads: 1 2 4 8 16 32) |"),
+        "{report}"
+    );
     assert!(
         report.contains(
             "[`20260101T000000Z-testhost.jsonl`](results/20260101T000000Z-testhost.jsonl)"

@@ -195,8 +195,16 @@ fn a_peer_that_never_comes_is_an_error_within_the_connect_timeout() {
     let file = write(dir.path(), "m.txt", b"a;1.0\n");
     // Two runs, each missing its other half, at once (so the suite waits 10 s once): process
     // 1 dials a process 0 that is not there; process 0 waits for a process 1 that never dials.
-    // The default timeout is 10 s.
-    let addresses = free_addresses(4);
+    // The default timeout is 10 s. Process 0's absent address is port 1, where nothing
+    // listens: a port picked free and released could be taken meanwhile by a listener of a
+    // test running alongside, which would answer the dial.
+    let free = free_addresses(3);
+    let addresses = [
+        "127.0.0.1:1".to_string(),
+        free[0].clone(),
+        free[1].clone(),
+        free[2].clone(),
+    ];
     let alone_1 = hostfile(dir.path(), "a.txt", &addresses[..2]);
     let alone_0 = hostfile(dir.path(), "b.txt", &addresses[2..]);
     let started = Instant::now();
@@ -293,6 +301,16 @@ fn a_peer_that_dies_mid_run_fails_the_run_and_leaves_no_process() {
         wait_until_gone(&needle, Duration::from_secs(10)),
         Vec::<u32>::new()
     );
+}
+
+#[test]
+fn a_missing_file_is_the_error_every_mode_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.txt");
+    let sequential = run(&missing, "sequential", "csv", 1, &[]);
+    let output = timely(&missing, "fast", 1, 3, &[]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(stderr(&output), stderr(&sequential));
 }
 
 #[test]

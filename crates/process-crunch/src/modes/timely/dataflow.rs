@@ -46,7 +46,7 @@ enum Part {
 pub enum RangeFailure {
     /// A malformed line, with its byte offset.
     Line(LineError),
-    /// The file could not be read; the message names the path.
+    /// The file could not be read: the I/O error's message (the path is added at worker 0).
     Io(String),
 }
 
@@ -97,7 +97,9 @@ fn to_parts(result: Result<Partial, AggregateError>) -> Vec<Part> {
             parts
         }
         Err(AggregateError::Line(e)) => vec![Part::Failed(RangeFailure::Line(e))],
-        Err(e) => vec![Part::Failed(RangeFailure::Io(e.to_string()))],
+        Err(AggregateError::Io { error, .. }) => {
+            vec![Part::Failed(RangeFailure::Io(error.to_string()))]
+        }
     }
 }
 

@@ -27,7 +27,7 @@ use clap::builder::RangedU64ValueParser;
 use serde_json::json;
 
 use super::{merge_all, Job, Mode, ModeError, Outcome};
-use crate::parse::AggregateError;
+use crate::parse::{AggregateError, Input};
 
 use dataflow::RangeFailure;
 use process::run_process;
@@ -104,6 +104,8 @@ pub fn check_usage(mode: Mode, args: &TimelyArgs) {
 /// processes 1..P itself), or process 0 of a hostfile run.
 pub fn run(job: &Job) -> Result<Outcome, ModeError> {
     let started = Instant::now();
+    // A missing or unreadable file is the error every mode gives, before any process starts.
+    drop(Input::open(&job.path, job.parser)?);
     let args = &job.timely;
     let (gathered, processes) = match cluster_addresses(args).map_err(worker_error)? {
         Some(addresses) => {

@@ -9,6 +9,7 @@
 //! channel while watching that record; and on the first failure it reports the root cause and
 //! leaves the threads to end with the process, which exits at once.
 
+use std::any::Any;
 use std::net::TcpListener;
 use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -99,33 +100,7 @@ fn run_process_unnamed(
     }
     let processes = addresses.len();
     let input = Arc::new(Input::open(&job.path, job.parser)?);
-
-    // The communication layer: in-process channels for one process, else TCP to the peers.
-    let (builders, comms): (Vec<AllocatorBuilder>, Box<dyn std::any::Any + Send>) = if processes
-        == 1
-    {
-        CommunicationConfig::Process(job.workers)
-            .try_build()
-            .map_err(|e| anyhow!("starting timely: {e}"))?
-    } else {
-        let hello = connect::Hello {
-            index: me as u64,
-            processes: processes as u64,
-            workers: job.workers as u64,
-            file_len: input.len(),
-        };
-        let sockets =
-            connect::connect_peers(addresses, me, listener, hello, job.timely.connect_timeout())?;
-        let hooks = Hooks::default();
-        let local = ProcessBuilder::new_typed_vector(job.workers, hooks.refill.clone(), None);
-        let (tcp, guard) =
-            initialize_networking_from_sockets(local, sockets, me, job.workers, hooks)
-                .context("starting timely's network threads")?;
-        (
-            tcp.into_iter().map(AllocatorBuilder::Tcp).collect(),
-            Box::new(guard),
-        )
-    };
+    let (builders, comms) = communication(job, me, addresses, listener, input.len())?;
     let connected_at = Instant::now();
 
     // Every process computes the same P x W ranges; worker k, counted across all processes,
@@ -197,6 +172,38 @@ fn run_process_unnamed(
         gathered.connected_at = (processes > 1).then_some(connected_at);
         gathered
     }))
+}
+
+/// The communication layer for `job.workers` workers: in-process channels when there is one
+/// process, else TCP connections to every peer (made by `connect.rs`, within the deadline) with
+/// timely's send and receive threads on them. The second value keeps those threads alive.
+fn communication(
+    job: &Job,
+    me: usize,
+    addresses: &[String],
+    listener: Option<TcpListener>,
+    file_len: u64,
+) -> anyhow::Result<(Vec<AllocatorBuilder>, Box<dyn Any + Send>)> {
+    if addresses.len() == 1 {
+        return CommunicationConfig::Process(job.workers)
+            .try_build()
+            .map_err(|e| anyhow!("starting timely: {e}"));
+    }
+    let hello = connect::Hello {
+        index: me as u64,
+        processes: addresses.len() as u64,
+        workers: job.workers as u64,
+        file_len,
+    };
+    let timeout = job.timely.connect_timeout();
+    let sockets = connect::connect_peers(addresses, me, listener, hello, timeout)?;
+    let hooks = Hooks::default();
+    // Typed channels between the workers of one process: records move without serializing.
+    let local = ProcessBuilder::new_typed_vector(job.workers, hooks.refill.clone(), None);
+    let (tcp, guard) = initialize_networking_from_sockets(local, sockets, me, job.workers, hooks)
+        .context("starting timely's network threads")?;
+    let builders = tcp.into_iter().map(AllocatorBuilder::Tcp).collect();
+    Ok((builders, Box::new(guard)))
 }
 
 /// The fault switch, for the tests: `PROCESS_CRUNCH_FAULT=timely-exit:I` makes timely process

@@ -197,7 +197,9 @@ fn kill_and_reap(children: &mut [Child]) {
 }
 
 /// Linux: the child gets SIGKILL when its parent dies, so no process of the run outlives
-/// process 0 (even when process 0 itself is killed and cannot clean up).
+/// process 0 (even when process 0 itself is killed and cannot clean up). Strictly, the signal
+/// comes when the *thread* that started the child ends: here that is the thread that calls
+/// `launch_local` and supervises until every child is reaped, so the two are the same.
 fn die_with_parent(command: &mut Command) {
     #[cfg(target_os = "linux")]
     {

@@ -208,8 +208,8 @@ fn communication(
 
 /// The fault switch, for the tests: `PROCESS_CRUNCH_FAULT=timely-exit:I` makes timely process
 /// `I` exit with status 3 mid-run, `timely-kill:I` makes it kill itself with SIGKILL. Either
-/// way it dies after aggregating its ranges, connections open, while its peers wait for its
-/// records.
+/// way it dies once its first worker has aggregated its range, connections open, while its
+/// peers wait for its records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Fault {
     None,

@@ -1,6 +1,7 @@
 //! Ctrl-C: the signal handler only sets a flag; the walker and the copiers look at it
-//! between files (and between chunks of a large file) and stop, and every temporary file is
-//! removed by the guard that owns it (`copy::TempPath`). Nothing is killed mid-write.
+//! between files (and between chunks of a large file) and stop. A file being written has no
+//! name yet (`staging.rs`): it vanishes when its copier drops it, or, where it has a temporary
+//! name, the guard that owns that name removes it. Nothing is killed mid-write.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -32,9 +33,9 @@ pub fn interrupted() -> std::io::Error {
 }
 
 /// Test hook, hidden from users: `THREADED_FILE_COPY_TEST_DELAY_MS=N` makes every file copy
-/// pause N ms after its content is written and before it is renamed into place, so that the
-/// Ctrl-C test can interrupt copies that hold a temporary file. The pause ends early, with
-/// `interrupted()`, when the flag is set.
+/// pause N ms after its content is written and before it gets its real name, so that the
+/// Ctrl-C and kill tests can stop copies that are in the middle of a file. The pause ends
+/// early, with `interrupted()`, when the flag is set.
 pub fn test_pause(flag: &AtomicBool) -> std::io::Result<()> {
     static DELAY: OnceLock<Option<Duration>> = OnceLock::new();
     let delay = DELAY.get_or_init(|| {

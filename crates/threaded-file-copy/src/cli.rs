@@ -16,8 +16,9 @@ too), hard links (kept as hard links) and names that are not valid UTF-8. FIFOs,
 devices are skipped with a warning and counted.
 
 DST must not exist, or be an empty directory; a non-empty DST is refused unless --force. Every
-file is written under a temporary name in its destination directory and renamed into place
-when complete. Ctrl-C stops the copy, removes the temporary files and exits with 130.
+file is written without a name (O_TMPFILE) or under a temporary name in its destination
+directory, and gets its real name only when complete. Ctrl-C stops the copy, removes the
+unfinished files and exits with 130.
 
 With no arguments at all, builds a sample tree in a temp dir, copies it in every mode, checks
 each copy and prints a table of the times.

@@ -1,15 +1,14 @@
 //! Copying one entry: the core function every mode shares.
 //!
-//! A file is written under a temporary name in its destination directory and renamed into
-//! place only when complete, so DST never holds a truncated file under a real name; if
-//! anything fails (or Ctrl-C stops it) the `TempPath` guard removes the temporary file.
+//! A file is written where no one can see it and gets its real name only when complete
+//! (`staging.rs`), so DST never holds a truncated file under a real name.
 //!
 //! Small files dominate a tree copy, and for them the cost is system calls, not bytes, so
 //! the fast path is as short as it can be:
 //!
 //! ```text
-//! open(src)  fstat(src)  read(src)  open(tmp, O_CREAT|O_EXCL, mode)  write(tmp)
-//! futimens(tmp)  close  close  rename(tmp, dst)
+//! open(src)  fstat(src)  open(dir, O_TMPFILE, mode)  read(src)  write(new)
+//! futimens(new)  linkat(new, dst)  close  close
 //! ```
 //!
 //! The permission bits are given to `open` (no `chmod` unless the umask would mask some of
@@ -24,12 +23,12 @@ use std::fs::{self, File, FileTimes, OpenOptions, Permissions};
 use std::io::{self, Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
 use std::sync::OnceLock;
 
 use crate::cancel;
 use crate::job::Context;
+use crate::staging::{NewFile, TempPath};
 
 /// Files smaller than this are read into the worker's buffer with `read` and written with
 /// one `write`; larger ones are copied by the kernel. It is also the buffer's size.
@@ -116,35 +115,37 @@ pub fn copy_file(
     }
 
     let perm = meta.mode() & PERM_MASK;
-    let (tmp, mut output) = TempPath::create_file(dst, perm)?;
+    let mut output = NewFile::create(ctx.staging, dst, perm)?;
     let mut bytes = 0;
     let mut more = true;
     if (meta.len() as usize) < buf.len() {
         let (n, full) = read_small(&mut input, meta.len(), buf)
             .map_err(|e| CopyError::new("cannot read", src, e))?;
         output
+            .file()
             .write_all(&buf[..n])
-            .map_err(|e| CopyError::new("cannot write", &tmp.path, e))?;
+            .map_err(|e| CopyError::new("cannot write", dst, e))?;
         bytes = n as u64;
         more = full; // it grew past the buffer since fstat: the kernel copies the rest
     }
     if more {
-        bytes += copy_large(ctx, &input, &mut output)
+        bytes += copy_large(ctx, &input, output.file())
             .map_err(|e| CopyError::new("cannot copy", src, e))?;
     }
     // The umask may have removed bits from the mode given to open(): put them back.
     if perm & umask() != 0 {
         output
+            .file()
             .set_permissions(Permissions::from_mode(perm))
-            .map_err(|e| CopyError::new("cannot set permissions of", &tmp.path, e))?;
+            .map_err(|e| CopyError::new("cannot set permissions of", dst, e))?;
     }
     let times = file_times(&meta).map_err(|e| CopyError::new("cannot stat", src, e))?;
     output
+        .file()
         .set_times(times)
-        .map_err(|e| CopyError::new("cannot set times of", &tmp.path, e))?;
-    drop(output);
+        .map_err(|e| CopyError::new("cannot set times of", dst, e))?;
     cancel::test_pause(&ctx.cancel).map_err(|e| CopyError::new("stopped copying", src, e))?;
-    tmp.commit(dst)?;
+    output.commit(dst)?;
     if claim_links && meta.nlink() > 1 {
         ctx.links.copied(key);
     }
@@ -208,84 +209,6 @@ pub fn copy_symlink(src: &Path, dst: &Path) -> Result<Outcome, CopyError> {
 pub fn link_file(existing: &Path, dst: &Path) -> Result<(), CopyError> {
     let tmp = TempPath::create_with(dst, |tmp| fs::hard_link(existing, tmp))?;
     tmp.commit(dst)
-}
-
-/// A temporary name next to the destination. Dropping it without `commit` removes the
-/// file: this is how failed and interrupted copies clean up after themselves.
-pub struct TempPath {
-    pub path: PathBuf,
-    committed: bool,
-}
-
-/// The prefix of temporary names: `.threaded-file-copy.<pid>.<n>.tmp`. The original name is
-/// not part of it, so a 255-byte name cannot make the temporary name too long.
-pub const TEMP_PREFIX: &str = ".threaded-file-copy.";
-
-impl TempPath {
-    /// Creates the temporary file with mode `perm` (O_CREAT|O_EXCL: never an existing file).
-    fn create_file(dst: &Path, perm: u32) -> Result<(TempPath, File), CopyError> {
-        let mut file = None;
-        let tmp = TempPath::create_with(dst, |tmp| {
-            let opened = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(perm)
-                .open(tmp)?;
-            file = Some(opened);
-            Ok(())
-        })?;
-        match file {
-            Some(file) => Ok((tmp, file)),
-            None => Err(CopyError::new(
-                "cannot create",
-                &tmp.path,
-                io::Error::other("no file"),
-            )),
-        }
-    }
-
-    /// Runs `make` on fresh temporary names until one does not exist yet.
-    fn create_with(
-        dst: &Path,
-        mut make: impl FnMut(&Path) -> io::Result<()>,
-    ) -> Result<TempPath, CopyError> {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let mut attempts = 0;
-        loop {
-            let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-            let name = format!("{TEMP_PREFIX}{}.{n}.tmp", std::process::id());
-            let path = dst.with_file_name(name);
-            match make(&path) {
-                Ok(()) => {
-                    return Ok(TempPath {
-                        path,
-                        committed: false,
-                    })
-                }
-                // Someone else's file has that name: try the next number.
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempts < 100 => {
-                    attempts += 1
-                }
-                Err(e) => return Err(CopyError::new("cannot create", &path, e)),
-            }
-        }
-    }
-
-    /// Renames the finished temporary file to its real name (replacing a file there).
-    fn commit(mut self, dst: &Path) -> Result<(), CopyError> {
-        fs::rename(&self.path, dst).map_err(|e| CopyError::new("cannot rename into", dst, e))?;
-        self.committed = true;
-        Ok(())
-    }
-}
-
-impl Drop for TempPath {
-    fn drop(&mut self) {
-        if !self.committed {
-            // Best effort: the error that brought us here is the one worth reporting.
-            let _ = fs::remove_file(&self.path);
-        }
-    }
 }
 
 /// Access and modification times of `meta`, for `File::set_times` (futimens).
@@ -366,59 +289,74 @@ pub fn kind_name(ft: &fs::FileType) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::staging::{Staging, TEMP_PREFIX};
 
-    #[test]
-    fn small_and_large_files_keep_content_mode_and_mtime() {
-        let tmp = tempfile::tempdir().unwrap();
-        let ctx = Context::for_test(tmp.path(), tmp.path());
-        let mut buf = buffer();
-        for (name, len, mode) in [
-            ("empty", 0, 0o600),
-            ("small", 5000, 0o640),
-            ("large", 3 * SMALL_FILE_MAX + 7, 0o755),
-        ] {
-            let src = tmp.path().join(name);
-            let data: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
-            fs::write(&src, &data).unwrap();
-            fs::set_permissions(&src, Permissions::from_mode(mode)).unwrap();
-            let dst = tmp.path().join(format!("{name}.copy"));
-            let outcome = copy_file(&ctx, &src, &dst, &mut buf, true).unwrap();
-            assert_eq!(outcome, Outcome::Copied { bytes: len as u64 });
-            assert_eq!(fs::read(&dst).unwrap(), data);
-            let (s, d) = (fs::metadata(&src).unwrap(), fs::metadata(&dst).unwrap());
-            assert_eq!(d.mode() & 0o7777, mode);
-            assert_eq!(d.modified().unwrap(), s.modified().unwrap());
-        }
-        let leftovers: Vec<_> = fs::read_dir(tmp.path())
+    fn leftovers(dir: &Path) -> Vec<std::ffi::OsString> {
+        fs::read_dir(dir)
             .unwrap()
-            .filter(|e| {
-                e.as_ref()
-                    .unwrap()
-                    .file_name()
-                    .to_string_lossy()
-                    .starts_with(TEMP_PREFIX)
-            })
-            .collect();
-        assert!(leftovers.is_empty());
+            .map(|e| e.unwrap().file_name())
+            .filter(|n| n.as_bytes().starts_with(TEMP_PREFIX.as_bytes()))
+            .collect()
     }
 
     #[test]
-    fn failed_copy_leaves_no_temporary_file() {
+    fn small_and_large_files_keep_content_mode_and_mtime_with_every_staging() {
         let tmp = tempfile::tempdir().unwrap();
-        let ctx = Context::for_test(tmp.path(), tmp.path());
+        let mut ctx = Context::for_test(tmp.path(), tmp.path());
+        let mut buf = buffer();
+        let files = [
+            ("empty", 0, 0o600),
+            ("small", 5000, 0o640),
+            ("group-write", 100, 0o664),
+            ("large", 3 * SMALL_FILE_MAX + 7, 0o755),
+        ];
+        let stagings = [
+            Staging::UnnamedEmptyPath,
+            Staging::UnnamedProcFd,
+            Staging::TempName,
+        ];
+        // Only those this kernel allows (the probe's choice, and every one after it).
+        let usable = stagings.iter().skip_while(|s| **s != ctx.staging);
+        for &staging in usable {
+            ctx.staging = staging;
+            for (name, len, mode) in files {
+                let src = tmp.path().join(name);
+                let data: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
+                fs::write(&src, &data).unwrap();
+                fs::set_permissions(&src, Permissions::from_mode(mode)).unwrap();
+                let dst = tmp.path().join(format!("{name}.copy"));
+                // The second round copies over the first one's files: replacing works too.
+                let outcome = copy_file(&ctx, &src, &dst, &mut buf, true).unwrap();
+                assert_eq!(outcome, Outcome::Copied { bytes: len as u64 });
+                assert_eq!(fs::read(&dst).unwrap(), data);
+                let (s, d) = (fs::metadata(&src).unwrap(), fs::metadata(&dst).unwrap());
+                assert_eq!(d.mode() & 0o7777, mode, "{staging:?}");
+                assert_eq!(d.modified().unwrap(), s.modified().unwrap());
+            }
+            assert!(leftovers(tmp.path()).is_empty(), "{staging:?}");
+        }
+    }
+
+    #[test]
+    fn failed_copy_leaves_nothing_behind() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut ctx = Context::for_test(tmp.path(), tmp.path());
         let src = tmp.path().join("f");
         fs::write(&src, b"data").unwrap();
-        // The destination is an existing non-empty directory: the rename fails.
+        // The destination is an existing non-empty directory: giving the copy its name fails.
         let dst = tmp.path().join("d");
         fs::create_dir(&dst).unwrap();
         fs::write(dst.join("x"), b"x").unwrap();
-        let err = copy_file(&ctx, &src, &dst, &mut buffer(), false).unwrap_err();
-        assert!(err.to_string().contains("cannot rename into"), "{err}");
-        assert_eq!(
-            fs::read_dir(tmp.path()).unwrap().count(),
-            2,
-            "only f and d remain"
-        );
+        for staging in [ctx.staging, Staging::TempName] {
+            ctx.staging = staging;
+            let err = copy_file(&ctx, &src, &dst, &mut buffer(), false).unwrap_err();
+            assert!(err.to_string().contains("cannot rename into"), "{err}");
+            assert_eq!(
+                fs::read_dir(tmp.path()).unwrap().count(),
+                2,
+                "only f and d remain"
+            );
+        }
     }
 
     #[test]
@@ -434,5 +372,6 @@ mod tests {
             fs::symlink_metadata(&dst).unwrap(),
         );
         assert_eq!((s.mtime(), s.mtime_nsec()), (d.mtime(), d.mtime_nsec()));
+        assert!(leftovers(tmp.path()).is_empty());
     }
 }

@@ -10,6 +10,7 @@ use crate::copy::{self, Outcome};
 use crate::hardlinks::HardLinks;
 use crate::plan::FileId;
 use crate::report::Report;
+use crate::staging::Staging;
 
 /// Everything the walker and the workers of one copy share; borrowed by every thread
 /// (scoped threads and rayon's `install` both allow borrowing), so no field needs an `Arc`
@@ -22,6 +23,8 @@ pub struct Context {
     pub dst_id: FileId,
     pub dereference: bool,
     pub force: bool,
+    /// How new files get their names (probed on DST once per copy).
+    pub staging: Staging,
     pub report: Report,
     pub links: HardLinks,
     /// Set by Ctrl-C. Workers stop taking jobs and the walker stops walking.
@@ -41,6 +44,7 @@ impl Context {
             dst_id: (0, 0),
             dereference: false,
             force: false,
+            staging: Staging::probe(dst),
             report: Report::new(true),
             links: HardLinks::default(),
             cancel: Arc::new(AtomicBool::new(false)),
@@ -95,7 +99,7 @@ pub fn record(ctx: &Context, kind: Kind, src: &Path, result: Result<Outcome, cop
         }
         Ok(Outcome::LinkLater) => {}
         Ok(Outcome::Skipped(what)) => report.skipped(src, what),
-        // Stopped by Ctrl-C: not a failure, and the temporary file is already gone.
+        // Stopped by Ctrl-C: not a failure, and the unfinished file is already gone.
         Err(e) if e.is_interrupted() && ctx.cancelled() => {}
         Err(e) => report.error(e),
     }

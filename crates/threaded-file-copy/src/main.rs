@@ -16,6 +16,7 @@ mod modes;
 mod plan;
 mod progress;
 mod report;
+mod staging;
 mod tree;
 mod verify;
 mod walk;
@@ -35,7 +36,7 @@ pub enum Outcome {
     Success,
     /// Some entries failed (each was reported); everything else was copied.
     Failed,
-    /// Ctrl-C: the copy stopped early and its temporary files were removed.
+    /// Ctrl-C: the copy stopped early and its unfinished files were removed.
     Interrupted,
 }
 
@@ -77,7 +78,7 @@ fn run(cli: Cli) -> Result<Outcome> {
             };
             let summary = tree::copy_tree(&plan, &opts, cancel)?;
             if summary.interrupted {
-                eprintln!("threaded-file-copy: interrupted; temporary files removed");
+                eprintln!("threaded-file-copy: interrupted; unfinished files removed");
                 return Ok(Outcome::Interrupted);
             }
             if cli.json {

@@ -10,7 +10,7 @@
 //!    this must come after everything else, children before parents;
 //! 5. with --verify, compare the copy with SRC (`verify.rs`), outside the timed part.
 //!
-//! Ctrl-C skips steps 3 to 5: the copy stops where it is, without its temporary files.
+//! Ctrl-C skips steps 3 to 5: the copy stops where it is, without its unfinished files.
 
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -25,6 +25,7 @@ use crate::modes;
 use crate::plan::{file_id, Plan};
 use crate::progress;
 use crate::report::{Report, Summary};
+use crate::staging::Staging;
 use crate::verify;
 use crate::walk::{DirMeta, Walker};
 
@@ -60,6 +61,7 @@ pub fn copy_tree(plan: &Plan, opts: &Options, cancel: Arc<AtomicBool>) -> Result
         dst_id: file_id(&dst_meta),
         dereference: opts.dereference,
         force: opts.force,
+        staging: Staging::probe(&plan.dst),
         report: Report::new(opts.quiet),
         links: HardLinks::default(),
         cancel,

@@ -180,36 +180,66 @@ fn dereference_follows_links_and_reports_loops() {
     assert_eq!(fs::read(dst2.join("x")).unwrap(), b"x");
 }
 
+/// 40 files, each copy paused 200 ms before it gets its name (a test-only hook): with two
+/// workers the copy takes seconds, so it cannot finish before the signal arrives.
+fn slow_copy(
+    tmp: &Scratch,
+    mode: &str,
+) -> (std::path::PathBuf, std::path::PathBuf, std::process::Child) {
+    let src = tmp.path().join("src");
+    if !src.exists() {
+        fs::create_dir(&src).unwrap();
+        for i in 0..40 {
+            fs::write(
+                src.join(format!("f{i:02}")),
+                format!("content {i}\n").repeat(1000),
+            )
+            .unwrap();
+        }
+    }
+    let dst = tmp.path().join(format!("dst-{mode}"));
+    let child = tfc()
+        .args(["--mode", mode, "--workers", "2"])
+        .args([&src, &dst])
+        .env("THREADED_FILE_COPY_TEST_DELAY_MS", "200")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the first files are done: the copy is now in the middle of the next ones.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while fs::read_dir(&dst).map_or(0, |d| d.count()) == 0 {
+        assert!(Instant::now() < deadline, "{mode}: no file copied");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    (src, dst, child)
+}
+
+/// Every entry of `dst` under a real name is a complete copy; returns how many there are.
+fn assert_only_complete_files(src: &Path, dst: &Path, mode: &str) -> usize {
+    let names: Vec<_> = fs::read_dir(dst)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    let real: Vec<_> = names
+        .iter()
+        .filter(|n| !n.to_string_lossy().starts_with(".threaded-file-copy."))
+        .collect();
+    for name in &real {
+        assert_eq!(
+            fs::read(dst.join(name)).unwrap(),
+            fs::read(src.join(name)).unwrap(),
+            "{mode}: {name:?} is incomplete"
+        );
+    }
+    real.len()
+}
+
 #[test]
 fn ctrl_c_stops_removes_temporary_files_and_exits_130() {
     let tmp = Scratch::new();
-    let src = tmp.path().join("src");
-    fs::create_dir(&src).unwrap();
-    for i in 0..40 {
-        fs::write(
-            src.join(format!("f{i:02}")),
-            format!("content {i}\n").repeat(100),
-        )
-        .unwrap();
-    }
     for mode in MODES {
-        let dst = tmp.path().join(format!("dst-{mode}"));
-        // Each file copy pauses 200 ms before its rename (a test-only hook): 40 files take
-        // seconds, so the copy cannot finish before the signal arrives.
-        let mut child = tfc()
-            .args(["--mode", mode, "--workers", "2"])
-            .args([&src, &dst])
-            .env("THREADED_FILE_COPY_TEST_DELAY_MS", "200")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        // Wait until a copy is in flight: a temporary file exists.
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while temp_files(&dst).is_empty() {
-            assert!(Instant::now() < deadline, "{mode}: no copy started");
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        let (src, dst, mut child) = slow_copy(&tmp, mode);
         // SAFETY: kill sends a signal to our own child, which has not been waited on yet.
         assert_eq!(
             unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) },
@@ -230,17 +260,19 @@ fn ctrl_c_stops_removes_temporary_files_and_exits_130() {
             "{mode}: left {:?}",
             temp_files(&dst)
         );
-        // It stopped early, and what it did copy is complete.
-        let copied: Vec<_> = fs::read_dir(&dst)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        assert!(copied.len() < 40, "{mode}: the copy finished before Ctrl-C");
-        for path in copied {
-            assert_eq!(
-                fs::read(&path).unwrap(),
-                fs::read(src.join(path.file_name().unwrap())).unwrap()
-            );
-        }
+        let copied = assert_only_complete_files(&src, &dst, mode);
+        assert!(copied < 40, "{mode}: the copy finished before Ctrl-C");
+    }
+}
+
+#[test]
+fn even_a_killed_copy_leaves_no_truncated_file_under_a_real_name() {
+    let tmp = Scratch::new();
+    for mode in MODES {
+        let (src, dst, mut child) = slow_copy(&tmp, mode);
+        child.kill().unwrap(); // SIGKILL: no handler runs, no cleanup code runs
+        child.wait().unwrap();
+        let copied = assert_only_complete_files(&src, &dst, mode);
+        assert!(copied < 40, "{mode}: the copy finished before the kill");
     }
 }

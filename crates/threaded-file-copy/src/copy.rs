@@ -316,8 +316,9 @@ mod tests {
             Staging::TempName,
         ];
         // Only those this kernel allows (the probe's choice, and every one after it).
-        let usable = stagings.iter().skip_while(|s| **s != ctx.staging);
-        for &staging in usable {
+        let probed = ctx.staging;
+        let usable = stagings.into_iter().skip_while(|s| *s != probed);
+        for staging in usable {
             ctx.staging = staging;
             for (name, len, mode) in files {
                 let src = tmp.path().join(name);

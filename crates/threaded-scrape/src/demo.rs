@@ -20,7 +20,6 @@ fn site_config(cli: &Cli) -> SiteConfig {
     SiteConfig {
         pages: cli.site_pages,
         latency: Duration::from_millis(cli.site_latency_ms),
-        ..SiteConfig::default()
     }
 }
 
@@ -88,7 +87,7 @@ pub fn demo(cli: &Cli) -> anyhow::Result<ExitCode> {
     let crawls = [run(Mode::Sequential)?, run(Mode::Threads)?];
     site.stop();
 
-    let table = table(&crawls);
+    let table = table(&crawls, cli.per_host);
     if cli.json {
         eprint!("{table}");
         for crawl in &crawls {
@@ -124,24 +123,32 @@ pub fn demo(cli: &Cli) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// mode, workers, pages, time, pages/s, speedup over sequential.
-fn table(crawls: &[Crawl]) -> String {
+/// mode, workers, most in flight, pages, time, pages/s, speedup over sequential.
+fn table(crawls: &[Crawl], per_host: usize) -> String {
     let base = crawls[0].wall.as_secs_f64();
     let mut text = format!(
-        "{:<11} {:>7} {:>6} {:>9} {:>8} {:>8}\n",
-        "mode", "workers", "pages", "time", "pages/s", "speedup"
+        "{:<11} {:>7} {:>9} {:>6} {:>9} {:>8} {:>8}\n",
+        "mode", "workers", "in flight", "pages", "time", "pages/s", "speedup"
     );
     for crawl in crawls {
         let secs = crawl.wall.as_secs_f64();
         let pages = crawl.outcome.rows.len();
         text += &format!(
-            "{:<11} {:>7} {:>6} {:>7.2} s {:>8.1} {:>7.2}x\n",
+            "{:<11} {:>7} {:>9} {:>6} {:>7.2} s {:>8.1} {:>7.2}x\n",
             crawl.mode.name(),
             crawl.workers,
+            crawl.outcome.peak_in_flight,
             pages,
             secs,
             pages as f64 / secs.max(1e-9),
             base / secs.max(1e-9)
+        );
+    }
+    let workers = crawls.iter().map(|c| c.workers).max().unwrap_or(1);
+    if per_host < workers {
+        text += &format!(
+            "(one host, --per-host {per_host}: at most {per_host} of the {workers} workers fetch \
+             at once; raise both to go faster)\n"
         );
     }
     text

@@ -36,13 +36,12 @@ fn get(addr: SocketAddr, path: &str) -> (String, String) {
 #[test]
 fn the_site_answers_64_slow_requests_at_once() {
     const CLIENTS: usize = 80;
-    let latency = Duration::from_millis(400);
+    let latency = Duration::from_millis(1500);
     let site = Site::start(
         "127.0.0.1:0",
         SiteConfig {
             pages: 100,
             latency,
-            ..SiteConfig::default()
         },
     )
     .unwrap();
@@ -70,6 +69,59 @@ fn the_site_answers_64_slow_requests_at_once() {
     // The site was answering at least 64 of them at the same time, not one after another.
     let peak = site.stats().peak_in_flight;
     assert!(peak >= 64, "only {peak} requests were in flight at once");
+}
+
+#[test]
+fn keep_alive_connections_opened_together_are_all_served() {
+    // The case tiny_http 0.12 got wrong: connections that arrive together and stay open.
+    let site = Site::start(
+        "127.0.0.1:0",
+        SiteConfig {
+            pages: 10,
+            latency: Duration::from_millis(5),
+        },
+    )
+    .unwrap();
+    let addr = site.addr();
+    let mut streams: Vec<TcpStream> = (0..16).map(|_| TcpStream::connect(addr).unwrap()).collect();
+    for round in 0..3 {
+        for stream in &mut streams {
+            write!(stream, "GET /p/{round} HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+        }
+        for stream in &mut streams {
+            stream
+                .set_read_timeout(Some(Duration::from_secs(20)))
+                .unwrap();
+            let answer = read_one_response(stream);
+            assert!(
+                answer.starts_with("HTTP/1.1 200 "),
+                "round {round}: {answer}"
+            );
+            assert!(answer.contains(&format!("<title>Page {round}</title>")));
+        }
+    }
+    assert_eq!(site.stats().hits["/p/0"], 16);
+}
+
+/// Reads one response with a Content-Length body from a kept-alive connection.
+fn read_one_response(stream: &mut TcpStream) -> String {
+    let mut reader = BufReader::new(stream);
+    let mut head = String::new();
+    let mut length = 0;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).expect("a response line");
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = v.trim().parse().unwrap();
+        }
+        head.push_str(&line);
+        if line == "\r\n" {
+            break;
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).unwrap();
+    head + &String::from_utf8_lossy(&body)
 }
 
 /// Kills the child if the test fails before it is waited on: no server outlives its test.

@@ -20,7 +20,6 @@ pub fn site() -> Site {
         SiteConfig {
             pages: PAGES,
             latency: Duration::from_millis(5),
-            handler_threads: 64,
         },
     )
     .expect("start the test site")

@@ -1,0 +1,172 @@
+//! The built-in test site: a slow, deterministic web site with every trap a crawler meets.
+//!
+//! Every request is answered on its connection's own thread (`http.rs`) after sleeping
+//! `latency`, like a slow backend: 64 slow requests on 64 connections are all answered after one
+//! `latency`, not one after the other. The site must never be the bottleneck of the crawler it
+//! measures. `pages.rs` holds what it serves.
+//!
+//! For `pages` = N the site is always the same:
+//!
+//! - `/` links to `/p/0` .. `/p/7` and to every fault below;
+//! - `/p/i` links to its children `/p/8i+1` .. `/p/8i+8` (so page `i` is about log8(i)+1 clicks
+//!   deep), back to its parent and home (cycles), and to the next page. The links use every
+//!   spelling: `7`, `./7`, `../p/7`, `/p/7/` (trailing slash), `http://HOST/p/7` (absolute),
+//!   `7#section`, `#top`;
+//! - `/p/N` and `/missing`: 404;
+//! - `/redirect/1` -> 301 `/redirect/2` -> 302 `/redirect/3` -> 307 `/moved` (200);
+//!   `/loop/a` <-> `/loop/b`; `/hops/K` -> `/hops/K+1` forever; `/redirect/out` -> another host;
+//! - `/flaky`: 500 the first time, 200 after; `/busy`: 429 with `Retry-After: 1` the first time.
+//!   "First time" is per server: a site serving many crawls (`--serve`) has its faults once;
+//! - `/files/data.bin`: binary (`application/octet-stream`, containing `<a href>` bytes that a
+//!   crawler parsing it by mistake would follow to `/from-binary`);
+//! - `/big`: HTML larger than the crawler's default `--max-bytes`, with a link to `/after-cut`
+//!   past the cut;
+//! - `http://other.invalid/`, `mailto:`, `javascript:`, `tel:` links;
+//! - `/robots.txt` disallows `/private/` but allows `/private/open`;
+//! - `/trap?page=K` links to `?page=K+1` forever. No page links to it: a crawl meets it only
+//!   when started there, so the default demo and the benchmark are not spent in it.
+//!
+//! It counts hits per path (with query) and the most requests in flight at once, for tests
+//! (`Site::stats`) and for other tools (`GET /__stats`, which is neither counted nor slowed).
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use anyhow::Context;
+
+mod http;
+mod pages;
+
+pub use pages::{BIG_PAGE_BYTES, BINARY_BYTES, FAN_OUT};
+
+/// How the site behaves.
+#[derive(Debug, Clone)]
+pub struct SiteConfig {
+    /// Pages `/p/0` .. `/p/N-1` (at least 1).
+    pub pages: usize,
+    /// Every answer waits this long first, like a slow backend.
+    pub latency: Duration,
+}
+
+impl Default for SiteConfig {
+    fn default() -> SiteConfig {
+        SiteConfig {
+            pages: 200,
+            latency: Duration::from_millis(20),
+        }
+    }
+}
+
+/// What the site has seen.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SiteStats {
+    /// Requests per path and query, e.g. `/p/3` or `/trap?page=2`.
+    pub hits: BTreeMap<String, u64>,
+    /// The most requests being answered at the same time.
+    pub peak_in_flight: usize,
+}
+
+/// State shared by the connection threads: atomics and one mutex, since any number of
+/// threads answer at once.
+struct State {
+    pages: usize,
+    latency: Duration,
+    hits: Mutex<BTreeMap<String, u64>>,
+    in_flight: AtomicUsize,
+    peak_in_flight: AtomicUsize,
+    /// `/flaky` has answered 500 (once per server).
+    flaky_failed: AtomicBool,
+    /// `/busy` has answered 429 (once per server).
+    busy_refused: AtomicBool,
+    /// The body of `/big`, built once and shared by every request for it.
+    big: Arc<[u8]>,
+    binary: Arc<[u8]>,
+}
+
+impl State {
+    fn stats(&self) -> SiteStats {
+        SiteStats {
+            hits: self.hits.lock().map(|h| h.clone()).unwrap_or_default(),
+            peak_in_flight: self.peak_in_flight.load(Ordering::SeqCst),
+        }
+    }
+}
+
+/// A running test site. Stops when dropped.
+pub struct Site {
+    server: http::Server,
+    state: Arc<State>,
+}
+
+impl Site {
+    /// Starts the site on `addr` (e.g. `127.0.0.1:0` for a free port).
+    pub fn start(addr: &str, config: SiteConfig) -> anyhow::Result<Site> {
+        let state = Arc::new(State {
+            pages: config.pages.max(1),
+            latency: config.latency,
+            hits: Mutex::new(BTreeMap::new()),
+            in_flight: AtomicUsize::new(0),
+            peak_in_flight: AtomicUsize::new(0),
+            flaky_failed: AtomicBool::new(false),
+            busy_refused: AtomicBool::new(false),
+            big: pages::big_page().into(),
+            binary: pages::binary_file().into(),
+        });
+        let handler = {
+            let state = Arc::clone(&state);
+            Arc::new(move |request: &http::Request| handle(request, &state))
+        };
+        let server = http::Server::start(addr, handler)
+            .with_context(|| format!("cannot start the test site on {addr}"))?;
+        Ok(Site { server, state })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.server.addr()
+    }
+
+    /// The home page, e.g. `http://127.0.0.1:41234/`.
+    pub fn url(&self) -> String {
+        format!("http://{}/", self.addr())
+    }
+
+    /// Hits per path and the peak of requests in flight, so far.
+    pub fn stats(&self) -> SiteStats {
+        self.state.stats()
+    }
+
+    /// Stops serving: closes every connection and joins every thread.
+    pub fn stop(self) {
+        self.server.stop();
+    }
+}
+
+/// Answers one request: count it, wait `latency`, route it.
+fn handle(request: &http::Request, state: &State) -> http::Response {
+    if request.target == "/__stats" {
+        let body = serde_json::to_string(&state.stats()).unwrap_or_default();
+        return http::Response {
+            status: 200,
+            headers: vec![("Content-Type", "application/json".to_string())],
+            body: Arc::from(body.into_bytes()),
+        };
+    }
+    if let Ok(mut hits) = state.hits.lock() {
+        *hits.entry(request.target.clone()).or_insert(0) += 1;
+    }
+    let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    state.peak_in_flight.fetch_max(now, Ordering::SeqCst);
+
+    thread::sleep(state.latency); // The slow backend.
+    let host = request.host.clone().unwrap_or_default();
+    let response = pages::route(&request.target, &host, state);
+
+    // The request stops counting as in flight *before* the answer is written: once the client
+    // has the last byte it may send its next request, and that one must not find this one
+    // still counted. So the site's peak never exceeds what the client had in flight.
+    state.in_flight.fetch_sub(1, Ordering::SeqCst);
+    response
+}

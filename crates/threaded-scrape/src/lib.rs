@@ -43,11 +43,11 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     let progress = Progress::new(!cli.json);
     let crawl = crawl::crawl(frontier, &fetcher, cli.mode, cli.workers, &progress)?;
 
-    // Results first, then the verdict: a failed crawl still leaves its CSV and its numbers.
+    // Results first, then the verdict: a failed crawl still leaves its numbers and its CSV.
+    eprint!("{}", report::summary(&crawl, cli.per_host));
     if let Some(path) = &cli.out {
         report::write_csv(path, &crawl.outcome.rows)?;
     }
-    eprint!("{}", report::summary(&crawl, cli.per_host));
     if cli.json {
         let record = Record::new(&crawl, cli.per_host, cli.label.clone());
         println!("{}", serde_json::to_string(&record)?);

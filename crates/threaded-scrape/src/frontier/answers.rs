@@ -178,8 +178,12 @@ impl Frontier {
             return;
         }
         if !self.config.scope.contains(&target) {
+            let hint = target
+                .host_str()
+                .map(|h| format!(" (--allow-host {h} would follow it)"))
+                .unwrap_or_default();
             let message = format!(
-                "{}: redirect to {target} is out of scope, not followed",
+                "{}: redirect to {target} is out of scope, not followed{hint}",
                 job.url
             );
             self.skipped.out_of_scope += usize::from(self.out_of_scope.insert(target.to_string()));

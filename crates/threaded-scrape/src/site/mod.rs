@@ -7,7 +7,7 @@
 //!
 //! For `pages` = N the site is always the same:
 //!
-//! - `/` links to `/p/0` .. `/p/7` and to every fault below;
+//! - `/` links to `/p/0` .. `/p/7` (a crawl soon has plenty to fetch at once) and every fault;
 //! - `/p/i` links to its children `/p/8i+1` .. `/p/8i+8` (so page `i` is about log8(i)+1 clicks
 //!   deep), back to its parent and home (cycles), and to the next page. The links use every
 //!   spelling: `7`, `./7`, `../p/7`, `/p/7/` (trailing slash), `http://HOST/p/7` (absolute),
@@ -28,6 +28,7 @@
 //!
 //! It counts hits per path (with query) and the most requests in flight at once, for tests
 //! (`Site::stats`) and for other tools (`GET /__stats`, which is neither counted nor slowed).
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

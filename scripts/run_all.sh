@@ -9,26 +9,29 @@
 #
 # Time budget of the full run (default 5 timed runs + 1 warm-up = 6 executions per
 # configuration) on a 2-core machine, where the worker counts are 1, 2, 4 (plus 8, 16, 32 for
-# the I/O-bound workloads). Estimates, per demo, of one repetition of every configuration:
-#   cpu-vs-io cpu:  16 tasks x ~50 ms = 0.8 s sequential; thread-per-task and process-per-task
-#                   ~0.4 s each; thread-pool, rayon and process-pool 0.8 + 0.4 + 0.4 s each:
-#                   ~6.5 s, x6 = ~40 s.
+# the I/O-bound workloads). Per demo, one repetition of every configuration, from single-worker
+# times seen on a 16-core Xeon during a --runs 1 functional pass (not a benchmark):
+#   cpu-vs-io cpu:  16 tasks x ~60 ms = ~1 s sequential; thread-per-task and process-per-task
+#                   ~0.5 s each; thread-pool, rayon and process-pool 1 + 0.5 + 0.5 s each:
+#                   ~8 s, x6 = ~50 s.
 #   cpu-vs-io io:   32 tasks x 20 ms, twice (io-sleep, io-tcp) = 1.3 s sequential; each pooled
 #                   mode over 1..32 workers sums to ~2.6 s; per-task modes ~0.1 s: ~9 s, x6 = ~55 s.
-#   threaded-file-copy: 10,000 small files (~80 MB) take ~0.5-1 s per copy on tmpfs, 8 configs
-#                   (sequential, threads x3, rayon x3, cp -r) plus an untimed rm -rf between
-#                   runs: ~8 s, x6 = ~50 s; 4 x 64 MiB: ~0.3 s per copy: ~3 s, x6 = ~20 s;
-#                   generating both trees ~10 s.
-#   threaded-scrape: 200 pages x 20 ms = ~4 s per sequential crawl; threads at 1..32 workers sum
-#                   to ~8 s: ~12 s, x6 = ~75 s. (The crate's own benchmark, 500 pages x 50 ms, is a
-#                   25 s sequential crawl; x6 runs plus the threads at 1 and 2 workers alone would
-#                   take over 5 minutes, so the sweep uses a smaller site with the same shape:
-#                   the latency still dwarfs the per-page CPU work.)
-#   process-crunch: 10M rows (~150 MB): the csv parser ~0.5 s sequential, fast ~0.2 s; per
-#                   parser sequential + 3 modes x 3 worker counts + timely 1x2 and 2x1 = 12
-#                   configs: ~7 s for both parsers, x6 = ~45 s; generating the file ~5 s.
+#   threaded-file-copy: 10,000 small files (~80 MB) take ~0.15 s per copy on tmpfs, 4 x 64 MiB
+#                   ~0.1 s; 8 configs each (sequential, threads x3, rayon x3, cp -r) plus an
+#                   untimed rm -rf between runs: ~5 s, x6 = ~30 s; generating the trees ~10 s.
+#   threaded-scrape: 200 pages x 20 ms = ~4.6 s per sequential crawl; threads at 1..32 workers
+#                   sum to ~9 s: ~14 s, x6 = ~85 s. (The crate's own benchmark, 500 pages x 50 ms,
+#                   is a 25 s sequential crawl; x6 runs plus the threads at 1 and 2 workers alone
+#                   would take over 5 minutes, so the sweep uses a smaller site with the same
+#                   shape: the latency still dwarfs the per-page CPU work.)
+#   process-crunch: 10M rows (~170 MB): the csv parser ~1 s sequential, fast ~0.3 s; per parser
+#                   sequential + 3 modes x 3 worker counts + timely 1x2 and 2x1 = 12 configs:
+#                   ~11 s for both parsers, x6 = ~65 s; generating the file ~5 s.
 # Total: ~5 minutes of measured work, leaving room under the 20-minute budget for slower
-# machines and noisy neighbours. --quick (small inputs, 1 run, no warm-up): well under 1 minute.
+# machines and noisy neighbours. On 16 cores (worker counts 1..32, 11 timely shapes) the
+# --runs 1 pass took 3.4 minutes with twice today's cpu-vs-io cpu tasks (59 s of it), so the
+# default 5 runs should take ~8 minutes there.
+# --quick (small inputs, 1 run, no warm-up): 15 s on 2 cores, 31 s on 16, without the build.
 set -euo pipefail
 
 usage() {
@@ -212,8 +215,10 @@ if ((quick)); then
     scrape_pages=50
     scrape_latency_ms=5
 else
-    # Four tasks per worker at the largest count, so every pool size divides the work evenly.
-    cpu_tasks=$((4 * max_workers))
+    # Two tasks per worker at the largest count (so every power-of-two pool divides the work
+    # evenly), at least 16: 0.8 s of sequential work on 2 cores, 3.2 s on 16 (64 tasks), where
+    # the pools at 1 worker repeat it three times per repetition.
+    cpu_tasks=$((2 * max_workers))
     ((cpu_tasks >= 16)) || cpu_tasks=16
     io_tasks=32
     io_latency_ms=20
@@ -420,6 +425,16 @@ bench() {
     done
 }
 
+# 10000000 -> 10,000,000, for the inputs sentences of the report.
+grouped() {
+    local n=$1 out=""
+    while ((${#n} > 3)); do
+        out=",${n: -3}$out"
+        n=${n:0:${#n}-3}
+    done
+    printf '%s' "$n$out"
+}
+
 # A field of a JSON record, for numbers only: the script copies items and bytes from the
 # copier's record into the cp -r reference record.
 number_field() { # number_field FIELD RECORD
@@ -456,7 +471,7 @@ plan_cpu_vs_io() {
             bench cpu-vs-io "$wl" process-pool "$w" "$b" --mode process-pool --workers "$w" "${args[@]}"
         done
     done
-    inputs[cpu-vs-io]="cpu: $cpu_tasks tasks of about 50 ms of prime counting each; io: $io_tasks tasks that each wait $io_latency_ms ms (io-sleep: a sleep; io-tcp: a blocking read from a local server). sequential, thread-per-task and process-per-task do not depend on --workers and run once; thread-pool, rayon and process-pool run at ${workers[*]} workers for cpu and ${io_workers[*]} for io, where more threads than cores pay off."
+    inputs[cpu-vs-io]="cpu: $(grouped "$cpu_tasks") tasks, each counting the primes in the same fixed window of numbers; io: $(grouped "$io_tasks") tasks that each wait $io_latency_ms ms (io-sleep: a sleep; io-tcp: a blocking read from a local server). sequential, thread-per-task and process-per-task do not depend on --workers and run once; thread-pool, rayon and process-pool run at ${workers[*]} workers for cpu and ${io_workers[*]} for io, where more threads than cores pay off."
 }
 
 copy_dst=""
@@ -488,7 +503,7 @@ plan_threaded_file_copy() {
     done
     before_run=""
     ((counting)) || reset_copy_dst
-    inputs[threaded-file-copy]="small-files: $copy_files seeded files of 100 B to 16 KB in 100 directories; large-files: 4 files of $copy_mib MiB; source and copy in $work_fs, the copy removed (untimed) before each run. The reference \`cp -r\` is timed by the script on the same tree, with the same items and bytes."
+    inputs[threaded-file-copy]="small-files: $(grouped "$copy_files") seeded files of 100 B to 16 KB in 100 directories; large-files: 4 files of $copy_mib MiB; source and copy in $work_fs, the copy removed (untimed) before each run. The reference \`cp -r\` is timed by the script on the same tree, with the same items and bytes."
 }
 
 # The outside reference: cp -r on the same tree, timed here with date +%s%N around it.
@@ -550,7 +565,7 @@ plan_threaded_scrape() {
     for w in "${io_workers[@]}"; do
         bench threaded-scrape "$label" threads "$w" "$b" --mode threads --workers "$w" --per-host "$w" --json --label "$label" "$site_url"
     done
-    inputs[threaded-scrape]="the built-in test site on 127.0.0.1, $scrape_pages pages, each answered after $scrape_latency_ms ms; --per-host equal to --workers; one site for the whole sweep, primed by an untimed crawl first. The crate's own benchmark uses 500 pages x 50 ms, a 25 s sequential crawl; the sweep uses a smaller site so that every configuration fits the run's time budget, and the latency still dwarfs the CPU work per page."
+    inputs[threaded-scrape]="the built-in test site on 127.0.0.1, $(grouped "$scrape_pages") pages, each answered after $scrape_latency_ms ms; --per-host equal to --workers; one site for the whole sweep, primed by an untimed crawl first. The crate's own benchmark uses 500 pages x 50 ms, a 25 s sequential crawl; the sweep uses a smaller site so that every configuration fits the run's time budget, and the latency still dwarfs the CPU work per page."
 }
 
 crunch_file=""
@@ -612,7 +627,7 @@ plan_process_crunch() {
     else
         shapes="; the timely mode was skipped: the binary reports it unknown (${timely_note})"
     fi
-    inputs[process-crunch]="a generated $crunch_rows-row 1BRC file (seed 1, 413 stations) in $work_fs, page cache warm; both parsers (workloads csv and fast) in every mode at ${workers[*]} workers${shapes}."
+    inputs[process-crunch]="a generated $(grouped "$crunch_rows")-row 1BRC file (seed 1, 413 stations) in $work_fs, page cache warm; both parsers (workloads csv and fast) in every mode at ${workers[*]} workers${shapes}."
 }
 
 plan() {

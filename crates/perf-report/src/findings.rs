@@ -177,7 +177,7 @@ fn winner(g: &Group) -> Option<String> {
         let ratio = r.median_ms / fastest.median_ms;
         if ratio < 1.0 + TIE {
             s.push_str(&format!(
-                " The best other mode, {} ({}), was within 3% of it: a tie within the noise of a shared machine.",
+                " The best other mode, {} ({}), was within 3% of it: a tie within measurement noise.",
                 config(r),
                 fmt_ms(r.median_ms)
             ));
@@ -198,6 +198,14 @@ fn winner(g: &Group) -> Option<String> {
 /// cores can give, against the cores.
 fn scaling(g: &Group, cores: Option<u64>) -> Option<String> {
     g.baseline_ms?;
+    // Work whose speedup never passed the cores is treated as CPU-bound: for it, the cores
+    // and not the workers are the ideal.
+    let cpu_bound = |n: u64| {
+        g.rows
+            .iter()
+            .filter_map(|r| r.speedup)
+            .all(|s| s <= n as f64 * 1.1)
+    };
     let parts: Vec<String> = g
         .modes()
         .into_iter()
@@ -220,7 +228,7 @@ fn scaling(g: &Group, cores: Option<u64>) -> Option<String> {
                 if w == 1 { "" } else { "s" },
                 speedup / w as f64 * 100.0
             );
-            if let Some(n) = cores.filter(|&n| w > n && speedup <= n as f64 * 1.1) {
+            if let Some(n) = cores.filter(|&n| w > n && cpu_bound(n)) {
                 s.push_str(&format!(
                     ", {:.0}% of the {n} core{}",
                     speedup / n as f64 * 100.0,
@@ -255,76 +263,78 @@ fn beyond_cores(g: &Group, cores: Option<u64>) -> Option<String> {
     if fastest.mode == BASELINE {
         return None;
     }
+    let s = fastest.speedup?;
     let rows: Vec<&Row> = g
         .rows_of(&fastest.mode)
         .filter(|r| r.speedup.is_some())
         .collect();
-    let within = rows
-        .iter()
-        .filter(|r| r.workers <= n)
-        .max_by_key(|r| r.workers);
-    let beyond: Vec<&&Row> = rows.iter().filter(|r| r.workers > n).collect();
     let cores_phrase = format!("{n} logical core{}", if n == 1 { "" } else { "s" });
-    match (within, beyond.is_empty()) {
-        (Some(at_n), false) => {
-            let a = at_n.speedup?;
-            let best = beyond.iter().max_by(|x, y| {
-                x.speedup
-                    .unwrap_or(0.0)
-                    .total_cmp(&y.speedup.unwrap_or(0.0))
-            })?;
-            let most = beyond.iter().max_by_key(|r| r.workers)?;
-            let (b, m) = (best.speedup?, most.speedup?);
-            if b > a * 1.15 {
-                // Only work that waits can go faster than the cores allow; short of that, the
-                // gain may be noise or a better-balanced split, and is reported as a gain only.
-                let why = if b > n as f64 * 1.1 {
-                    ", so its workers spend most of their time waiting rather than computing"
-                } else {
-                    ""
-                };
-                Some(format!(
-                    "More workers than the {cores_phrase} kept paying off: `{}` went from {} with {} workers to {} with {}{why}.",
-                    fastest.mode,
-                    fmt_x(a),
-                    at_n.workers,
-                    fmt_x(b),
-                    best.workers
-                ))
-            } else if m < a * (1.0 - TIE) {
-                Some(format!(
-                    "Past the {cores_phrase}, more workers only added overhead: `{}` ran at {} with {} workers and {} with {}.",
-                    fastest.mode,
-                    fmt_x(a),
-                    at_n.workers,
-                    fmt_x(m),
-                    most.workers
-                ))
-            } else {
-                Some(format!(
-                    "Past the {cores_phrase}, more workers changed little (`{}`: {} with {} workers, {} with {}), as expected when the work keeps the cores busy.",
-                    fastest.mode,
-                    fmt_x(a),
-                    at_n.workers,
-                    fmt_x(m),
-                    most.workers
-                ))
-            }
-        }
-        _ => {
-            let s = fastest.speedup?;
-            (s > n as f64 * 1.1).then(|| {
+    let mode = &fastest.mode;
+    if fastest.workers > n {
+        // The winner ran with more workers than cores: how much did that add over the
+        // largest count that fits the cores?
+        let Some(at_n) = rows
+            .iter()
+            .filter(|r| r.workers <= n)
+            .max_by_key(|r| r.workers)
+        else {
+            return (s > n as f64 * 1.1).then(|| {
                 format!(
                     "A {} speedup is more than {cores_phrase} can give to computation alone: the workers overlap their waiting.",
                     fmt_x(s)
                 )
-            })
+            });
+        };
+        let a = at_n.speedup?;
+        if s > a * 1.15 {
+            // Only work that waits can go faster than the cores allow; short of that, the gain
+            // may be a better-balanced split, and is reported as a gain only.
+            let why = if s > n as f64 * 1.1 {
+                ", so its workers spend most of their time waiting rather than computing"
+            } else {
+                ""
+            };
+            Some(format!(
+                "More workers than the {cores_phrase} kept paying off: `{mode}` went from {} with {} workers to {} with {}{why}.",
+                fmt_x(a),
+                at_n.workers,
+                fmt_x(s),
+                fastest.workers
+            ))
+        } else {
+            Some(format!(
+                "Past the {cores_phrase}, more workers changed little (`{mode}`: {} with {} workers, {} with {}), as expected when the work keeps the cores busy.",
+                fmt_x(a),
+                at_n.workers,
+                fmt_x(s),
+                fastest.workers
+            ))
         }
+    } else {
+        // The winner fit within the cores: what did the most workers measured do?
+        let most = rows
+            .iter()
+            .filter(|r| r.workers > n)
+            .max_by_key(|r| r.workers)?;
+        let m = most.speedup?;
+        let verb = if m < s * (1.0 - TIE) {
+            "only added overhead"
+        } else {
+            "changed little"
+        };
+        Some(format!(
+            "Past the {cores_phrase}, more workers {verb}: `{mode}` ran at {} with {} worker{} and {} with {}.",
+            fmt_x(s),
+            fastest.workers,
+            if fastest.workers == 1 { "" } else { "s" },
+            fmt_x(m),
+            most.workers
+        ))
     }
 }
 
-/// What processes cost next to threads (and an engine's processes next to plain ones), at
-/// the largest worker count both ran at, and per process started.
+/// What processes cost next to threads (and an engine's processes next to plain ones), at the
+/// worker count where the process-based mode did best, in all and per worker.
 fn process_costs(g: &Group) -> Vec<String> {
     let mut out = Vec::new();
     for (pm, tm) in PROCESS_VS_THREAD {
@@ -339,13 +349,18 @@ fn process_costs(g: &Group) -> Vec<String> {
                 common.push((bp, bt));
             }
         }
-        let Some((p, t)) = common.iter().max_by_key(|(p, _)| p.workers).copied() else {
+        // Compared where the process-based mode did best: its cost at its own best setting.
+        let Some((p, t)) = common
+            .iter()
+            .min_by(|a, b| a.0.median_ms.total_cmp(&b.0.median_ms))
+            .copied()
+        else {
             continue;
         };
         let diff = p.median_ms - t.median_ms;
         let pct = diff / t.median_ms * 100.0;
-        let workers = format!(
-            "{} worker{}",
+        let at = format!(
+            "at its best, with {} worker{}",
             p.workers,
             if p.workers == 1 { "" } else { "s" }
         );
@@ -353,13 +368,13 @@ fn process_costs(g: &Group) -> Vec<String> {
         let (pl, tl) = (p.label(), t.label());
         let mut s = if pct.abs() < TIE * 100.0 {
             format!(
-                "`{pl}` kept pace with `{tl}`: with {workers} they were within 3% of each other ({} against {}).",
+                "`{pl}` kept pace with `{tl}`: {at}, it was within 3% ({} against {}).",
                 fmt_ms(p.median_ms),
                 fmt_ms(t.median_ms)
             )
         } else if diff > 0.0 {
             format!(
-                "`{pl}` fell behind `{tl}`: with {workers} they took {} against {}, {} ({pct:.0}%) more, about {} per worker.",
+                "`{pl}` fell behind `{tl}`: {at}, it took {} against {}, {} ({pct:.0}%) more, about {} per worker.",
                 fmt_ms(p.median_ms),
                 fmt_ms(t.median_ms),
                 fmt_ms(diff),
@@ -367,7 +382,7 @@ fn process_costs(g: &Group) -> Vec<String> {
             )
         } else {
             format!(
-                "`{pl}` beat `{tl}` here: with {workers} they took {} against {} ({:.0}% less).",
+                "`{pl}` beat `{tl}`: {at}, it took {} against {} ({:.0}% less).",
                 fmt_ms(p.median_ms),
                 fmt_ms(t.median_ms),
                 -pct
@@ -532,9 +547,9 @@ mod tests {
             text.contains("Past the 2 logical cores, more workers changed little (`threads`: 1.90× with 2 workers, 2.00× with 4)"),
             "{text}"
         );
-        // processes vs threads at 4 workers: 260 - 200 = 60 ms, 15 ms per worker.
+        // processes vs threads where processes did best, 2 workers: 250 - 210 = 40 ms.
         assert!(
-            text.contains("`processes` fell behind `threads`: with 4 workers they took 260 ms against 200 ms, 60.0 ms (30%) more, about 15.0 ms per worker."),
+            text.contains("`processes` fell behind `threads`: at its best, with 2 workers, it took 250 ms against 210 ms, 40.0 ms (19%) more, about 20.0 ms per worker."),
             "{text}"
         );
         assert!(text.contains("Across the 2 worker counts both ran at, `processes` was between 19% and 30% slower."), "{text}");
@@ -569,11 +584,25 @@ mod tests {
         let demos = group(&parse_records(&text, "t").unwrap());
         let text = group_findings(&demos[0].groups[0], Some(2));
         assert!(
-            text.contains("`timely 2×1` fell behind `processes`: with 2 workers they took 150 ms against 100 ms, 50.0 ms (50%) more, about 25.0 ms per worker."),
+            text.contains("`timely 2×1` fell behind `processes`: at its best, with 2 workers, it took 150 ms against 100 ms, 50.0 ms (50%) more, about 25.0 ms per worker."),
             "{text}"
         );
         assert!(
             text.contains("The fastest configuration was **`timely 1×2` with 2 workers**"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn cpu_bound_winner_within_the_cores() {
+        let demos = groups(&[
+            ("w", "sequential", 1, 100.0),
+            ("w", "threads", 2, 50.0),
+            ("w", "threads", 4, 60.0),
+        ]);
+        let text = group_findings(&demos[0].groups[0], Some(2));
+        assert!(
+            text.contains("Past the 2 logical cores, more workers only added overhead: `threads` ran at 2.00× with 2 workers and 1.67× with 4."),
             "{text}"
         );
     }

@@ -116,7 +116,7 @@ fn renders_report_charts_and_readmes() {
         ),
         "{report}"
     );
-    assert!(report.contains("`processes` fell behind `threads`: with 2 workers they took 60.0 ms against 50.0 ms, 10.0 ms (20%) more, about 5.00 ms per worker."), "{report}");
+    assert!(report.contains("`processes` fell behind `threads`: at its best, with 2 workers, it took 60.0 ms against 50.0 ms, 10.0 ms (20%) more, about 5.00 ms per worker."), "{report}");
     assert!(report.contains("Against the outside reference `cp -r` (160 ms), the best mode, `threads` with 2 workers (100 ms), was 60% faster"), "{report}");
     assert!(
         report.contains("](charts/process-crunch-csv-time.svg)"),

@@ -8,8 +8,8 @@
 use crate::report::{fmt_ms, fmt_x};
 use crate::stats::{Demo, Group, Row, BASELINE};
 
-/// Within this fraction two times are called a tie: closer than a shared machine's noise.
-const TIE: f64 = 0.03;
+mod words;
+use words::{compare, config, describe, faster_by, gap_range, join_and, longer_by, TIE};
 
 /// Pairs of (process-based mode, the thread-based mode it is the counterpart of).
 const PROCESS_VS_THREAD: [(&str, &str); 4] = [
@@ -75,59 +75,6 @@ pub fn demo_findings(demo: &Demo) -> Option<String> {
         }
     }
     (!out.is_empty()).then(|| out.join(" "))
-}
-
-/// "threads", or "timely with 2 processes × 1 thread".
-fn describe(row: &Row) -> String {
-    let label = row.label();
-    if label == row.mode {
-        format!("`{}`", row.mode)
-    } else {
-        format!("`{label}`")
-    }
-}
-
-/// "with 4 workers", "with 1 worker"; empty for the baseline, whose worker count means nothing.
-fn workers_phrase(row: &Row) -> String {
-    if row.mode == BASELINE {
-        String::new()
-    } else {
-        format!(
-            "with {} worker{}",
-            row.workers,
-            if row.workers == 1 { "" } else { "s" }
-        )
-    }
-}
-
-/// "`threads` with 4 workers" or "`sequential`".
-fn config(row: &Row) -> String {
-    let w = workers_phrase(row);
-    if w.is_empty() {
-        describe(row)
-    } else {
-        format!("{} {w}", describe(row))
-    }
-}
-
-/// How much faster a time is, given slower / faster (>= 1): "12% faster", "2.3× faster".
-fn faster_by(ratio: f64) -> String {
-    if ratio < 1.0 + TIE {
-        "about as fast (within 3%)".to_string()
-    } else if ratio < 2.0 {
-        format!("{:.0}% faster", (ratio - 1.0) * 100.0)
-    } else {
-        format!("{} faster", fmt_x(ratio))
-    }
-}
-
-/// How much longer a time took, given slower / faster (>= 1): "12% longer", "2.3× as long".
-fn longer_by(ratio: f64) -> String {
-    if ratio < 2.0 {
-        format!("{:.0}% longer", (ratio - 1.0) * 100.0)
-    } else {
-        format!("{} as long", fmt_x(ratio))
-    }
 }
 
 /// Which configuration won, against the baseline and against the best of the other modes.
@@ -243,15 +190,6 @@ fn scaling(g: &Group, cores: Option<u64>) -> Option<String> {
         0 => None,
         1 => Some(format!("Best speedup: {}.", parts[0])),
         _ => Some(format!("Best speedup per mode: {}.", join_and(&parts))),
-    }
-}
-
-/// "a, b and c".
-fn join_and(parts: &[String]) -> String {
-    match parts {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
 }
 
@@ -406,18 +344,6 @@ fn process_costs(g: &Group) -> Vec<String> {
     out
 }
 
-/// A range of percentage gaps (positive: slower) in words: "between 3% and 15% slower",
-/// "between 2% faster and 40% slower".
-fn gap_range(lo: f64, hi: f64) -> String {
-    if lo >= 0.0 {
-        format!("between {lo:.0}% and {hi:.0}% slower")
-    } else if hi <= 0.0 {
-        format!("between {:.0}% and {:.0}% faster", -hi, -lo)
-    } else {
-        format!("between {:.0}% faster and {hi:.0}% slower", -lo)
-    }
-}
-
 /// The row of a mode to compare at a worker count: the fastest, except that an engine which
 /// spreads workers over processes (timely) is taken with one process per worker where it ran
 /// so, to compare processes with processes.
@@ -460,19 +386,6 @@ fn references(g: &Group) -> Vec<String> {
             s
         })
         .collect()
-}
-
-/// How time `a` compares with time `b`: "1.6× faster", "12% slower", "about as fast".
-fn compare(a: f64, b: f64) -> String {
-    if a <= b {
-        faster_by(b / a)
-    } else if a / b < 1.0 + TIE {
-        "about as fast (within 3%)".to_string()
-    } else if a / b < 2.0 {
-        format!("{:.0}% slower", (a / b - 1.0) * 100.0)
-    } else {
-        format!("{} slower", fmt_x(a / b))
-    }
 }
 
 /// A warning for every configuration with failed runs: their times may not be comparable.

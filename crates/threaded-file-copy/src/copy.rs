@@ -7,28 +7,30 @@
 //! the fast path is as short as it can be:
 //!
 //! ```text
-//! open(src)  fstat(src)  open(dir, O_TMPFILE, mode)  read(src)  write(new)
-//! futimens(new)  linkat(new, dst)  close  close
+//! openat(src_dir, name)  fstat(src)  openat(dst_dir, ".", O_TMPFILE, mode)  read(src)
+//! write(new)  futimens(new)  linkat(new, dst_dir, name)  close  close
 //! ```
 //!
-//! The permission bits are given to `open` (no `chmod` unless the umask would mask some of
-//! them), the times are set through the open handle (no path lookup), the read buffer is the
-//! worker's own and reused for every file, and the destination directory was already created
-//! by the walker. Files of at least `SMALL_FILE_MAX` bytes go through `std::io::copy` between
+//! Names are looked up relative to open directory handles (`job::DirPair`), not as full
+//! paths; the permission bits are given to `open` (no `chmod` unless the umask would mask
+//! some of them); the times are set through the open handle; the read buffer is the worker's
+//! own and reused for every file; and the destination directory was already created by the
+//! walker. Files of at least `SMALL_FILE_MAX` bytes go through `std::io::copy` between
 //! two `File`s, which on Linux is `copy_file_range`: the kernel copies, no bytes cross into
 //! this process.
 
 use std::ffi::CString;
-use std::fs::{self, File, FileTimes, OpenOptions, Permissions};
+use std::fs::{self, File, FileTimes, Permissions};
 use std::io::{self, Read, Write};
+use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::sync::OnceLock;
 
 use crate::cancel;
-use crate::job::Context;
-use crate::staging::{NewFile, TempPath};
+use crate::job::{Context, DirPair};
+use crate::staging::{open_at, NewFile, TempPath};
 
 /// Files smaller than this are read into the worker's buffer with `read` and written with
 /// one `write`; larger ones are copied by the kernel. It is also the buffer's size.
@@ -89,19 +91,17 @@ pub fn copy_file(
     ctx: &Context,
     src: &Path,
     dst: &Path,
+    dirs: Option<&DirPair>,
     buf: &mut [u8],
     claim_links: bool,
 ) -> Result<Outcome, CopyError> {
     // O_NONBLOCK: if the entry became a FIFO since the walk, opening it must not hang.
     // O_NOFOLLOW: if it became a symlink, do not copy what it points to (unless -L).
-    let mut flags = libc::O_NONBLOCK;
+    let mut flags = libc::O_RDONLY | libc::O_NONBLOCK;
     if !ctx.dereference {
         flags |= libc::O_NOFOLLOW;
     }
-    let mut input = OpenOptions::new()
-        .read(true)
-        .custom_flags(flags)
-        .open(src)
+    let mut input = open_at(dirs.map(|d| d.src.as_fd()), src, flags, 0)
         .map_err(|e| CopyError::new("cannot open", src, e))?;
     let meta = input
         .metadata()
@@ -115,7 +115,7 @@ pub fn copy_file(
     }
 
     let perm = meta.mode() & PERM_MASK;
-    let mut output = NewFile::create(ctx.staging, dst, perm)?;
+    let mut output = NewFile::create(ctx.staging, dst, dirs.map(|d| d.dst.as_fd()), perm)?;
     let mut bytes = 0;
     let mut more = true;
     if (meta.len() as usize) < buf.len() {
@@ -327,7 +327,7 @@ mod tests {
                 fs::set_permissions(&src, Permissions::from_mode(mode)).unwrap();
                 let dst = tmp.path().join(format!("{name}.copy"));
                 // The second round copies over the first one's files: replacing works too.
-                let outcome = copy_file(&ctx, &src, &dst, &mut buf, true).unwrap();
+                let outcome = copy_file(&ctx, &src, &dst, None, &mut buf, true).unwrap();
                 assert_eq!(outcome, Outcome::Copied { bytes: len as u64 });
                 assert_eq!(fs::read(&dst).unwrap(), data);
                 let (s, d) = (fs::metadata(&src).unwrap(), fs::metadata(&dst).unwrap());
@@ -350,7 +350,7 @@ mod tests {
         fs::write(dst.join("x"), b"x").unwrap();
         for staging in [ctx.staging, Staging::TempName] {
             ctx.staging = staging;
-            let err = copy_file(&ctx, &src, &dst, &mut buffer(), false).unwrap_err();
+            let err = copy_file(&ctx, &src, &dst, None, &mut buffer(), false).unwrap_err();
             assert!(err.to_string().contains("cannot rename into"), "{err}");
             assert_eq!(
                 fs::read_dir(tmp.path()).unwrap().count(),

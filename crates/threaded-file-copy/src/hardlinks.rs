@@ -97,7 +97,7 @@ impl HardLinks {
                     if buf.is_empty() {
                         buf = copy::buffer();
                     }
-                    let result = copy::copy_file(ctx, &src, &dst, &mut buf, false);
+                    let result = copy::copy_file(ctx, &src, &dst, None, &mut buf, false);
                     if matches!(result, Ok(copy::Outcome::Copied { .. })) {
                         self.lock().owners.insert(id, Owner { dst, copied: true });
                     }

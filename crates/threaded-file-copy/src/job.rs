@@ -2,8 +2,11 @@
 //! `Batch`es of `Job`s; every mode, sequential or parallel, runs each job through `run` below
 //! and nothing else, so the modes differ only in who runs the jobs, not in what a job does.
 
+use std::fs::OpenOptions;
+use std::os::fd::OwnedFd;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crate::copy::{self, Outcome};
@@ -64,6 +67,61 @@ pub struct Job {
     pub src: PathBuf,
     pub dst: PathBuf,
     pub kind: Kind,
+    /// The directories holding `src` and `dst`, open: see `DirPair`.
+    pub dirs: Option<Arc<DirPair>>,
+}
+
+/// A source directory and its copy, held open while jobs in them are pending.
+///
+/// Files are opened and linked *relative to these handles* (`openat(dir, name)`), so the
+/// kernel looks up one name per call instead of walking the whole path from `/` again: for
+/// a tree of small files that is a good part of the per-file cost. The walker opens each
+/// pair once per directory; the `Arc` closes them when the last job in the directory is done.
+///
+/// At most `MAX_OPEN_PAIRS` pairs are open at once, so that a very deep tree cannot use up
+/// the process's file descriptors (the copiers need some too); beyond that, and wherever a
+/// pair cannot be opened, jobs use full paths, which is slower but the same copy.
+#[derive(Debug)]
+pub struct DirPair {
+    pub src: OwnedFd,
+    pub dst: OwnedFd,
+}
+
+const MAX_OPEN_PAIRS: usize = 128;
+static OPEN_PAIRS: AtomicUsize = AtomicUsize::new(0);
+
+impl DirPair {
+    pub fn open(src: &Path, dst: &Path) -> Option<Arc<DirPair>> {
+        if OPEN_PAIRS.fetch_add(1, Ordering::Relaxed) >= MAX_OPEN_PAIRS {
+            OPEN_PAIRS.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        }
+        // O_PATH: a handle to look names up in, not to read the directory with.
+        let open = |path: &Path| {
+            OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
+                .open(path)
+                .ok()
+        };
+        match (open(src), open(dst)) {
+            (Some(src), Some(dst)) => Some(Arc::new(DirPair {
+                src: src.into(),
+                dst: dst.into(),
+            })),
+            _ => {
+                OPEN_PAIRS.fetch_sub(1, Ordering::Relaxed);
+                None
+            }
+        }
+    }
+}
+
+impl Drop for DirPair {
+    fn drop(&mut self) {
+        // The two descriptors are closed right after this, by their own `Drop`.
+        OPEN_PAIRS.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// Jobs travel in batches: one channel message (or one rayon task) per batch instead of per
@@ -78,7 +136,7 @@ pub fn run(ctx: &Context, job: &Job, buf: &mut [u8]) {
         return;
     }
     let result = match job.kind {
-        Kind::File => copy::copy_file(ctx, &job.src, &job.dst, buf, true),
+        Kind::File => copy::copy_file(ctx, &job.src, &job.dst, job.dirs.as_deref(), buf, true),
         Kind::Symlink => copy::copy_symlink(&job.src, &job.dst),
     };
     record(ctx, job.kind, &job.src, result);

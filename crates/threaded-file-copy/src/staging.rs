@@ -25,7 +25,7 @@
 use std::ffi::CString;
 use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
@@ -54,7 +54,8 @@ impl Staging {
         let probe_name = dir.join("probe");
         for staging in [Staging::UnnamedEmptyPath, Staging::UnnamedProcFd] {
             // The guard unlinks the probe's link when dropped at the end of this statement.
-            if TempPath::create_with(&probe_name, |tmp| link_fd(&file, tmp, staging)).is_ok() {
+            if TempPath::create_with(&probe_name, |tmp| link_fd(&file, None, tmp, staging)).is_ok()
+            {
                 return staging;
             }
         }
@@ -63,29 +64,41 @@ impl Staging {
 }
 
 /// A file being written: unnamed (`O_TMPFILE`) or under a temporary name.
-pub struct NewFile {
+pub struct NewFile<'a> {
     file: File,
     /// `None`: unnamed, linked by `commit`. `Some`: the temporary name, renamed by `commit`.
     temp: Option<TempPath>,
     staging: Staging,
+    /// The destination directory, open (see `job::DirPair`), or `None`: use full paths.
+    dir: Option<BorrowedFd<'a>>,
 }
 
-impl NewFile {
-    /// Creates the new file for `dst`, with permission bits `perm`.
-    pub fn create(staging: Staging, dst: &Path, perm: u32) -> Result<NewFile, CopyError> {
+impl<'a> NewFile<'a> {
+    /// Creates the new file for `dst`, with permission bits `perm`. `dir`, when given, is
+    /// `dst`'s directory, open.
+    pub fn create(
+        staging: Staging,
+        dst: &Path,
+        dir: Option<BorrowedFd<'a>>,
+        perm: u32,
+    ) -> Result<NewFile<'a>, CopyError> {
         if staging != Staging::TempName {
-            let dir = parent(dst);
-            match open_unnamed(dir, perm) {
+            let unnamed = match dir {
+                Some(_) => open_at(dir, Path::new("."), libc::O_WRONLY | libc::O_TMPFILE, perm),
+                None => open_unnamed(parent(dst), perm),
+            };
+            match unnamed {
                 Ok(file) => {
                     return Ok(NewFile {
                         file,
                         temp: None,
                         staging,
+                        dir,
                     })
                 }
                 // This directory is on a file system without O_TMPFILE: use a temporary name.
                 Err(e) if unsupported(&e) => {}
-                Err(e) => return Err(CopyError::new("cannot create a file in", dir, e)),
+                Err(e) => return Err(CopyError::new("cannot create a file in", parent(dst), e)),
             }
         }
         let mut file = None;
@@ -106,6 +119,7 @@ impl NewFile {
             file,
             temp: Some(temp),
             staging: Staging::TempName,
+            dir,
         })
     }
 
@@ -120,13 +134,14 @@ impl NewFile {
                 drop(self.file);
                 temp.commit(dst)
             }
-            None => match link_fd(&self.file, dst, self.staging) {
+            None => match link_fd(&self.file, self.dir, dst, self.staging) {
                 Ok(()) => Ok(()),
                 // `dst` exists (--force): `linkat` never replaces, so link under a temporary
                 // name and rename that over `dst`, which replaces it in one step.
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                    let temp =
-                        TempPath::create_with(dst, |tmp| link_fd(&self.file, tmp, self.staging))?;
+                    let temp = TempPath::create_with(dst, |tmp| {
+                        link_fd(&self.file, None, tmp, self.staging)
+                    })?;
                     temp.commit(dst)
                 }
                 Err(e) => Err(CopyError::new("cannot link into place", dst, e)),
@@ -159,21 +174,55 @@ fn unsupported(e: &io::Error) -> bool {
     )
 }
 
-/// Links the open (unnamed) `file` at `path`, with the call `staging` names.
-fn link_fd(file: &File, path: &Path, staging: Staging) -> io::Result<()> {
-    let c_path = CString::new(path.as_os_str().as_bytes())?;
+/// `path` as the kernel should look it up: its last name relative to `dir` when the
+/// directory is open, else the whole path.
+fn lookup(dir: Option<BorrowedFd<'_>>, path: &Path) -> io::Result<(RawFd, CString)> {
+    match (dir, path.file_name()) {
+        (Some(dir), Some(name)) => Ok((dir.as_raw_fd(), CString::new(name.as_bytes())?)),
+        (Some(dir), None) if path == Path::new(".") => Ok((dir.as_raw_fd(), CString::new(".")?)),
+        _ => Ok((libc::AT_FDCWD, CString::new(path.as_os_str().as_bytes())?)),
+    }
+}
+
+/// `openat`: opens `path` (see `lookup`) with `flags` (close-on-exec added) and `mode`.
+pub fn open_at(
+    dir: Option<BorrowedFd<'_>>,
+    path: &Path,
+    flags: libc::c_int,
+    mode: u32,
+) -> io::Result<File> {
+    let (dir_fd, name) = lookup(dir, path)?;
+    // SAFETY: `name` is a valid NUL-terminated string alive during the call; `dir_fd` is an
+    // open descriptor (borrowed for the call) or AT_FDCWD.
+    let fd = unsafe {
+        libc::openat(
+            dir_fd,
+            name.as_ptr(),
+            flags | libc::O_CLOEXEC,
+            mode as libc::c_uint,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just returned by openat and is owned by nothing else.
+    Ok(unsafe { File::from_raw_fd(fd) })
+}
+
+/// Links the open (unnamed) `file` at `path` (see `lookup`), with the call `staging` names.
+fn link_fd(
+    file: &File,
+    dir: Option<BorrowedFd<'_>>,
+    path: &Path,
+    staging: Staging,
+) -> io::Result<()> {
+    let (dir_fd, name) = lookup(dir, path)?;
     let fd = file.as_raw_fd();
-    // SAFETY: every pointer is a valid NUL-terminated string alive during the call, and `fd`
-    // is an open descriptor owned by `file`.
+    // SAFETY: every pointer is a valid NUL-terminated string alive during the call, and the
+    // descriptors are open (owned by `file`, borrowed for the call) or AT_FDCWD.
     let rc = match staging {
         Staging::UnnamedEmptyPath => unsafe {
-            libc::linkat(
-                fd,
-                c"".as_ptr(),
-                libc::AT_FDCWD,
-                c_path.as_ptr(),
-                libc::AT_EMPTY_PATH,
-            )
+            libc::linkat(fd, c"".as_ptr(), dir_fd, name.as_ptr(), libc::AT_EMPTY_PATH)
         },
         Staging::UnnamedProcFd => {
             let proc_path = CString::new(format!("/proc/self/fd/{fd}"))?;
@@ -181,8 +230,8 @@ fn link_fd(file: &File, path: &Path, staging: Staging) -> io::Result<()> {
                 libc::linkat(
                     libc::AT_FDCWD,
                     proc_path.as_ptr(),
-                    libc::AT_FDCWD,
-                    c_path.as_ptr(),
+                    dir_fd,
+                    name.as_ptr(),
                     libc::AT_SYMLINK_FOLLOW,
                 )
             }

@@ -19,17 +19,21 @@
 //! The walker is an `Iterator` of batches, so the sequential mode loops over it, the threads
 //! mode runs it in its own thread feeding a channel, and the rayon mode hands it to
 //! `par_bridge`. Memory: one batch at a time, plus one `DirMeta` per directory (not per file).
+//!
+//! It also keeps open the directories that pending jobs are in (`job::DirPair`), so that the
+//! copiers can open and link files by name relative to them rather than by full path.
 
 use std::fs::{self, DirBuilder, FileTimes, Metadata};
 use std::io;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
 
 use walkdir::WalkDir;
 
 use crate::copy::{self, PERM_MASK};
-use crate::job::{Batch, Context, Job, Kind};
+use crate::job::{Batch, Context, DirPair, Job, Kind};
 use crate::plan::file_id;
 use crate::report::Report;
 
@@ -73,6 +77,9 @@ pub struct Walker<'a> {
     dirs: Vec<DirMeta>,
     /// Jobs handed out so far.
     walked: u64,
+    /// Open handles of the directories on the path from SRC down to the current one, by
+    /// depth (SRC and DST are depth 0): an entry at depth d lies in `open_dirs[d - 1]`.
+    open_dirs: Vec<Option<Arc<DirPair>>>,
 }
 
 impl<'a> Walker<'a> {
@@ -88,6 +95,7 @@ impl<'a> Walker<'a> {
             batch: Vec::with_capacity(BATCH_SIZE),
             dirs: vec![root],
             walked: 0,
+            open_dirs: vec![DirPair::open(&ctx.src, &ctx.dst)],
         }
     }
 
@@ -197,8 +205,14 @@ impl Iterator for Walker<'_> {
             };
             let dst = self.dst_of(entry.path());
             let ft = entry.file_type();
+            let depth = entry.depth();
             let kind = if ft.is_dir() {
-                if !self.make_dir(&entry, dst) {
+                // Walking depth first, every directory deeper than this one is finished.
+                self.open_dirs.truncate(depth);
+                if self.make_dir(&entry, dst.clone()) {
+                    self.open_dirs.push(DirPair::open(entry.path(), &dst));
+                } else {
+                    self.open_dirs.push(None);
                     self.it.skip_current_dir();
                 }
                 continue;
@@ -210,10 +224,12 @@ impl Iterator for Walker<'_> {
                 self.ctx.report.skipped(entry.path(), copy::kind_name(&ft));
                 continue;
             };
+            let dirs = self.open_dirs.get(depth - 1).cloned().flatten();
             self.batch.push(Job {
                 src: entry.into_path(),
                 dst,
                 kind,
+                dirs,
             });
             if self.batch.len() == BATCH_SIZE {
                 return Some(self.emit());

@@ -320,3 +320,30 @@ fn the_walker_never_runs_far_ahead_of_the_copiers() {
         );
     }
 }
+
+#[test]
+fn a_tree_deeper_than_the_open_directory_limit_is_copied_exactly() {
+    // 200 levels: past the 128 directory pairs the walker keeps open, jobs use full paths.
+    let tmp = Scratch::new();
+    let src = tmp.path().join("src");
+    let mut dir = src.clone();
+    for level in 0..200 {
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("f"), format!("level {level}\n")).unwrap();
+        dir.push("d");
+    }
+    for mode in MODES {
+        let dst = tmp.path().join(format!("dst-{mode}"));
+        let out = copy_with(&["--mode", mode, "--quiet"], &src, &dst);
+        assert_eq!(out.status.code(), Some(0), "{mode}: {}", stderr(&out));
+        let copied = walkdir::WalkDir::new(&dst)
+            .into_iter()
+            .flatten()
+            .filter(|e| e.file_type().is_file());
+        assert_eq!(copied.count(), 200, "{mode}");
+        assert_eq!(
+            fs::read(dst.join("d/".repeat(199)).join("f")).unwrap(),
+            b"level 199\n"
+        );
+    }
+}

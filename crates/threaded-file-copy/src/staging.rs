@@ -12,10 +12,10 @@
 //! Giving an open file a name takes one of two calls; `Staging::probe` finds out, once per
 //! copy, which one this process may use on DST:
 //!
-//! - `linkat(fd, "", AT_FDCWD, dst, AT_EMPTY_PATH)`: allowed with CAP_DAC_READ_SEARCH, and
+//! - `linkat(fd, "", dir, name, AT_EMPTY_PATH)`: allowed with CAP_DAC_READ_SEARCH, and
 //!   since Linux 6.10 for the process that opened the file;
-//! - `linkat(AT_FDCWD, "/proc/self/fd/N", AT_FDCWD, dst, AT_SYMLINK_FOLLOW)`: the documented
-//!   way for everyone else, where /proc is mounted.
+//! - `linkat(AT_FDCWD, "/proc/self/fd/N", dir, name, AT_SYMLINK_FOLLOW)`: the documented way
+//!   for everyone else, where /proc is mounted.
 //!
 //! Where neither works (a file system without `O_TMPFILE`, no /proc), each file is written
 //! under a temporary name, `.threaded-file-copy.<pid>.<n>.tmp`, in its destination directory

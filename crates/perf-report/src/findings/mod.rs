@@ -24,6 +24,7 @@ pub fn group_findings(g: &Group, cores: Option<u64>) -> String {
     let mut sentences: Vec<String> = Vec::new();
     sentences.extend(winner(g));
     sentences.extend(scaling(g, cores));
+    sentences.extend(above_ideal(g));
     sentences.extend(beyond_cores(g, cores));
     sentences.extend(process_costs(g));
     sentences.extend(references(g));
@@ -191,6 +192,39 @@ fn scaling(g: &Group, cores: Option<u64>) -> Option<String> {
         1 => Some(format!("Best speedup: {}.", parts[0])),
         _ => Some(format!("Best speedup per mode: {}.", join_and(&parts))),
     }
+}
+
+/// A speedup above the ideal (more than one per worker) is not something a parallel mode can
+/// earn: it means the sequential baseline ran slow in some of its runs, as happens on a shared
+/// or noisy machine. Say so, with the baseline's spread, so that nobody reads it as a result.
+fn above_ideal(g: &Group) -> Option<String> {
+    let base = g.rows_of(BASELINE).next()?;
+    let (row, speedup) = g
+        .rows
+        .iter()
+        .filter(|r| r.mode != BASELINE && !r.reference)
+        .filter_map(|r| Some((r, r.speedup?)))
+        .filter(|(r, s)| *s > r.workers as f64 * 1.05)
+        .max_by(|a, b| (a.1 / a.0.workers as f64).total_cmp(&(b.1 / b.0.workers as f64)))?;
+    let mut s = format!(
+        "{} ran {} against the sequential median, more than its ideal of {}×, which parallelism \
+         alone cannot do: the sequential runs were uneven ({} runs from {} to {}), so read the \
+         speedups of this table as upper bounds",
+        config(row),
+        fmt_x(speedup),
+        row.workers,
+        base.runs,
+        fmt_ms(base.min_ms),
+        fmt_ms(base.max_ms),
+    );
+    if base.min_ms < base.median_ms {
+        s.push_str(&format!(
+            "; against the fastest sequential run it would be {}",
+            fmt_x(base.min_ms / row.median_ms)
+        ));
+    }
+    s.push('.');
+    Some(s)
 }
 
 /// Whether workers beyond the logical core count paid off for the winning mode: they do when
@@ -466,6 +500,29 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("Across the 2 worker counts both ran at, `processes` was between 19% and 30% slower."), "{text}");
+    }
+
+    #[test]
+    fn a_speedup_above_the_ideal_is_called_out_as_a_slow_baseline() {
+        let demos = groups(&[
+            ("w", "sequential", 1, 400.0),
+            ("w", "sequential", 1, 700.0),
+            ("w", "sequential", 1, 650.0),
+            ("w", "threads", 2, 200.0),
+            ("w", "threads", 1, 410.0),
+        ]);
+        let text = group_findings(&demos[0].groups[0], Some(2));
+        assert!(
+            text.contains("`threads` with 2 workers ran 3.25× against the sequential median, more than its ideal of 2×"),
+            "{text}"
+        );
+        assert!(text.contains("(3 runs from 400 ms to 700 ms)"), "{text}");
+        assert!(text.contains("against the fastest sequential run it would be 2.00×"), "{text}");
+
+        // Within the ideal, nothing is said.
+        let demos = groups(&[("w", "sequential", 1, 400.0), ("w", "threads", 2, 210.0)]);
+        let text = group_findings(&demos[0].groups[0], Some(2));
+        assert!(!text.contains("upper bounds"), "{text}");
     }
 
     #[test]

@@ -517,7 +517,10 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("(3 runs from 400 ms to 700 ms)"), "{text}");
-        assert!(text.contains("against the fastest sequential run it would be 2.00×"), "{text}");
+        assert!(
+            text.contains("against the fastest sequential run it would be 2.00×"),
+            "{text}"
+        );
 
         // Within the ideal, nothing is said.
         let demos = groups(&[("w", "sequential", 1, 400.0), ("w", "threads", 2, 210.0)]);

@@ -75,6 +75,10 @@ pub struct RunArgs {
     /// Processes mode: times a crashed worker's range is retried in a fresh process.
     #[arg(long, default_value_t = 1)]
     pub retries: u32,
+    /// Processes mode: kill a worker still running after this many seconds and treat it as
+    /// crashed (so its range is retried). 0: no limit. A hung worker otherwise stalls the run.
+    #[arg(long, value_name = "S", default_value_t = 0.0, value_parser = parse_timeout)]
+    pub worker_timeout_s: f64,
     #[cfg(feature = "timely")]
     #[command(flatten)]
     pub timely: crate::modes::timely::TimelyArgs,
@@ -93,6 +97,8 @@ impl RunArgs {
             },
             skip_bad: self.skip_bad,
             retries: self.retries,
+            worker_timeout: (self.worker_timeout_s > 0.0)
+                .then(|| std::time::Duration::from_secs_f64(self.worker_timeout_s)),
             #[cfg(feature = "timely")]
             timely: self.timely.clone(),
         }
@@ -216,4 +222,14 @@ fn run_file(args: &RunArgs) -> anyhow::Result<()> {
     stdout.flush()?;
     eprintln!("{}", timed.summary());
     Ok(())
+}
+
+/// `--worker-timeout-s`: a finite number of seconds, 0 or more (0: no limit).
+fn parse_timeout(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(s) if s.is_finite() && (0.0..=1e9).contains(&s) => Ok(s),
+        _ => Err(format!(
+            "`{text}` is not a number of seconds from 0 (no limit) to 1e9"
+        )),
+    }
 }

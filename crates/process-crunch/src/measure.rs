@@ -118,6 +118,7 @@ pub fn bench(path: &Path, workers: usize, runs: usize, json: bool) -> anyhow::Re
                 workers: if mode == Mode::Sequential { 1 } else { workers },
                 skip_bad: false,
                 retries: 1,
+                worker_timeout: None,
                 #[cfg(feature = "timely")]
                 timely: Default::default(),
             };

@@ -10,7 +10,9 @@
 //! - `crash:K`: worker K writes half its frame and aborts, on its first attempt only, so a
 //!   retry succeeds;
 //! - `crash-always:K`: the same on every attempt, so retries run out;
-//! - `hang:K`: worker K sleeps for an hour before working, so only a kill ends it.
+//! - `hang:K`: worker K sleeps for an hour before working, so only a kill ends it;
+//! - `hang-once:K`: the same on its first attempt only, so `--worker-timeout-s` and a retry
+//!   get the run through.
 
 use std::io::{self, BufWriter, Write};
 use std::ops::Range;
@@ -86,7 +88,8 @@ impl Fault {
                 Some(("crash", k)) if k == index && attempt == 0 => return Fault::Crash,
                 Some(("crash-always", k)) if k == index => return Fault::Crash,
                 Some(("hang", k)) if k == index => return Fault::Hang,
-                Some(("crash" | "crash-always" | "hang", _)) => {}
+                Some(("hang-once", k)) if k == index && attempt == 0 => return Fault::Hang,
+                Some(("crash" | "crash-always" | "hang" | "hang-once", _)) => {}
                 _ => eprintln!(
                     "process-crunch worker {index}: ignoring unknown fault `{item}` in {FAULT_ENV}"
                 ),

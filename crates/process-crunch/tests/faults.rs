@@ -100,6 +100,39 @@ fn with_no_retries_a_crash_kills_and_reaps_the_other_workers() {
     assert_eq!(processes_mentioning(needle), Vec::<u32>::new());
 }
 
+#[test]
+fn a_hung_worker_is_killed_at_the_timeout_and_its_range_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = sample(dir.path());
+    let needle = file.to_str().unwrap();
+    let expected = run(&file, "sequential", "csv", 1, &[]).stdout;
+
+    // Hangs on its first attempt only: the timeout kills it, the retry finishes the range.
+    let output = run_with_fault(&file, "hang-once:2", &["--worker-timeout-s", "1"]);
+    let err = stderr(&output);
+    assert!(output.status.success(), "{err}");
+    assert_eq!(output.stdout, expected);
+    assert!(
+        err.contains("worker 2 (bytes ")
+            && err.contains("did not finish within --worker-timeout-s (1.0 s) and was killed; retrying in a fresh process (attempt 2 of 2)"),
+        "{err}"
+    );
+
+    // Hangs on every attempt: the run gives up with exit 1, and no worker is left behind.
+    let output = run_with_fault(&file, "hang:2", &["--worker-timeout-s", "0.5"]);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("did not finish within --worker-timeout-s (0.5 s) and was killed; gave up after 2 attempts"),
+        "{err}"
+    );
+    assert_eq!(processes_mentioning(needle), Vec::<u32>::new());
+
+    // Not a number of seconds: a usage error.
+    let output = run_with_fault(&file, "", &["--worker-timeout-s", "-1"]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn workers_die_with_their_parent() {

@@ -84,6 +84,9 @@ pub struct Job {
     pub skip_bad: bool,
     /// Processes mode: how many times a crashed worker's range is retried.
     pub retries: u32,
+    /// Processes mode: a worker still running after this long is killed, and its range
+    /// retried like a crash. `None`: wait as long as it takes.
+    pub worker_timeout: Option<std::time::Duration>,
     /// Timely mode: processes on this machine, or a hostfile and this process's index.
     #[cfg(feature = "timely")]
     pub timely: timely::TimelyArgs,

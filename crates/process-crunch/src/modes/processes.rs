@@ -12,6 +12,8 @@
 //!    at both its exit status and its frame. A child killed by a signal, exiting non-zero, or
 //!    leaving a short or garbled frame has crashed: its range is run again in a fresh process,
 //!    up to `--retries` times. When that fails too, every other child is killed and reaped.
+//!    With `--worker-timeout-s`, a child still running past its time is killed, and so counts
+//!    as crashed: a hung worker costs a retry instead of stalling the run forever.
 //! 4. **Merge** the partials, exactly as the threads mode does. A malformed line reported by
 //!    one worker is an answer, not a crash: it is not retried, and the others are left to
 //!    finish, so that the error reported is the first in the file, as in every other mode.
@@ -24,7 +26,7 @@ use std::io;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -77,6 +79,11 @@ struct Running {
     child: Child,
     attempt: u32,
     reader: JoinHandle<()>,
+    /// When this attempt started, for `--worker-timeout-s`.
+    started: Instant,
+    /// Set when the supervisor killed it for running past the timeout, so that the crash it
+    /// then sees is reported as what it is.
+    timed_out: bool,
 }
 
 /// Counters for the JSON record.
@@ -155,6 +162,8 @@ impl Supervisor {
             child,
             attempt,
             reader,
+            started,
+            timed_out: false,
         })
     }
 
@@ -166,17 +175,40 @@ impl Supervisor {
         let mut pending = self.ranges.len();
 
         while pending > 0 {
-            let (index, attempt, reply) = rx
-                .recv()
-                .expect("the supervisor holds a sender, so the channel stays open");
+            let (index, attempt, reply) = match self.next_deadline() {
+                // No limit: wait for the next reply, however long it takes.
+                None => rx
+                    .recv()
+                    .expect("the supervisor holds a sender, so the channel stays open"),
+                Some(deadline) => {
+                    match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                        Ok(message) => message,
+                        Err(RecvTimeoutError::Timeout) => {
+                            // Kill every worker past its time. Its stdout closes, its reader
+                            // sends the (short) frame it got, and the next turn of this loop
+                            // handles it like any crash: retried, or the run gives up.
+                            self.kill_overdue();
+                            continue;
+                        }
+                        Err(RecvTimeoutError::Disconnected) => {
+                            unreachable!("the supervisor holds a sender, so the channel stays open")
+                        }
+                    }
+                }
+            };
             let Some(running) = self.running[index].take() else {
                 continue; // cannot happen: each child sends exactly once
             };
             debug_assert_eq!(running.attempt, attempt);
             // Its stdout has ended, so the child is exiting: this wait is short.
+            let timed_out = running.timed_out;
             let status = reap(running)?;
 
             let reply = match (status.success(), reply) {
+                _ if timed_out => Err(format!(
+                    "did not finish within --worker-timeout-s ({:.1} s) and was killed",
+                    self.job.worker_timeout.unwrap_or_default().as_secs_f64()
+                )),
                 (true, Ok((reply, bytes))) => {
                     stats.reply_bytes += bytes;
                     Ok(reply)
@@ -225,6 +257,30 @@ impl Supervisor {
         }
         let partial = merge_all(results.into_iter().map(|r| r.expect("every range is done")))?;
         Ok((partial, stats))
+    }
+
+    /// The earliest moment a running worker passes `--worker-timeout-s`, if there is a limit.
+    fn next_deadline(&self) -> Option<Instant> {
+        let limit = self.job.worker_timeout?;
+        self.running
+            .iter()
+            .flatten()
+            .filter(|r| !r.timed_out)
+            .map(|r| r.started + limit)
+            .min()
+    }
+
+    /// Kills (without reaping: the reply loop does that) every worker past its time.
+    fn kill_overdue(&mut self) {
+        let Some(limit) = self.job.worker_timeout else {
+            return;
+        };
+        for running in self.running.iter_mut().flatten() {
+            if !running.timed_out && running.started.elapsed() >= limit {
+                running.timed_out = true;
+                let _ = running.child.kill();
+            }
+        }
     }
 
     /// Kills and reaps every child still running. Killing one that has already exited is

@@ -13,6 +13,7 @@ use std::io::{self, BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, ExitStatus, Stdio};
 use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
 use crossbeam_channel::{unbounded, Sender};
@@ -48,6 +49,8 @@ enum Event {
 struct Failure {
     worker: Option<usize>,
     what: String,
+    /// The worker's stdout closed: it is exiting on its own, and its exit status is the cause.
+    exited: bool,
 }
 
 impl Failure {
@@ -96,6 +99,7 @@ pub fn run(exe: &Path, tasks: &[Task], workers: usize) -> Result<Vec<TaskResult>
             failure = Some(Failure {
                 worker: Some(n),
                 what,
+                exited: false,
             });
             break;
         }
@@ -111,6 +115,7 @@ pub fn run(exe: &Path, tasks: &[Task], workers: usize) -> Result<Vec<TaskResult>
                         failure = Some(Failure {
                             worker: Some(n),
                             what,
+                            exited: false,
                         });
                     }
                 }
@@ -125,6 +130,7 @@ pub fn run(exe: &Path, tasks: &[Task], workers: usize) -> Result<Vec<TaskResult>
                             "answered for task {} while running {running}",
                             result_id(&result)
                         ),
+                        exited: false,
                     })
                 }
             },
@@ -132,6 +138,7 @@ pub fn run(exe: &Path, tasks: &[Task], workers: usize) -> Result<Vec<TaskResult>
                 failure = Some(Failure {
                     worker: Some(n),
                     what,
+                    exited: false,
                 })
             }
             // A worker whose stdin we closed exits normally; one that was running a task died.
@@ -140,6 +147,7 @@ pub fn run(exe: &Path, tasks: &[Task], workers: usize) -> Result<Vec<TaskResult>
                     failure = Some(Failure {
                         worker: Some(n),
                         what: format!("died while running task {}", tasks[index].id()),
+                        exited: true,
                     });
                 }
             }
@@ -147,11 +155,23 @@ pub fn run(exe: &Path, tasks: &[Task], workers: usize) -> Result<Vec<TaskResult>
                 failure = Some(Failure {
                     worker: None,
                     what: "every worker's output closed with tasks outstanding".into(),
+                    exited: false,
                 })
             }
         }
     }
 
+    // A worker that died on its own is reaped before the others are killed: its stdout has
+    // closed, so it is exiting, and its own exit status (not the SIGKILL that step 1 of
+    // `shut_down` would send it) is what the error must report.
+    if let Some(Failure {
+        worker: Some(n),
+        exited: true,
+        ..
+    }) = failure
+    {
+        reap_exiting(&mut pool[n].child);
+    }
     // Shutdown: on failure the remaining workers are killed rather than waited for.
     let statuses = shut_down(&mut pool, failure.is_some());
 
@@ -250,6 +270,19 @@ fn feed(worker: &mut Worker, tasks: &[Task], next: &mut usize) -> Result<(), Str
     worker.busy = Some(*next);
     *next += 1;
     Ok(())
+}
+
+/// Waits up to a second for a child that is exiting on its own. `Child` remembers the status,
+/// so the later `kill` does nothing and the later `wait` returns it. A child that closed its
+/// stdout but goes on running is left to `shut_down`, which kills it.
+fn reap_exiting(child: &mut Child) {
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while let Ok(None) = child.try_wait() {
+        if Instant::now() >= deadline {
+            return;
+        }
+        thread::sleep(Duration::from_millis(2));
+    }
 }
 
 /// Closes every pipe, kills the workers if `kill`, reaps them all and joins their readers.

@@ -45,24 +45,19 @@ pub fn run(exe: &Path, tasks: &[Task]) -> Result<Vec<TaskResult>> {
     // holds, so no child can block on a full pipe meanwhile. (`process_pool.rs` shows the
     // general case: a thread per child that drains its pipe as it runs.)
     let mut results = Vec::with_capacity(tasks.len());
-    let mut failure = None;
-    for (task, mut child) in tasks.iter().zip(children) {
-        if failure.is_some() {
-            // One child failed, so the run has failed: kill the rest instead of waiting for
-            // their tasks, and reap each one so that no zombie is left.
-            let _ = child.kill();
-            let _ = child.wait();
-            continue;
-        }
+    let mut children = children.into_iter();
+    for (task, mut child) in tasks.iter().zip(children.by_ref()) {
         match collect(task, &mut child) {
             Ok(result) => results.push(result),
-            Err(err) => failure = Some(err),
+            Err(err) => {
+                // One child failed, so the run has failed: kill the rest instead of waiting for
+                // their tasks, and reap each one so that no zombie is left.
+                kill_and_reap(&mut children.collect());
+                return Err(err);
+            }
         }
     }
-    match failure {
-        Some(err) => Err(err),
-        None => Ok(results),
-    }
+    Ok(results)
 }
 
 /// Reads one child's answer to the end, then reaps it and checks how it ended.

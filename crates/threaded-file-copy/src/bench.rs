@@ -163,9 +163,7 @@ fn measure(
                 }
                 let wall = start.elapsed();
                 row.times.push(wall);
-                let mut record = reference_record(&totals, wall, workload);
-                record.reference = Some(true);
-                record
+                reference_record(&totals, wall, workload)
             } else {
                 let mode = Mode::ALL[i - 1];
                 let plan = plan::check(src, dst, false)?;
@@ -231,7 +229,7 @@ fn reference_record<'a>(
         errors: 0,
         skipped: 0,
         peak_in_flight: None,
-        reference: None,
+        reference: Some(true),
     }
 }
 

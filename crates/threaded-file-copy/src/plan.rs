@@ -14,6 +14,8 @@ use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
+use crate::staging;
+
 /// A copy refused before it started, or a usage error: exit status 2, nothing written.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -71,7 +73,7 @@ pub fn check(src: &Path, dst: &Path, force: bool) -> Result<Plan, Refusal> {
             refuse_if_inside(&canonical(dst)?, src_id, dst, src)?;
             // The reverse nesting is refused too: copying SRC's contents into an ancestor
             // of SRC would write into SRC itself while it is being read.
-            if let Some(_ancestor) = find_ancestor(&src_canon, file_id(&meta)) {
+            if has_ancestor(&src_canon, file_id(&meta)) {
                 return Err(Refusal(format!(
                     "source '{}' is inside destination '{}'",
                     src.display(),
@@ -99,10 +101,7 @@ pub fn check(src: &Path, dst: &Path, force: bool) -> Result<Plan, Refusal> {
                     dst.display()
                 )));
             }
-            let parent = match dst.parent() {
-                Some(p) if !p.as_os_str().is_empty() => p,
-                _ => Path::new("."),
-            };
+            let parent = staging::parent(dst);
             if !fs::metadata(parent).is_ok_and(|m| m.is_dir()) {
                 return Err(Refusal(format!(
                     "the parent directory of destination '{}' does not exist",
@@ -149,25 +148,24 @@ fn is_empty_dir(dir: &Path) -> Result<bool, Refusal> {
     Ok(entries.next().is_none())
 }
 
-/// The first of `start` and its ancestors that is the directory `id`, if any.
-fn find_ancestor(start: &Path, id: FileId) -> Option<PathBuf> {
+/// Whether `start` or one of its ancestors is the directory `id`.
+fn has_ancestor(start: &Path, id: FileId) -> bool {
     start
         .ancestors()
-        .find(|p| fs::metadata(p).is_ok_and(|m| file_id(&m) == id))
-        .map(Path::to_path_buf)
+        .any(|p| fs::metadata(p).is_ok_and(|m| file_id(&m) == id))
 }
 
 /// Refuses when `start` (DST or, if DST does not exist yet, its parent) is SRC or lies
 /// inside it: the copy would then walk into what it is writing.
 fn refuse_if_inside(start: &Path, src_id: FileId, dst: &Path, src: &Path) -> Result<(), Refusal> {
-    match find_ancestor(start, src_id) {
-        Some(_) => Err(Refusal(format!(
+    if has_ancestor(start, src_id) {
+        return Err(Refusal(format!(
             "destination '{}' is inside source '{}'",
             dst.display(),
             src.display()
-        ))),
-        None => Ok(()),
+        )));
     }
+    Ok(())
 }
 
 #[cfg(test)]

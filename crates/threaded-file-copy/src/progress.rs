@@ -38,10 +38,12 @@ pub fn count(src: &Path, dereference: bool) -> Totals {
     totals
 }
 
-/// The bar's redraw thread; `finish` stops it.
+/// The bar's redraw thread; `finish` stops it, and so does dropping it: a panic during the
+/// copy unwinds past `finish`, and the scope, which joins every thread, must not then wait
+/// forever on a loop nobody stops.
 pub struct Bar<'scope> {
     done: Arc<AtomicBool>,
-    thread: ScopedJoinHandle<'scope, ()>,
+    thread: Option<ScopedJoinHandle<'scope, ()>>,
 }
 
 /// Starts the redraw thread in scope `s`. Lines printed by the report go above the bar.
@@ -73,14 +75,25 @@ pub fn spawn<'scope>(
         draw();
         bar.finish_and_clear();
     });
-    Bar { done, thread }
+    Bar {
+        done,
+        thread: Some(thread),
+    }
 }
 
 impl Bar<'_> {
     /// Stops the redraw loop and waits for its last redraw, so the bar is gone before the
     /// summary is printed.
-    pub fn finish(self) {
+    pub fn finish(mut self) {
         self.done.store(true, Relaxed);
-        let _ = self.thread.join();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Bar<'_> {
+    fn drop(&mut self) {
+        self.done.store(true, Relaxed);
     }
 }

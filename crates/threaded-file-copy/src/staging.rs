@@ -150,7 +150,8 @@ impl<'a> NewFile<'a> {
     }
 }
 
-fn parent(path: &Path) -> &Path {
+/// The directory `path` is in (`.` for a bare name).
+pub fn parent(path: &Path) -> &Path {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

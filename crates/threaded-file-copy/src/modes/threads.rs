@@ -45,8 +45,9 @@ pub fn run(ctx: &Context, walker: Walker<'_>, workers: usize) -> Vec<DirMeta> {
             .map(|_| {
                 let rx = rx.clone();
                 s.spawn(move || {
-                    let mut buf = copy::buffer(); // one buffer per copier, reused for every file
-                                                  // Ends when the channel is closed and empty (the walker is done).
+                    // One buffer per copier, reused for every file.
+                    let mut buf = copy::buffer();
+                    // Ends when the channel is closed and empty (the walker is done).
                     for batch in rx.iter() {
                         for job in &batch {
                             // Ctrl-C: stop taking work. Dropping `rx` (by returning) lets a

@@ -21,7 +21,7 @@
 use std::fmt;
 use std::fs::OpenOptions;
 use std::path::Path;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -52,13 +52,6 @@ fn atomic_i64(map: &MmapRaw, at: usize) -> &AtomicI64 {
     unsafe { AtomicI64::from_ptr(map.as_mut_ptr().add(at).cast()) }
 }
 
-/// The `u64` at byte `at` of the mapping, as an atomic (same reasoning as `atomic_i64`).
-fn atomic_u64(map: &MmapRaw, at: usize) -> &AtomicU64 {
-    assert!(at + 8 <= map.len() && at.is_multiple_of(8));
-    // SAFETY: as in `atomic_i64`.
-    unsafe { AtomicU64::from_ptr(map.as_mut_ptr().add(at).cast()) }
-}
-
 /// The moment between reading the balance and writing it back, when the other process may
 /// run: give up the core once, then spin a few microseconds.
 fn think() {
@@ -80,7 +73,7 @@ pub fn child(path: &Path, amount: i64, times: u32, locked: bool) -> anyhow::Resu
     let map = MmapRaw::map_raw(&file).with_context(|| format!("cannot map {}", path.display()))?;
     anyhow::ensure!(map.len() >= SIZE, "{} is too short", path.display());
     let balance = atomic_i64(&map, BALANCE);
-    let ready = atomic_u64(&map, READY);
+    let ready = atomic_i64(&map, READY);
 
     // A starting line in shared memory: count ourselves in, then wait for the other process,
     // so that the two really run at the same time. Give up after a while rather than hang if
@@ -114,7 +107,7 @@ fn round(program: &Program, start: i64, ops: u32, locked: bool) -> anyhow::Resul
     let shared = SharedFile::create("balance.bin", SIZE as u64)?;
     let map = MmapRaw::map_raw(shared.file()).context("cannot map the balance")?;
     atomic_i64(&map, BALANCE).store(start, Ordering::SeqCst);
-    atomic_u64(&map, READY).store(0, Ordering::SeqCst);
+    atomic_i64(&map, READY).store(0, Ordering::SeqCst);
 
     let began = Instant::now();
     let mut children = Vec::new();

@@ -119,6 +119,8 @@ pub fn run(
     let expected: Vec<u64> = inputs.iter().map(|&n| count_primes(n)).collect();
     let sequential_time = start.elapsed();
 
+    // No more workers than inputs (each would sit idle), and at least one.
+    let workers = workers.clamp(1, inputs.len().max(1));
     let start = Instant::now();
     let answers = map_in_pool(program, inputs, workers, panic_on)?;
     let pool_time = start.elapsed();
@@ -132,7 +134,7 @@ pub fn run(
         inputs: inputs.to_vec(),
         outputs,
         pids: answers.iter().map(|a| a.pid).collect(),
-        workers: workers.clamp(1, inputs.len().max(1)),
+        workers,
         sequential_time,
         pool_time,
     })
@@ -158,13 +160,13 @@ fn feed(
     }
 }
 
+/// Starts `n` workers (at least 1) and dispatches `inputs` to them; answers in input order.
 fn map_in_pool(
     program: &Program,
     inputs: &[u64],
-    workers: usize,
+    n: usize,
     panic_on: Option<u64>,
 ) -> anyhow::Result<Vec<Answer>> {
-    let n = workers.clamp(1, inputs.len().max(1));
     let (report_tx, report_rx) = mpsc::channel::<Report>();
 
     // Start the workers, each with a reader thread that owns its stdout.

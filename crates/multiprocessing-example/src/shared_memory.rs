@@ -111,8 +111,9 @@ pub fn child(path: &Path) -> anyhow::Result<()> {
     let mut map = map_existing(path)?;
     anyhow::ensure!(map.len() >= ARRAY, "{} is too short", path.display());
     let len = u64::from_le_bytes(read8(&map, LEN)) as usize;
+    // Divide rather than multiply: a corrupt length cannot overflow and pass the check.
     anyhow::ensure!(
-        map.len() >= ARRAY + 8 * len,
+        (map.len() - ARRAY) / 8 >= len,
         "{} is too short for {len} elements",
         path.display()
     );

@@ -62,7 +62,8 @@ pub fn collatz_steps(mut n: u64) -> u32 {
     steps
 }
 
-/// Folds one start value into the running answer; shared by both modes, so they cannot differ.
+/// Merges two answers: the loop's running one with one start value's, or two of rayon's partial
+/// ones. Shared by both modes, so they cannot differ.
 fn combine(a: Answer, b: Answer) -> Answer {
     let longest = if (b.longest_steps, b.longest_start) > (a.longest_steps, a.longest_start) {
         b

@@ -9,7 +9,8 @@
 //! library whose algorithm may change between versions. The normal draws use Marsaglia's polar
 //! method, which needs only `ln` and `sqrt` from the platform's maths library.
 //!
-//! Speed: rows are formatted by hand into a 1 MiB buffer that is written out when full, so a
+//! Speed: rows are formatted by hand (the temperature by `stats::push_tenths`, which also
+//! writes the output line) into a 1 MiB buffer that is written out when full, so a
 //! row costs a few dozen instructions and no allocation.
 
 use std::fs::File;
@@ -20,6 +21,7 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::stations;
+use crate::stats::push_tenths;
 
 /// Defaults of the `generate` command (those of the 1BRC challenge, scaled to 10M rows).
 pub const DEFAULT_ROWS: u64 = 10_000_000;
@@ -81,7 +83,7 @@ pub fn write_rows(
 
         buf.extend_from_slice(name.as_bytes());
         buf.push(b';');
-        push_temperature(&mut buf, tenths);
+        push_tenths(&mut buf, tenths);
         buf.push(b'\n');
 
         if buf.len() >= BUFFER_BYTES {
@@ -97,20 +99,6 @@ pub fn write_rows(
     out.flush()?;
     bytes += buf.len() as u64;
     Ok(Generated { rows, bytes })
-}
-
-/// Formats tenths as `-?D{1,2}.D` by hand (at most 5 bytes).
-fn push_temperature(buf: &mut Vec<u8>, tenths: i64) {
-    if tenths < 0 {
-        buf.push(b'-');
-    }
-    let abs = tenths.unsigned_abs();
-    if abs >= 100 {
-        buf.push(b'0' + (abs / 100) as u8);
-    }
-    buf.push(b'0' + (abs / 10 % 10) as u8);
-    buf.push(b'.');
-    buf.push(b'0' + (abs % 10) as u8);
 }
 
 /// xoshiro256++ (Blackman and Vigna), seeded through SplitMix64.
@@ -228,7 +216,7 @@ mod tests {
             (100, "10.0"),
         ] {
             let mut buf = Vec::new();
-            push_temperature(&mut buf, tenths);
+            push_tenths(&mut buf, tenths);
             assert_eq!(buf, text.as_bytes());
         }
     }

@@ -58,7 +58,7 @@ impl Timed {
             "mode": self.mode.name(),
             "workload": self.parser.name(),
             "workers": self.outcome.workers,
-            "items": partial.rows,
+            "items": partial.rows(),
             "bytes": self.bytes,
             "wall_ms": self.wall.as_secs_f64() * 1e3,
             "ok": partial.skipped == 0,
@@ -81,7 +81,7 @@ impl Timed {
             self.parser,
             self.outcome.workers,
             if self.outcome.workers == 1 { "" } else { "s" },
-            partial.rows,
+            partial.rows(),
             partial.stations.len(),
             self.bytes as f64 / 1e6,
             secs * 1e3,
@@ -146,7 +146,7 @@ pub fn bench(path: &Path, workers: usize, runs: usize, json: bool) -> anyhow::Re
                 mode,
                 workers: last.outcome.workers,
                 median: median(&mut times),
-                rows: last.outcome.partial.rows,
+                rows: last.outcome.partial.rows(),
                 bytes: last.bytes,
             });
         }

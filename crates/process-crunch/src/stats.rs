@@ -5,8 +5,9 @@
 //! Floating point would make the result depend on the order of additions.
 //!
 //! A [`Partial`] is what one worker hands back: a map from station name (raw bytes, never
-//! checked for UTF-8) to [`StationStats`], plus the row counts. Partials merge associatively,
-//! which is what lets threads, rayon and processes each aggregate a piece of the file.
+//! checked for UTF-8) to [`StationStats`], plus the count of skipped lines. Partials merge
+//! associatively, which is what lets threads, rayon and processes each aggregate a piece of the
+//! file.
 
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -72,13 +73,19 @@ impl StationStats {
 /// FxHash: a fast, non-cryptographic hash; the input is not adversarial here.
 pub type StationMap = FxHashMap<Box<[u8]>, StationStats>;
 
+/// Folds one station's statistics into `map`. The name is already owned, so one `entry`
+/// lookup serves both cases.
+pub fn merge_station(map: &mut StationMap, name: Box<[u8]>, stats: &StationStats) {
+    map.entry(name)
+        .and_modify(|mine| mine.merge(stats))
+        .or_insert(*stats);
+}
+
 /// The result of aggregating one byte range of the file (or all of it).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Partial {
     /// Station name (raw bytes) to its statistics.
     pub stations: StationMap,
-    /// Rows aggregated.
-    pub rows: u64,
     /// Malformed lines skipped (only with `--skip-bad`; otherwise the first one is an error).
     pub skipped: u64,
 }
@@ -87,13 +94,18 @@ impl Partial {
     /// Adds one reading of `name`, copying the name only when it is new.
     #[inline]
     pub fn add(&mut self, name: &[u8], tenths: i16) {
-        self.rows += 1;
         match self.stations.get_mut(name) {
             Some(stats) => stats.add(tenths),
             None => {
                 self.stations.insert(name.into(), StationStats::new(tenths));
             }
         }
+    }
+
+    /// Rows aggregated: the sum of the stations' counts, worked out when asked for rather
+    /// than counted again for every line.
+    pub fn rows(&self) -> u64 {
+        self.stations.values().map(|stats| stats.count).sum()
     }
 
     /// Merges `other` into `self`. Merging the smaller map into the larger one saves work when
@@ -103,14 +115,8 @@ impl Partial {
             std::mem::swap(&mut self.stations, &mut other.stations);
         }
         for (name, stats) in other.stations {
-            match self.stations.get_mut(&name) {
-                Some(mine) => mine.merge(&stats),
-                None => {
-                    self.stations.insert(name, stats);
-                }
-            }
+            merge_station(&mut self.stations, name, &stats);
         }
-        self.rows += other.rows;
         self.skipped += other.skipped;
     }
 
@@ -159,16 +165,16 @@ pub fn push_tenths(out: &mut Vec<u8>, tenths: i64) {
     out.push(b'0' + (abs % 10) as u8);
 }
 
-/// [`push_tenths`] as a `String`, for messages and tests.
-pub fn format_tenths(tenths: i64) -> String {
-    let mut out = Vec::new();
-    push_tenths(&mut out, tenths);
-    String::from_utf8(out).expect("digits, '-' and '.' are ASCII")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`push_tenths`] as a `String`.
+    fn format_tenths(tenths: i64) -> String {
+        let mut out = Vec::new();
+        push_tenths(&mut out, tenths);
+        String::from_utf8(out).expect("digits, '-' and '.' are ASCII")
+    }
 
     fn mean_of(values: &[i16]) -> String {
         let mut s = StationStats::new(values[0]);
@@ -223,7 +229,7 @@ mod tests {
         let mut ba = b;
         ba.merge(a);
         assert_eq!(ab, ba);
-        assert_eq!(ab.rows, 4);
+        assert_eq!(ab.rows(), 4);
         assert_eq!(ab.skipped, 2);
         assert_eq!(
             ab.to_1brc(),

@@ -342,9 +342,11 @@ fn worker_command(
 }
 
 /// Linux: the child gets SIGKILL when the parent dies (even by SIGKILL, which runs no cleanup
-/// code in the parent). Other platforms rely on the supervisor's `Drop`.
+/// code in the parent). Strictly, when the *thread* that spawns the child ends, so spawn from
+/// a thread that outlives the child. Other platforms rely on the parent's cleanup (the
+/// supervisor's `Drop`, the timely launcher's `kill_and_reap`).
 #[cfg(target_os = "linux")]
-fn die_with_parent(command: &mut Command) {
+pub(crate) fn die_with_parent(command: &mut Command) {
     use std::os::unix::process::CommandExt;
     // SAFETY (getpid): no preconditions.
     let parent = unsafe { libc::getpid() };
@@ -366,7 +368,7 @@ fn die_with_parent(command: &mut Command) {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn die_with_parent(_command: &mut Command) {}
+pub(crate) fn die_with_parent(_command: &mut Command) {}
 
 /// "was killed by signal 6 (SIGABRT)" or "exited with status 3".
 pub fn describe_status(status: ExitStatus) -> String {

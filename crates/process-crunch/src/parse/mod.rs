@@ -144,11 +144,6 @@ impl Input {
         })
     }
 
-    /// The file's path.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// The file's length in bytes.
     pub fn len(&self) -> u64 {
         self.len
@@ -157,11 +152,6 @@ impl Input {
     /// Whether the file is empty.
     pub fn is_empty(&self) -> bool {
         self.len == 0
-    }
-
-    /// The open file (for splitting into ranges and finding line numbers).
-    pub fn file(&self) -> &File {
-        &self.file
     }
 
     /// Splits the file into `n` newline-aligned ranges (see [`crate::ranges::split`]).

@@ -28,15 +28,16 @@ use timely::dataflow::operators::ToStream;
 use timely::worker::Worker;
 
 use crate::parse::{AggregateError, Input, LineError};
-use crate::stats::{Partial, StationMap, StationStats};
+use crate::stats::{merge_station, Partial, StationMap, StationStats};
 
 /// One record on the wire between workers.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 enum Part {
     /// One station's statistics over some rows: routed by the station's name.
     Station(Box<[u8]>, StationStats),
-    /// A worker's row counts: routed to worker 0.
-    Tally { rows: u64, skipped: u64 },
+    /// A worker's count of skipped lines (its rows are the stations' counts): routed to
+    /// worker 0.
+    Tally { skipped: u64 },
     /// A worker's range could not be aggregated: routed to worker 0.
     Failed(RangeFailure),
 }
@@ -85,7 +86,6 @@ fn to_parts(result: Result<Partial, AggregateError>) -> Vec<Part> {
         Ok(partial) => {
             let mut parts: Vec<Part> = Vec::with_capacity(partial.stations.len() + 1);
             parts.push(Part::Tally {
-                rows: partial.rows,
                 skipped: partial.skipped,
             });
             parts.extend(
@@ -174,8 +174,7 @@ pub fn run_worker(
                                 Part::Station(name, stats) => {
                                     merge_station(&mut gathered.partial.stations, name, &stats)
                                 }
-                                Part::Tally { rows, skipped } => {
-                                    gathered.partial.rows += rows;
+                                Part::Tally { skipped } => {
                                     gathered.partial.skipped += skipped;
                                 }
                                 Part::Failed(failure) => gathered.failures.push(failure),
@@ -189,15 +188,6 @@ pub fn run_worker(
     // Step until the dataflow is done; parks when there is nothing to do.
     while worker.step_or_park(None) {}
     (index == 0).then(|| gathered.take())
-}
-
-fn merge_station(map: &mut StationMap, name: Box<[u8]>, stats: &StationStats) {
-    match map.get_mut(&name) {
-        Some(mine) => mine.merge(stats),
-        None => {
-            map.insert(name, *stats);
-        }
-    }
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use anyhow::{bail, Context, Result};
 
 use super::dataflow::Gathered;
 use super::process::run_process;
-use crate::modes::processes::describe_status;
+use crate::modes::processes::{describe_status, die_with_parent};
 use crate::modes::Job;
 
 /// How long the others get to fail on their own after the first failure before being killed.
@@ -72,6 +72,9 @@ pub fn launch_local(job: &Job, processes: usize, child_args: &[OsString]) -> Res
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
+        // No process of the run outlives process 0, even when it is killed and cannot clean
+        // up. The signal comes when the spawning *thread* ends: this one, which supervises
+        // until every child is reaped.
         die_with_parent(&mut command);
         match command.spawn() {
             Ok(child) => children.push(child),
@@ -194,32 +197,4 @@ fn kill_and_reap(children: &mut [Child]) {
     for child in children.iter_mut() {
         let _ = child.wait();
     }
-}
-
-/// Linux: the child gets SIGKILL when its parent dies, so no process of the run outlives
-/// process 0 (even when process 0 itself is killed and cannot clean up). Strictly, the signal
-/// comes when the *thread* that started the child ends: here that is the thread that calls
-/// `launch_local` and supervises until every child is reaped, so the two are the same.
-fn die_with_parent(command: &mut Command) {
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::unix::process::CommandExt;
-        let parent = std::process::id() as libc::pid_t;
-        // SAFETY: the closure runs in the child between fork and exec, where only
-        // async-signal-safe calls are allowed: prctl and getppid are, and it allocates nothing.
-        unsafe {
-            command.pre_exec(move || {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                // The parent may have died before prctl: the child is then already orphaned.
-                if libc::getppid() != parent {
-                    libc::_exit(1);
-                }
-                Ok(())
-            });
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = command;
 }

@@ -178,10 +178,16 @@ impl Machine {
         if let Some(n) = self.logical_cpus {
             parts.push(format!("{n} logical core{}", if n == 1 { "" } else { "s" }));
         }
-        if let Some(kib) = self.memory_kib {
-            parts.push(format!("{:.1} GiB RAM", kib as f64 / (1024.0 * 1024.0)));
+        if let Some(memory) = self.memory() {
+            parts.push(format!("{memory} RAM"));
         }
         parts.join(", ")
+    }
+
+    /// The total memory in GiB, e.g. "15.6 GiB".
+    pub fn memory(&self) -> Option<String> {
+        self.memory_kib
+            .map(|kib| format!("{:.1} GiB", kib as f64 / (1024.0 * 1024.0)))
     }
 }
 

@@ -128,9 +128,7 @@ fn render_demo(demo: &Demo, machine: &Machine, level: usize, charts: &str) -> St
 pub fn table(g: &Group) -> String {
     let unit = item_unit(&g.demo);
     let show_bytes = g.rows.iter().chain(&g.references).any(|r| r.bytes > 0.0);
-    let fastest = g
-        .fastest()
-        .map(|r| (r.mode.clone(), r.workers, r.processes));
+    let fastest = g.fastest();
     let mut md = String::new();
     let _ = write!(
         md,
@@ -155,8 +153,8 @@ pub fn table(g: &Group) -> String {
             label.push_str(" ⚠");
         }
         let median = fmt_ms(row.median_ms);
-        let is_fastest = !row.reference
-            && fastest.as_ref() == Some(&(row.mode.clone(), row.workers, row.processes));
+        // `fastest` is one of the demo's own rows, never a reference.
+        let is_fastest = fastest.is_some_and(|f| std::ptr::eq(f, row));
         let median = if is_fastest && g.rows.len() > 1 {
             format!("**{median}**")
         } else {
@@ -198,11 +196,7 @@ fn machine_table(m: &Machine) -> String {
     };
     add("CPU", m.cpu_model.clone());
     add("Logical cores", m.logical_cpus.map(|n| n.to_string()));
-    add(
-        "Memory",
-        m.memory_kib
-            .map(|k| format!("{:.1} GiB", k as f64 / (1024.0 * 1024.0))),
-    );
+    add("Memory", m.memory());
     add("OS", m.os.clone());
     add("Kernel", m.kernel.clone());
     add("Rust", m.rustc.clone());

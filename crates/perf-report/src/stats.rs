@@ -5,8 +5,6 @@
 //! mean but not a median. Speedup is the median of the `sequential` runs of the same group over
 //! the median of the row, so 2.0 means "half the time of the sequential baseline".
 
-use std::collections::HashMap;
-
 use crate::records::Record;
 
 /// The mode every group is compared against.
@@ -128,20 +126,20 @@ impl Group {
 
     /// The median items per run of the baseline, else of the first row: the size of the input.
     pub fn items(&self) -> f64 {
-        self.rows
-            .iter()
-            .find(|r| r.mode == BASELINE)
-            .or(self.rows.first())
-            .map_or(0.0, |r| r.items)
+        self.input_row().map_or(0.0, |r| r.items)
     }
 
     /// The median bytes per run of the baseline, else of the first row.
     pub fn bytes(&self) -> f64 {
+        self.input_row().map_or(0.0, |r| r.bytes)
+    }
+
+    /// The row whose items and bytes stand for the group's input: the baseline, else the first.
+    fn input_row(&self) -> Option<&Row> {
         self.rows
             .iter()
             .find(|r| r.mode == BASELINE)
             .or(self.rows.first())
-            .map_or(0.0, |r| r.bytes)
     }
 }
 
@@ -158,61 +156,44 @@ pub fn median(values: &[f64]) -> f64 {
     }
 }
 
+/// (mode, workers, processes, reference): what makes two runs the same configuration.
+type RowKey = (String, u64, Option<u64>, bool);
+
 /// Groups records into demos, workloads and rows, in the order they first appear.
 pub fn group(records: &[Record]) -> Vec<Demo> {
-    // Keys in first-appearance order, records by key: the script runs demos in a deliberate
-    // order and the report keeps it.
-    // (mode, workers, processes, reference): what makes two runs the same configuration.
-    type RowKey = (String, u64, Option<u64>, bool);
-    // Per workload, its row keys; per demo, its workloads.
-    type Workloads = Vec<(String, Vec<RowKey>)>;
-    let mut demos: Vec<(String, Workloads)> = Vec::new();
-    let mut runs: HashMap<(String, String, RowKey), Vec<&Record>> = HashMap::new();
+    // Everything in first-appearance order (the script runs demos in a deliberate order and the
+    // report keeps it): per demo its workloads, per workload its configurations and their runs.
+    type Runs<'a> = Vec<(RowKey, Vec<&'a Record>)>;
+    let mut demos: Vec<(String, Vec<(String, Runs)>)> = Vec::new();
     for rec in records {
-        let demo_at = match demos.iter().position(|(d, _)| *d == rec.demo) {
-            Some(i) => i,
-            None => {
-                demos.push((rec.demo.clone(), Vec::new()));
-                demos.len() - 1
-            }
-        };
-        let workloads = &mut demos[demo_at].1;
-        let workload_at = match workloads.iter().position(|(w, _)| w == rec.workload()) {
-            Some(i) => i,
-            None => {
-                workloads.push((rec.workload().to_string(), Vec::new()));
-                workloads.len() - 1
-            }
-        };
+        let workloads = slot(&mut demos, rec.demo.clone());
+        let runs = slot(workloads, rec.workload().to_string());
         let key: RowKey = (rec.mode.clone(), rec.workers, rec.processes, rec.reference);
-        let keys = &mut workloads[workload_at].1;
-        if !keys.contains(&key) {
-            keys.push(key.clone());
-        }
-        runs.entry((rec.demo.clone(), rec.workload().to_string(), key))
-            .or_default()
-            .push(rec);
+        slot(runs, key).push(rec);
     }
 
     demos
         .into_iter()
-        .map(|(demo, workloads)| {
+        .map(|(name, workloads)| {
             let groups = workloads
                 .into_iter()
-                .map(|(workload, keys)| {
-                    let rows: Vec<Row> = keys
-                        .into_iter()
-                        .map(|key| {
-                            let recs = &runs[&(demo.clone(), workload.clone(), key)];
-                            summarize(recs)
-                        })
-                        .collect();
-                    build_group(&demo, &workload, rows, records)
-                })
+                .map(|(workload, runs)| build_group(&name, &workload, &runs))
                 .collect();
-            Demo { name: demo, groups }
+            Demo { name, groups }
         })
         .collect()
+}
+
+/// The value under `key`, appended empty when the key is new: a map in insertion order.
+fn slot<K: PartialEq, V: Default>(entries: &mut Vec<(K, V)>, key: K) -> &mut V {
+    let at = match entries.iter().position(|(k, _)| *k == key) {
+        Some(i) => i,
+        None => {
+            entries.push((key, V::default()));
+            entries.len() - 1
+        }
+    };
+    &mut entries[at].1
 }
 
 /// The statistics of the runs of one configuration (speedup filled in later).
@@ -238,20 +219,22 @@ fn summarize(recs: &[&Record]) -> Row {
     }
 }
 
-/// Orders the rows, splits off the references and computes the speedups.
-fn build_group(demo: &str, workload: &str, rows: Vec<Row>, records: &[Record]) -> Group {
+/// Summarizes each configuration's runs, orders the rows, splits off the references and
+/// computes the speedups.
+fn build_group(demo: &str, workload: &str, runs: &[(RowKey, Vec<&Record>)]) -> Group {
     // The baseline pools every sequential run of the group, whatever worker count it was
     // started with: sequential code ignores --workers.
-    let baseline: Vec<f64> = records
+    let baseline: Vec<f64> = runs
         .iter()
-        .filter(|r| {
-            r.demo == demo && r.workload() == workload && !r.reference && r.mode == BASELINE
-        })
-        .map(|r| r.wall_ms)
+        .filter(|((mode, _, _, reference), _)| mode == BASELINE && !reference)
+        .flat_map(|(_, recs)| recs.iter().map(|r| r.wall_ms))
         .collect();
     let baseline_ms = (!baseline.is_empty()).then(|| median(&baseline));
 
-    let (mut references, own): (Vec<Row>, Vec<Row>) = rows.into_iter().partition(|r| r.reference);
+    let (mut references, own): (Vec<Row>, Vec<Row>) = runs
+        .iter()
+        .map(|(_, recs)| summarize(recs))
+        .partition(|r| r.reference);
     // Baseline first, then modes in first-appearance order, each by workers then processes.
     let mut order: Vec<String> = vec![BASELINE.to_string()];
     for row in &own {

@@ -159,15 +159,10 @@ fn scaling(g: &Group, cores: Option<u64>) -> Option<String> {
         .into_iter()
         .filter(|m| *m != BASELINE)
         .filter_map(|m| {
-            let best = g
+            let (best, speedup) = g
                 .rows_of(m)
-                .filter(|r| r.speedup.is_some())
-                .max_by(|a, b| {
-                    a.speedup
-                        .unwrap_or(0.0)
-                        .total_cmp(&b.speedup.unwrap_or(0.0))
-                })?;
-            let speedup = best.speedup?;
+                .filter_map(|r| Some((r, r.speedup?)))
+                .max_by(|a, b| a.1.total_cmp(&b.1))?;
             let w = best.workers;
             let mut s = format!(
                 "{} {} with {w} worker{} ({:.0}% of the ideal {w}×",

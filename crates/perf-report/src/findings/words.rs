@@ -7,14 +7,9 @@ use crate::stats::{Row, BASELINE};
 /// Within this fraction two times are called a tie: closer than a shared machine's noise.
 pub(super) const TIE: f64 = 0.03;
 
-/// "threads", or "timely with 2 processes × 1 thread".
+/// The row's label in backticks: "`threads`", or "`timely 2×1`".
 pub(super) fn describe(row: &Row) -> String {
-    let label = row.label();
-    if label == row.mode {
-        format!("`{}`", row.mode)
-    } else {
-        format!("`{label}`")
-    }
+    format!("`{}`", row.label())
 }
 
 /// "with 4 workers", "with 1 worker"; empty for the baseline, whose worker count means nothing.

@@ -186,7 +186,7 @@ impl Frontier {
                 "{}: redirect to {target} is out of scope, not followed{hint}",
                 job.url
             );
-            self.skipped.out_of_scope += usize::from(self.out_of_scope.insert(target.to_string()));
+            self.out_of_scope.insert(target.to_string());
             self.push_row(
                 &job,
                 Some(status),

@@ -136,6 +136,7 @@ pub struct Frontier {
     visited: HashSet<String>,
     /// URLs claimed so far against `--max-pages`.
     claimed: usize,
+    /// Distinct URLs off the allowed hosts: `skipped.out_of_scope` is its size at the end.
     out_of_scope: HashSet<String>,
     too_deep: HashSet<String>,
     over_max_pages: HashSet<String>,
@@ -292,7 +293,7 @@ impl Frontier {
         let url = urls::normalize(url);
         let key = url.to_string();
         if !self.config.scope.contains(&url) {
-            self.skipped.out_of_scope += usize::from(self.out_of_scope.insert(key));
+            self.out_of_scope.insert(key);
             return;
         }
         if self.visited.contains(&key) {
@@ -348,6 +349,7 @@ impl Frontier {
 
     /// The crawl is over: what it found.
     pub fn finish(mut self) -> Outcome {
+        self.skipped.out_of_scope = self.out_of_scope.len();
         // A URL first found too deep or over the limit may have been queued later by a shorter
         // path; only the ones never fetched were really skipped.
         self.skipped.max_depth = self
@@ -360,7 +362,7 @@ impl Frontier {
             .iter()
             .filter(|u| !self.visited.contains(*u))
             .count();
-        let mut failed_starts = self.refused_starts.clone();
+        let mut failed_starts = std::mem::take(&mut self.refused_starts);
         let by_url: BTreeMap<&str, &Row> = self.rows.iter().map(|r| (r.url.as_str(), r)).collect();
         for start in &self.starts {
             if let Some(row) = by_url.get(start.as_str()) {

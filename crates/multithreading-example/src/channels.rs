@@ -1,9 +1,10 @@
 //! Lesson 3: channels, a producer/consumer pipeline.
 //!
-//! A producer thread sends the numbers 1..=n into a bounded channel; a group of worker threads
-//! take numbers out, square them and send the squares into a second bounded channel; the
-//! calling thread consumes the squares and adds them up. No state is shared: each value is
-//! owned by one thread at a time and moves with the message.
+//! The sequential version is one loop: square 1..=n and add the squares up. The pipeline
+//! splits that loop into stages on threads: a producer thread sends the numbers into a bounded
+//! channel; a group of worker threads take numbers out, square them and send the squares into
+//! a second bounded channel; the calling thread consumes the squares and adds them up. No
+//! state is shared: each value is owned by one thread at a time and moves with the message.
 //!
 //! Two things to see. The channels are bounded, so a fast producer blocks on `send` once the
 //! queue is full instead of filling memory: the peak queue length printed never exceeds the
@@ -11,32 +12,19 @@
 //! channel is empty and every sender has been dropped, so the pipeline shuts down stage by stage
 //! as each stage's senders go away.
 
-use std::fmt;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use anyhow::anyhow;
+use anyhow::{anyhow, Context};
 use crossbeam_channel::bounded;
 
-use crate::{ms, Lesson, Outcome, Timing};
-
-/// What came out of the pipeline.
-#[derive(Debug)]
-pub struct Pipeline {
-    pub items: u64,
-    pub workers: usize,
-    pub capacity: usize,
-    /// The sum of the squares of 1..=items, as the consumer added it up.
-    pub sum_of_squares: u64,
-    /// How many squares each worker made: the work spreads over the workers.
-    pub per_worker: Vec<u64>,
-    /// The most numbers ever waiting in the first channel, seen by the producer after a send.
-    pub peak_queued: usize,
-    pub elapsed: Duration,
-}
-
-/// Pushes 1..=items through a producer, `workers` squaring threads and the consumer.
+/// Adds up the squares of 1..=items with a loop, then with the pipeline of `workers` threads.
 pub fn run(items: u64, workers: usize, capacity: usize) -> anyhow::Result<Pipeline> {
+    // The sequential version: one loop on this thread.
+    let start = Instant::now();
+    let sequential_sum: u64 = (1..=items).map(|n| n * n).sum();
+    let sequential = start.elapsed();
+
     let workers = workers.max(1);
     let start = Instant::now();
     // bounded(capacity): `send` blocks while `capacity` messages wait, so the producer cannot
@@ -47,39 +35,49 @@ pub fn run(items: u64, workers: usize, capacity: usize) -> anyhow::Result<Pipeli
 
     // The producer owns `number_tx`. When its loop is done the closure returns and drops it:
     // that is the only sender of numbers, so the workers' loops can then end.
-    let producer = thread::spawn(move || {
-        let mut peak = 0;
-        for n in 1..=items {
-            // `send` fails only if every receiver is gone, which would mean the workers died.
-            if number_tx.send(n).is_err() {
-                break;
+    let producer = thread::Builder::new()
+        .spawn(move || {
+            let mut peak = 0;
+            for n in 1..=items {
+                // `send` fails only if every receiver is gone: the workers stopped.
+                if number_tx.send(n).is_err() {
+                    break;
+                }
+                peak = peak.max(number_tx.len());
             }
-            peak = peak.max(number_tx.len());
-        }
-        peak
-    });
+            peak
+        })
+        .context("cannot start the producer thread")?;
 
     // Each worker owns a clone of the receiver of numbers (crossbeam channels are
     // multi-consumer: each number goes to exactly one worker) and a clone of the sender of
-    // squares.
-    let squarers: Vec<_> = (0..workers)
-        .map(|_| {
-            let numbers = number_rx.clone();
-            let squares = square_tx.clone();
-            thread::spawn(move || {
-                let mut done = 0;
-                // Ends when the producer has dropped `number_tx` and the channel is drained.
-                for n in numbers {
-                    if squares.send(n * n).is_err() {
-                        break;
-                    }
-                    done += 1;
+    // squares. `Builder::spawn` returns an error where `thread::spawn` would panic.
+    let mut squarers = Vec::with_capacity(workers);
+    let mut refused: anyhow::Result<()> = Ok(());
+    for i in 0..workers {
+        let (numbers, squares) = (number_rx.clone(), square_tx.clone());
+        let started = thread::Builder::new().spawn(move || {
+            let mut done = 0;
+            // Ends when the producer has dropped `number_tx` and the channel is drained.
+            for n in numbers {
+                if squares.send(n * n).is_err() {
+                    break; // the consumer is gone: stop
                 }
-                done
-                // `squares`, this worker's sender, drops here.
-            })
-        })
-        .collect();
+                done += 1;
+            }
+            done
+            // `squares`, this worker's sender, drops here.
+        });
+        match started {
+            Ok(worker) => squarers.push(worker),
+            Err(e) => {
+                // The system has no thread left for us: the lesson fails. The workers that did
+                // start still drain the pipeline, which shuts down the usual way below.
+                refused = Err(e).with_context(|| format!("cannot start squaring worker {i}"));
+                break;
+            }
+        }
+    }
     // Our own copies are not needed. Dropping `square_tx` matters: the loop below ends only
     // when *every* sender of squares is gone, and this one would stay alive until the end of
     // the function; the consumer would wait forever for a square that never comes.
@@ -99,11 +97,12 @@ pub fn run(items: u64, workers: usize, capacity: usize) -> anyhow::Result<Pipeli
         .map(|(i, w)| w.join().map_err(|_| anyhow!("worker {i} panicked")))
         .collect::<anyhow::Result<Vec<u64>>>()?;
     let elapsed = start.elapsed();
+    refused?;
 
     let received: u64 = per_worker.iter().sum();
     anyhow::ensure!(
-        received == items,
-        "sent {items} numbers but {received} were squared"
+        received == items && sum_of_squares == sequential_sum,
+        "{received} of {items} numbers squared, summing to {sum_of_squares}, not {sequential_sum}"
     );
     Ok(Pipeline {
         items,
@@ -112,48 +111,29 @@ pub fn run(items: u64, workers: usize, capacity: usize) -> anyhow::Result<Pipeli
         sum_of_squares,
         per_worker,
         peak_queued,
+        sequential,
         elapsed,
     })
 }
 
-impl fmt::Display for Pipeline {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "producer -> bounded({cap}) -> {w} squaring workers -> bounded({cap}) -> consumer",
-            cap = self.capacity,
-            w = self.workers
-        )?;
-        writeln!(
-            f,
-            "  sum of the squares of 1..={}: {}  in {}",
-            self.items,
-            self.sum_of_squares,
-            ms(self.elapsed)
-        )?;
-        writeln!(f, "  squares made by each worker: {:?}", self.per_worker)?;
-        writeln!(
-            f,
-            "  most numbers ever queued: {} (the capacity is {}: send blocked the producer)",
-            self.peak_queued, self.capacity
-        )?;
-        write!(
-            f,
-            "Every loop ended because its channel's senders were all dropped: no stop message."
-        )
-    }
-}
+// ---- End of the lesson. Below: its result. ----
 
-impl Outcome for Pipeline {
-    fn timings(&self) -> Vec<Timing> {
-        vec![Timing::new(
-            Lesson::Channels,
-            "threads",
-            self.workers,
-            self.items,
-            self.elapsed,
-        )]
-    }
+/// What came out of the pipeline, and the loop's time beside it.
+#[derive(Debug)]
+pub struct Pipeline {
+    pub items: u64,
+    pub workers: usize,
+    pub capacity: usize,
+    /// The sum of the squares of 1..=items, as the consumer added it up (and the loop agreed).
+    pub sum_of_squares: u64,
+    /// How many squares each worker made: the work spreads over the workers.
+    pub per_worker: Vec<u64>,
+    /// The most numbers ever waiting in the first channel, seen by the producer after a send.
+    pub peak_queued: usize,
+    /// The loop's time.
+    pub sequential: Duration,
+    /// The pipeline's time.
+    pub elapsed: Duration,
 }
 
 #[cfg(test)]

@@ -8,24 +8,19 @@
 //! 6. [`panics`]: a panicking worker becomes an error at `join`, and the program goes on.
 //!
 //! Every lesson is a function that returns a result struct. The program prints it (its
-//! `Display`), and the tests assert on its fields, so what you read on screen is what is tested.
-//! This file holds the list of lessons and [`run`], which runs them and prints their timings.
+//! `Display`, in [`report`] with the timing records), and the tests assert on its fields, so
+//! what you read on screen is what is tested. This file holds the list of lessons and [`run`],
+//! which runs them and keeps going past a failed one.
 
 pub mod channels;
 pub mod overlap;
 pub mod panics;
+pub mod report;
 pub mod scoped;
 pub mod shared_state;
 pub mod thread_pool;
 
-use std::fmt;
-use std::io::{self, Write};
-use std::time::Duration;
-
-use serde::Serialize;
-
-/// The crate name, written into every timing record.
-pub const DEMO: &str = "multithreading-example";
+use crate::report::{Outcome, Report};
 
 /// One lesson of the program. On the command line it is named or numbered: `shared-state` or `2`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -116,85 +111,17 @@ pub struct Settings {
     pub workers: usize,
 }
 
-/// What a lesson hands back: text for the reader (`Display`) and its timing records.
-pub trait Outcome: fmt::Display {
-    /// One record per timed run in the lesson.
-    fn timings(&self) -> Vec<Timing>;
-}
-
-/// One timing record of `--json`, with the field names every demo of the workspace writes.
-#[derive(Clone, Debug, Serialize)]
-pub struct Timing {
-    pub demo: &'static str,
-    /// The lesson's name: the report groups records by (demo, workload).
-    pub workload: &'static str,
-    pub mode: &'static str,
-    pub workers: usize,
-    pub items: u64,
-    pub bytes: u64,
-    pub wall_ms: f64,
-    pub ok: bool,
-}
-
-impl Timing {
-    /// A record of `items` units of work done by `workers` threads in `wall`.
-    pub fn new(
-        lesson: Lesson,
-        mode: &'static str,
-        workers: usize,
-        items: u64,
-        wall: Duration,
-    ) -> Timing {
-        Timing {
-            demo: DEMO,
-            workload: lesson.name(),
-            mode,
-            workers,
-            items,
-            bytes: 0,
-            wall_ms: wall.as_secs_f64() * 1000.0,
-            ok: true,
-        }
-    }
-}
-
-/// Formats a duration for the lesson text: milliseconds, one decimal.
-pub fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
-}
-
 /// Runs `lessons` in order. The lesson text goes to stdout, or to stderr with `json`, where
 /// stdout carries only the timing records. A lesson that fails is reported and the next one
 /// still runs; the error returned at the end says which failed.
 pub fn run(lessons: &[Lesson], settings: &Settings, json: bool) -> anyhow::Result<()> {
-    // Text is flushed as it is written, so that it keeps its place among the lines that
-    // panicking threads print on stderr.
-    let say = |text: String| -> io::Result<()> {
-        if json {
-            io::stderr().write_all(text.as_bytes())
-        } else {
-            let mut out = io::stdout().lock();
-            out.write_all(text.as_bytes())?;
-            out.flush()
-        }
-    };
+    let report = Report { json };
     let mut failed = Vec::new();
     for &lesson in lessons {
-        say(format!(
-            "== Lesson {}: {} ==\n",
-            lesson.number(),
-            lesson.title()
-        ))?;
+        let (number, title) = (lesson.number(), lesson.title());
+        report.say(&format!("== Lesson {number}: {title} ==\n"))?;
         match lesson.run(settings) {
-            Ok(outcome) => {
-                say(format!("{outcome}\n"))?;
-                if json {
-                    let mut out = io::stdout().lock();
-                    for timing in outcome.timings() {
-                        writeln!(out, "{}", serde_json::to_string(&timing)?)?;
-                    }
-                }
-            }
+            Ok(outcome) => report.outcome(lesson.name(), outcome.as_ref())?,
             Err(err) => {
                 eprintln!("error: lesson {} failed: {err:#}\n", lesson.name());
                 failed.push(lesson.name());

@@ -6,21 +6,14 @@
 //! other failed one: report which worker and why, keep the results of the others, and go on.
 //! (The "thread 'worker-N' panicked at ..." line on stderr is Rust's default panic hook
 //! printing the panic as it happens; the program has not stopped.)
+//!
+//! There is no sequential version to set beside it: on one thread the panic would unwind
+//! through the caller and end the program, which is the point of the lesson.
 
 use std::any::Any;
-use std::fmt;
 use std::thread;
 
 use anyhow::Context;
-
-use crate::{Outcome, Timing};
-
-/// What each worker's `join` handed back, in worker order.
-#[derive(Debug)]
-pub struct Panics {
-    /// `Ok(the worker's sum)` or `Err(the panic message)`.
-    pub outcomes: Vec<Result<u64, String>>,
-}
 
 /// The work: sums 1..=(n × 1000). Panics for the worker told to fail, like a bug would.
 fn work(worker: usize, fail: bool) -> u64 {
@@ -50,6 +43,7 @@ pub fn run(workers: usize, failing: usize) -> anyhow::Result<Panics> {
         let handle = thread::Builder::new()
             .name(format!("worker-{worker}"))
             .spawn(move || work(worker, worker == failing))
+            // On `?` the workers already started are detached; each ends after its short sum.
             .with_context(|| format!("could not start worker {worker}"))?;
         handles.push(handle);
     }
@@ -62,31 +56,13 @@ pub fn run(workers: usize, failing: usize) -> anyhow::Result<Panics> {
     Ok(Panics { outcomes })
 }
 
-impl fmt::Display for Panics {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "{} workers, one of which panics; each joined in turn:",
-            self.outcomes.len()
-        )?;
-        for (i, outcome) in self.outcomes.iter().enumerate() {
-            match outcome {
-                Ok(sum) => writeln!(f, "  worker {i}: finished, sum {sum}")?,
-                Err(msg) => writeln!(f, "  worker {i}: panicked, join gave Err({msg:?})")?,
-            }
-        }
-        let ok = self.outcomes.iter().filter(|o| o.is_ok()).count();
-        write!(
-            f,
-            "The program goes on with {ok} results; the panic became an error value at join."
-        )
-    }
-}
+// ---- End of the lesson. Below: its result. ----
 
-impl Outcome for Panics {
-    fn timings(&self) -> Vec<Timing> {
-        Vec::new() // nothing here is worth timing
-    }
+/// What each worker's `join` handed back, in worker order.
+#[derive(Debug)]
+pub struct Panics {
+    /// `Ok(the worker's sum)` or `Err(the panic message)`.
+    pub outcomes: Vec<Result<u64, String>>,
 }
 
 #[cfg(test)]

@@ -10,15 +10,10 @@
 //! of `into_iter`. Both answers are checked equal and the speedup is printed: close to the core
 //! count on an idle machine, lower when other programs share the cores.
 
-use std::fmt;
 use std::time::{Duration, Instant};
 
+use anyhow::anyhow;
 use rayon::prelude::*;
-
-use crate::{ms, Lesson, Outcome, Timing};
-
-/// The highest start value the program tries.
-pub const LIMIT: u64 = 300_000;
 
 /// The start value with the longest Collatz sequence and the total work, for one mode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,24 +23,6 @@ pub struct Answer {
     pub longest_steps: u32,
     /// Steps summed over every start value: the total work done.
     pub total_steps: u64,
-}
-
-/// The sequential and the parallel answer, and their times.
-#[derive(Debug)]
-pub struct PoolRun {
-    pub limit: u64,
-    pub workers: usize,
-    pub sequential: Answer,
-    pub sequential_time: Duration,
-    pub parallel: Answer,
-    pub parallel_time: Duration,
-}
-
-impl PoolRun {
-    /// Sequential time over parallel time.
-    pub fn speedup(&self) -> f64 {
-        self.sequential_time.as_secs_f64() / self.parallel_time.as_secs_f64().max(1e-9)
-    }
 }
 
 /// Steps from `n` down to 1.
@@ -102,7 +79,8 @@ pub fn run(limit: u64, workers: usize) -> anyhow::Result<PoolRun> {
     // the pool's threads. The pool's threads stop when `pool` drops at the end of this function.
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(workers.max(1))
-        .build()?;
+        .build()
+        .map_err(|e| anyhow!("cannot start a pool of {workers} threads: {e}"))?;
     let start = Instant::now();
     let parallel = pool.install(|| {
         (1..=limit)
@@ -126,54 +104,26 @@ pub fn run(limit: u64, workers: usize) -> anyhow::Result<PoolRun> {
     })
 }
 
-impl fmt::Display for PoolRun {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "Longest Collatz sequence for start values 1..={} ({} steps in all):",
-            self.limit, self.sequential.total_steps
-        )?;
-        writeln!(
-            f,
-            "  sequential loop            {:>10}  -> {} ({} steps)",
-            ms(self.sequential_time),
-            self.sequential.longest_start,
-            self.sequential.longest_steps
-        )?;
-        writeln!(
-            f,
-            "  rayon par_iter, {:>2} threads {:>10}  -> {} ({} steps)",
-            self.workers,
-            ms(self.parallel_time),
-            self.parallel.longest_start,
-            self.parallel.longest_steps
-        )?;
-        write!(
-            f,
-            "Same answer; speedup: {:.2}x (CPU-bound work gains only from free cores).",
-            self.speedup()
-        )
-    }
+// ---- End of the lesson. Below: its settings and its result. ----
+
+/// The highest start value the program tries.
+pub const LIMIT: u64 = 300_000;
+
+/// The sequential and the parallel answer, and their times.
+#[derive(Debug)]
+pub struct PoolRun {
+    pub limit: u64,
+    pub workers: usize,
+    pub sequential: Answer,
+    pub sequential_time: Duration,
+    pub parallel: Answer,
+    pub parallel_time: Duration,
 }
 
-impl Outcome for PoolRun {
-    fn timings(&self) -> Vec<Timing> {
-        vec![
-            Timing::new(
-                Lesson::ThreadPool,
-                "sequential",
-                1,
-                self.limit,
-                self.sequential_time,
-            ),
-            Timing::new(
-                Lesson::ThreadPool,
-                "rayon",
-                self.workers,
-                self.limit,
-                self.parallel_time,
-            ),
-        ]
+impl PoolRun {
+    /// Sequential time over parallel time.
+    pub fn speedup(&self) -> f64 {
+        self.sequential_time.as_secs_f64() / self.parallel_time.as_secs_f64().max(1e-9)
     }
 }
 

@@ -2,8 +2,10 @@
 
 use std::process::{Command, Output};
 
+const BIN: &str = env!("CARGO_BIN_EXE_multithreading-example");
+
 fn program(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_multithreading-example"))
+    Command::new(BIN)
         .args(args)
         .output()
         .expect("the program starts")
@@ -122,4 +124,54 @@ fn json_prints_only_timing_records_on_stdout() {
     assert_eq!(records[1]["workers"], 2);
     // The lesson text went to stderr instead.
     assert!(String::from_utf8_lossy(&out.stderr).contains("speedup"));
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_thread_that_cannot_start_fails_its_lesson_and_the_other_lessons_still_run() {
+    use std::os::unix::process::CommandExt;
+
+    // Every thread of the program gets a 64 MiB stack (RUST_MIN_STACK), and the program may
+    // map 1 GiB in all (RLIMIT_AS, which holds for root too): room for the 8 threads of lesson
+    // 1, not for the 64 workers asked for. One malloc arena, so that its reservations do not
+    // eat the room. A bounded test: at most about 15 threads start before the limit is hit.
+    const GIB: libc::rlim_t = 1 << 30;
+    let mut cmd = Command::new(BIN);
+    cmd.args(["--workers", "64"])
+        .env("RUST_MIN_STACK", (64 << 20).to_string())
+        .env("MALLOC_ARENA_MAX", "1");
+    // SAFETY: the closure runs in the forked child before exec and only calls setrlimit, an
+    // async-signal-safe system call, on a value on its stack.
+    unsafe {
+        cmd.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: GIB,
+                rlim_max: GIB,
+            };
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let out = cmd.output().expect("the program starts");
+    let (text, err) = (stdout(&out), String::from_utf8_lossy(&out.stderr));
+    // Exit status 1, a failed lesson, not a panic (101) or an abort.
+    assert_eq!(out.status.code(), Some(1), "{text}\n{err}");
+    assert!(
+        err.contains("error: lesson channels failed: cannot start squaring worker"),
+        "{err}"
+    );
+    // Lessons 1 and 2 ran before the limit was hit; every lesson after lesson 3 was still run.
+    // (Whether lessons 4 to 6 find a thread depends on how fast the threads of the failed
+    // ones exit, so only their headings are certain.)
+    assert!(text.contains("at most 8 waits at once"), "{text}");
+    assert!(
+        text.contains("Arc<AtomicI64>          balance  200"),
+        "{text}"
+    );
+    for n in 4..=6 {
+        assert!(text.contains(&format!("== Lesson {n}:")), "{text}\n{err}");
+    }
+    assert!(err.contains("lesson(s) failed: channels"), "{err}");
 }

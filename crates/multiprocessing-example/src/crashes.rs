@@ -8,27 +8,100 @@
 //!
 //! Four children here: one panics; one kills itself with SIGKILL; one hangs and the parent
 //! kills it; and one whose own parent dies. That last one shows `PR_SET_PDEATHSIG` (which
-//! `child.rs` sets on every child): when its parent is killed, the kernel sends it SIGKILL, so
-//! no orphan keeps running. To wait for that grandchild and read its status, this program makes
-//! itself a "child subreaper" (Linux), so orphaned descendants become its children instead of
-//! init's.
+//! `Supervised::spawn` sets on every child): when its parent is killed, the kernel sends it
+//! SIGKILL, so no orphan keeps running. To wait for that grandchild and read its status, this
+//! program makes itself a "child subreaper" (Linux), so orphaned descendants become its
+//! children instead of init's.
 
-use std::fmt;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{ExitStatus, Stdio};
 
 use anyhow::Context;
 
-use crate::child::{self, describe, Program};
-use crate::{Outcome, Timing};
+use crate::child::Program;
+use crate::supervised::{describe, Supervised};
 
-/// How a crashing child ends.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum How {
-    /// Panic on the main thread: exit status 101.
-    Panic,
-    /// Send itself SIGKILL.
-    Sigkill,
+/// The parent side: start each crashing child, wait for it, report it, go on.
+pub fn run(program: &Program) -> anyhow::Result<Crashes> {
+    let mut children = Vec::new();
+
+    // 1. A panic. Its stderr is piped so we can quote the message; read it all, then wait.
+    let mut cmd = program.worker(["crash", "--how", "panic"]);
+    cmd.stderr(Stdio::piped());
+    let mut c = Supervised::spawn(&mut cmd).context("cannot start the panicking child")?;
+    let mut stderr = String::new();
+    c.stderr
+        .take()
+        .context("the child's stderr is not piped")?
+        .read_to_string(&mut stderr)
+        .context("cannot read the child's stderr")?;
+    let status = c.wait().context("cannot wait for the panicking child")?;
+    let note = panic_message(&stderr).map(|m| format!("it said: {m:?}"));
+    children.push(Crashed::new("panics", &c, status, note));
+
+    // 2. A child that sends itself SIGKILL. Nothing to read: just wait.
+    let mut cmd = program.worker(["crash", "--how", "sigkill"]);
+    let mut c = Supervised::spawn(&mut cmd).context("cannot start the self-killing child")?;
+    let status = c.wait().context("cannot wait for the self-killing child")?;
+    children.push(Crashed::new("kills itself with SIGKILL", &c, status, None));
+
+    // 3. A hung child (it sleeps for 30 s): the parent kills it (SIGKILL on Unix), then waits
+    // for it, as a kill alone would leave a zombie.
+    let mut cmd = program.worker(["sleep", "--ms", "30000"]);
+    let mut c = Supervised::spawn(&mut cmd).context("cannot start the hung child")?;
+    c.kill().context("cannot kill the hung child")?;
+    let status = c.wait().context("cannot wait for the hung child")?;
+    children.push(Crashed::new("hangs; the parent kills it", &c, status, None));
+
+    // 4. A grandchild whose parent is killed (Linux only: PR_SET_PDEATHSIG).
+    #[cfg(target_os = "linux")]
+    children.push(orphan(program)?);
+
+    Ok(Crashes { children })
+}
+
+/// Kills a child that has a child of its own, and waits for that grandchild.
+#[cfg(target_os = "linux")]
+fn orphan(program: &Program) -> anyhow::Result<Crashed> {
+    // Adopt orphaned descendants, so that we can wait for the grandchild once its parent dies.
+    // SAFETY: a plain system call with integer arguments.
+    if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1 as libc::c_ulong) } == -1 {
+        return Err(std::io::Error::last_os_error()).context("cannot become a subreaper");
+    }
+    let mut cmd = program.worker(["parent"]);
+    cmd.stdout(Stdio::piped());
+    let mut middle = Supervised::spawn(&mut cmd).context("cannot start the middle child")?;
+    let pipe = middle
+        .stdout
+        .take()
+        .context("the child's stdout is not piped")?;
+    let mut line = String::new();
+    BufReader::new(pipe)
+        .read_line(&mut line)
+        .context("cannot read the grandchild's pid")?;
+    let grandchild: libc::pid_t = line
+        .trim()
+        .parse()
+        .with_context(|| format!("the middle child sent {line:?}, not a pid"))?;
+
+    // Kill the middle child and wait for it. The kernel now sends the grandchild SIGKILL
+    // (its parent died) and hands it to us (we are the subreaper).
+    middle.kill().context("cannot kill the middle child")?;
+    let middle_status = middle.wait().context("cannot wait for the middle child")?;
+    let status = wait_for_adopted(grandchild)?;
+    let note = format!(
+        "its parent (pid {}) ended with {}; the kernel then killed this orphan \
+         (PR_SET_PDEATHSIG)",
+        middle.id(),
+        describe(middle_status)
+    );
+    let what = "loses its parent (killed)";
+    Ok(Crashed {
+        what,
+        pid: grandchild as u32,
+        status,
+        note: Some(note),
+    })
 }
 
 /// The child side of the first two cases.
@@ -51,7 +124,7 @@ pub fn child(how: How) -> anyhow::Result<()> {
 /// like every child), tell the parent its pid, then sleep until the parent kills us.
 pub fn middle_child() -> anyhow::Result<()> {
     let mut cmd = Program::current()?.worker(["sleep", "--ms", "30000"]);
-    let grandchild = child::spawn(&mut cmd, "the grandchild")?;
+    let grandchild = Supervised::spawn(&mut cmd).context("cannot start the grandchild")?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}", grandchild.id())?;
     out.flush()?;
@@ -59,6 +132,55 @@ pub fn middle_child() -> anyhow::Result<()> {
     // grandchild. The kernel does, because of PR_SET_PDEATHSIG.
     std::thread::sleep(std::time::Duration::from_secs(30));
     anyhow::bail!("the parent did not kill us");
+}
+
+// ---- End of the lesson. Below: waiting for an adopted grandchild, and the result. ----
+
+/// Waits for `pid`, a descendant adopted by this (subreaper) process, without blocking
+/// forever: if it were still alive after 5 s, the lesson would be wrong; kill and reap it
+/// ourselves, and say so.
+#[cfg(target_os = "linux")]
+fn wait_for_adopted(pid: libc::pid_t) -> anyhow::Result<ExitStatus> {
+    use std::os::unix::process::ExitStatusExt;
+    use std::time::{Duration, Instant};
+
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut raw = 0;
+    loop {
+        // SAFETY: waitpid writes the status into `raw`, a valid i32 of ours.
+        match unsafe { libc::waitpid(pid, &mut raw, libc::WNOHANG) } {
+            0 if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+            0 => {
+                // SAFETY: plain system calls; the pid is our own (adopted) child.
+                unsafe {
+                    libc::kill(pid, libc::SIGKILL);
+                    libc::waitpid(pid, &mut raw, 0);
+                }
+                anyhow::bail!("grandchild {pid} outlived its parent by 5 s");
+            }
+            -1 => {
+                return Err(std::io::Error::last_os_error())
+                    .with_context(|| format!("cannot wait for grandchild {pid}"))
+            }
+            _ => return Ok(ExitStatus::from_raw(raw)),
+        }
+    }
+}
+
+/// How a crashing child ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum How {
+    /// Panic on the main thread: exit status 101.
+    Panic,
+    /// Send itself SIGKILL.
+    Sigkill,
+}
+
+/// The line after "panicked at ...": the panic message in Rust's standard panic report.
+fn panic_message(stderr: &str) -> Option<String> {
+    let mut lines = stderr.lines();
+    lines.find(|l| l.contains("panicked at"))?;
+    lines.next().map(|l| l.trim().to_string())
 }
 
 /// One child and how it ended.
@@ -71,169 +193,21 @@ pub struct Crashed {
     pub note: Option<String>,
 }
 
+impl Crashed {
+    fn new(what: &'static str, c: &Supervised, status: ExitStatus, note: Option<String>) -> Self {
+        Crashed {
+            what,
+            pid: c.id(),
+            status,
+            note,
+        }
+    }
+}
+
 /// Every crash, in order.
 #[derive(Debug)]
 pub struct Crashes {
     pub children: Vec<Crashed>,
-}
-
-/// The line after "panicked at ...": the panic message in Rust's standard panic report.
-fn panic_message(stderr: &str) -> Option<String> {
-    let mut lines = stderr.lines();
-    lines.find(|l| l.contains("panicked at"))?;
-    lines.next().map(|l| l.trim().to_string())
-}
-
-/// The parent side: start each crashing child, wait for it, report it, go on.
-pub fn run(program: &Program) -> anyhow::Result<Crashes> {
-    let mut children = Vec::new();
-
-    // 1. A panic. Its stderr is piped so we can quote the message; read it all, then wait.
-    let mut cmd = program.worker(["crash", "--how", "panic"]);
-    cmd.stderr(Stdio::piped());
-    let mut c = child::spawn(&mut cmd, "the panicking child")?;
-    let mut stderr = String::new();
-    c.stderr
-        .take()
-        .context("the child's stderr is not piped")?
-        .read_to_string(&mut stderr)
-        .context("cannot read the child's stderr")?;
-    let status = c.wait().context("cannot wait for the panicking child")?;
-    children.push(Crashed {
-        what: "panics",
-        pid: c.id(),
-        status,
-        note: panic_message(&stderr).map(|m| format!("it said: {m:?}")),
-    });
-
-    // 2. A child that sends itself SIGKILL. Nothing to read: just wait.
-    let mut c = child::spawn(
-        &mut program.worker(["crash", "--how", "sigkill"]),
-        "the self-killing child",
-    )?;
-    let status = c.wait().context("cannot wait for the self-killing child")?;
-    children.push(Crashed {
-        what: "kills itself with SIGKILL",
-        pid: c.id(),
-        status,
-        note: None,
-    });
-
-    // 3. A hung child (it sleeps for 30 s): the parent kills it (SIGKILL on Unix), then waits
-    // for it, as a kill alone would leave a zombie.
-    let mut c = child::spawn(
-        &mut program.worker(["sleep", "--ms", "30000"]),
-        "the hung child",
-    )?;
-    c.kill().context("cannot kill the hung child")?;
-    let status = c.wait().context("cannot wait for the hung child")?;
-    children.push(Crashed {
-        what: "hangs; the parent kills it",
-        pid: c.id(),
-        status,
-        note: None,
-    });
-
-    // 4. A grandchild whose parent is killed (Linux only: PR_SET_PDEATHSIG).
-    #[cfg(target_os = "linux")]
-    children.push(orphan(program)?);
-
-    Ok(Crashes { children })
-}
-
-/// Kills a child that has a child of its own, and waits for that grandchild.
-#[cfg(target_os = "linux")]
-fn orphan(program: &Program) -> anyhow::Result<Crashed> {
-    use std::os::unix::process::ExitStatusExt;
-    use std::time::{Duration, Instant};
-
-    // Adopt orphaned descendants, so that we can wait for the grandchild once its parent dies.
-    // SAFETY: a plain system call with integer arguments.
-    if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1 as libc::c_ulong) } == -1 {
-        return Err(std::io::Error::last_os_error()).context("cannot become a subreaper");
-    }
-    let mut cmd = program.worker(["parent"]);
-    cmd.stdout(Stdio::piped());
-    let mut middle = child::spawn(&mut cmd, "the middle child")?;
-    let mut line = String::new();
-    BufReader::new(
-        middle
-            .stdout
-            .take()
-            .context("the child's stdout is not piped")?,
-    )
-    .read_line(&mut line)
-    .context("cannot read the grandchild's pid")?;
-    let grandchild: libc::pid_t = line
-        .trim()
-        .parse()
-        .with_context(|| format!("the middle child sent {line:?}, not a pid"))?;
-
-    // Kill the middle child and wait for it. The kernel now sends the grandchild SIGKILL
-    // (its parent died) and hands it to us (we are the subreaper).
-    middle.kill().context("cannot kill the middle child")?;
-    let middle_status = middle.wait().context("cannot wait for the middle child")?;
-
-    // Wait for the grandchild without blocking forever: if it were still alive after 5 s, the
-    // lesson would be wrong; kill and reap it ourselves, and say so.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut raw = 0;
-    loop {
-        // SAFETY: waitpid writes the status into `raw`, a valid i32 of ours.
-        match unsafe { libc::waitpid(grandchild, &mut raw, libc::WNOHANG) } {
-            0 if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
-            0 => {
-                // SAFETY: plain system calls; the pid is our own (adopted) child.
-                unsafe {
-                    libc::kill(grandchild, libc::SIGKILL);
-                    libc::waitpid(grandchild, &mut raw, 0);
-                }
-                anyhow::bail!("grandchild {grandchild} outlived its parent by 5 s");
-            }
-            -1 => {
-                return Err(std::io::Error::last_os_error())
-                    .with_context(|| format!("cannot wait for grandchild {grandchild}"))
-            }
-            _ => break,
-        }
-    }
-    Ok(Crashed {
-        what: "loses its parent (killed)",
-        pid: grandchild as u32,
-        status: ExitStatus::from_raw(raw),
-        note: Some(format!(
-            "its parent (pid {}) ended with {}; the kernel then killed this orphan \
-             (PR_SET_PDEATHSIG)",
-            middle.id(),
-            describe(middle_status)
-        )),
-    })
-}
-
-impl fmt::Display for Crashes {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "{} children that end badly; the parent waits for each and reports it:",
-            self.children.len()
-        )?;
-        for c in &self.children {
-            writeln!(f, "  pid {} {}: {}", c.pid, c.what, describe(c.status))?;
-            if let Some(note) = &c.note {
-                writeln!(f, "    {note}")?;
-            }
-        }
-        write!(
-            f,
-            "The parent goes on: each crash stayed in its own process, and each was reaped."
-        )
-    }
-}
-
-impl Outcome for Crashes {
-    fn timings(&self) -> Vec<Timing> {
-        Vec::new() // nothing here is worth timing
-    }
 }
 
 #[cfg(test)]

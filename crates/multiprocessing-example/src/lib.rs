@@ -8,34 +8,31 @@
 //! 6. [`process_pool`]: N worker processes map a function over inputs, results in order.
 //! 7. [`crashes`]: children that panic or are killed, reported by status or signal.
 //!
-//! Two helpers come first or alongside: [`child`] (how every child is started, supervised and
-//! described) and [`worker`] (the child side: which job a child runs).
+//! Then the plumbing every lesson shares: [`supervised`] (how every child is started and
+//! owned: killed and reaped on every exit path), [`child`] (the child is this program again)
+//! and [`worker`] (the child side: which job a child runs).
 //!
 //! Every lesson is a function that returns a result struct. The program prints it (its
-//! `Display`), and the tests assert on its fields. The lessons take the [`child::Program`] to
-//! start as children: the program passes itself, the tests pass the binary under test.
+//! `Display`, in [`report`] with the timing records), and the tests assert on its fields. The
+//! lessons take the [`child::Program`] to start as children: the program passes itself, the
+//! tests pass the binary under test.
 
 pub mod child;
 pub mod crashes;
 pub mod framing;
 pub mod pipe_queue;
+pub mod pool_member;
 pub mod process_lock;
 pub mod process_pool;
+pub mod report;
 pub mod separate_memory;
 pub mod shared_memory;
 pub mod spawn;
+pub mod supervised;
 pub mod worker;
 
-use std::fmt;
-use std::io::{self, Write};
-use std::time::Duration;
-
-use serde::Serialize;
-
 use crate::child::Program;
-
-/// The crate name, written into every timing record.
-pub const DEMO: &str = "multiprocessing-example";
+use crate::report::{Outcome, Report};
 
 /// One lesson of the program. On the command line it is named or numbered: `pool` or `6`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -139,53 +136,6 @@ pub struct Settings {
     pub workers: usize,
 }
 
-/// What a lesson hands back: text for the reader (`Display`) and its timing records.
-pub trait Outcome: fmt::Display {
-    /// One record per timed run in the lesson.
-    fn timings(&self) -> Vec<Timing>;
-}
-
-/// One timing record of `--json`, with the field names every demo of the workspace writes.
-#[derive(Clone, Debug, Serialize)]
-pub struct Timing {
-    pub demo: &'static str,
-    /// The lesson's name: the report groups records by (demo, workload).
-    pub workload: &'static str,
-    pub mode: &'static str,
-    pub workers: usize,
-    pub items: u64,
-    pub bytes: u64,
-    pub wall_ms: f64,
-    pub ok: bool,
-}
-
-impl Timing {
-    /// A record of `items` units of work done by `workers` processes in `wall`.
-    pub fn new(
-        lesson: Lesson,
-        mode: &'static str,
-        workers: usize,
-        items: u64,
-        wall: Duration,
-    ) -> Timing {
-        Timing {
-            demo: DEMO,
-            workload: lesson.name(),
-            mode,
-            workers,
-            items,
-            bytes: 0,
-            wall_ms: wall.as_secs_f64() * 1000.0,
-            ok: true,
-        }
-    }
-}
-
-/// Formats a duration for the lesson text: milliseconds, one decimal.
-pub fn ms(d: Duration) -> String {
-    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
-}
-
 /// Runs `lessons` in order. The lesson text goes to stdout, or to stderr with `json`, where
 /// stdout carries only the timing records. A lesson that fails is reported and the next one
 /// still runs; the error returned at the end says which failed.
@@ -195,34 +145,13 @@ pub fn run(
     settings: &Settings,
     json: bool,
 ) -> anyhow::Result<()> {
-    // Text is flushed as it is written, so that it keeps its place among the lines that
-    // children print on stderr.
-    let say = |text: String| -> io::Result<()> {
-        if json {
-            io::stderr().write_all(text.as_bytes())
-        } else {
-            let mut out = io::stdout().lock();
-            out.write_all(text.as_bytes())?;
-            out.flush()
-        }
-    };
+    let report = Report { json };
     let mut failed = Vec::new();
     for &lesson in lessons {
-        say(format!(
-            "== Lesson {}: {} ==\n",
-            lesson.number(),
-            lesson.title()
-        ))?;
+        let (number, title) = (lesson.number(), lesson.title());
+        report.say(&format!("== Lesson {number}: {title} ==\n"))?;
         match lesson.run(program, settings) {
-            Ok(outcome) => {
-                say(format!("{outcome}\n"))?;
-                if json {
-                    let mut out = io::stdout().lock();
-                    for timing in outcome.timings() {
-                        writeln!(out, "{}", serde_json::to_string(&timing)?)?;
-                    }
-                }
-            }
+            Ok(outcome) => report.outcome(lesson.name(), outcome.as_ref())?,
             Err(err) => {
                 eprintln!("error: lesson {} failed: {err:#}\n", lesson.name());
                 failed.push(lesson.name());

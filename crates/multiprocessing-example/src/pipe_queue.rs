@@ -10,16 +10,15 @@
 //! or one that exits without flushing its buffered output. Its exit status is 0, so the status
 //! alone would say all is well; the frame's length prefix is what reveals the missing bytes.
 
-use std::fmt;
 use std::process::{ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
-use crate::child::{self, describe, Program};
+use crate::child::{self, Program};
 use crate::framing::{read_frame, write_frame};
-use crate::{ms, Lesson, Outcome, Timing};
+use crate::supervised::Supervised;
 
 /// A message on the queue.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,26 +28,6 @@ pub enum Message {
     Item { seq: u64, value: u64, cube: u64 },
     /// The end of the stream: how many items were sent.
     Done { sent: u64 },
-}
-
-/// One child's conversation with the parent.
-#[derive(Debug)]
-pub struct Transfer {
-    pub pid: u32,
-    /// The items received, in the order received.
-    pub items: Vec<Message>,
-    /// Why the stream did not end with a proper `Done`, if it did not.
-    pub error: Option<String>,
-    pub status: ExitStatus,
-}
-
-/// A complete transfer and a truncated one.
-#[derive(Debug)]
-pub struct PipeQueue {
-    pub complete: Transfer,
-    pub truncated: Transfer,
-    /// Time of the complete transfer, start of the child included.
-    pub elapsed: Duration,
 }
 
 /// The child side: send `count` items and `Done`. With `cut_after` = k, send k items and then
@@ -84,7 +63,7 @@ fn transfer(program: &Program, count: u64, cut_after: Option<u64>) -> anyhow::Re
     }
     let mut cmd = program.worker(&args);
     cmd.stdout(Stdio::piped());
-    let mut child = child::spawn(&mut cmd, "the producer child")?;
+    let mut child = Supervised::spawn(&mut cmd).context("cannot start the producer child")?;
     let pid = child.id();
     let mut pipe = child
         .stdout
@@ -134,49 +113,24 @@ pub fn run(program: &Program, count: u64) -> anyhow::Result<PipeQueue> {
     })
 }
 
-impl fmt::Display for PipeQueue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let c = &self.complete;
-        writeln!(
-            f,
-            "Child pid {} sent {} messages, then Done; received in order in {}:",
-            c.pid,
-            c.items.len(),
-            ms(self.elapsed)
-        )?;
-        for item in &c.items {
-            if let Message::Item { seq, value, cube } = item {
-                writeln!(f, "  #{seq}: {value}^3 = {cube}")?;
-            }
-        }
-        let t = &self.truncated;
-        writeln!(
-            f,
-            "Child pid {} died inside message 3, with {}. The parent got {} messages, then:",
-            t.pid,
-            describe(t.status),
-            t.items.len()
-        )?;
-        writeln!(
-            f,
-            "  error: {}",
-            t.error.as_deref().unwrap_or("none (unexpected)")
-        )?;
-        write!(
-            f,
-            "The length prefix caught what the exit status could not."
-        )
-    }
+// ---- End of the lesson. Below: its result. ----
+
+/// One child's conversation with the parent.
+#[derive(Debug)]
+pub struct Transfer {
+    pub pid: u32,
+    /// The items received, in the order received.
+    pub items: Vec<Message>,
+    /// Why the stream did not end with a proper `Done`, if it did not.
+    pub error: Option<String>,
+    pub status: ExitStatus,
 }
 
-impl Outcome for PipeQueue {
-    fn timings(&self) -> Vec<Timing> {
-        vec![Timing::new(
-            Lesson::PipeQueue,
-            "processes",
-            1,
-            self.complete.items.len() as u64,
-            self.elapsed,
-        )]
-    }
+/// A complete transfer and a truncated one.
+#[derive(Debug)]
+pub struct PipeQueue {
+    pub complete: Transfer,
+    pub truncated: Transfer,
+    /// Time of the complete transfer, start of the child included.
+    pub elapsed: Duration,
 }

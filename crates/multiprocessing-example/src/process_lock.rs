@@ -18,7 +18,6 @@
 //! only), which is how Rust code touches memory that another process changes at the same
 //! time. Each load and each store is atomic; the pair is not. That is the bug.
 
-use std::fmt;
 use std::fs::OpenOptions;
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -30,12 +29,7 @@ use memmap2::MmapRaw;
 
 use crate::child::{self, Program};
 use crate::shared_memory::SharedFile;
-use crate::{ms, Lesson, Outcome, Timing};
-
-/// The opening balance.
-pub const START: i64 = 200;
-/// Deposits made by one process, and withdrawals made by the other.
-pub const OPS: u32 = 100;
+use crate::supervised::Supervised;
 
 // The layout of the shared file: the balance, then how many processes are ready to start.
 const BALANCE: usize = 0;
@@ -119,8 +113,8 @@ fn round(program: &Program, start: i64, ops: u32, locked: bool) -> anyhow::Resul
             cmd.arg("--locked");
         }
         // If this `?` returns early, the children already started are killed and reaped as
-        // they drop (see `child::Supervised`).
-        children.push(child::spawn(&mut cmd, "a bank process")?);
+        // they drop (see `supervised.rs`).
+        children.push(Supervised::spawn(&mut cmd).context("cannot start a bank process")?);
     }
     // Wait for both: only after both have exited is the balance final.
     for (mut c, who) in children.into_iter().zip(["depositor", "withdrawer"]) {
@@ -134,6 +128,27 @@ fn round(program: &Program, start: i64, ops: u32, locked: bool) -> anyhow::Resul
     Ok((balance, elapsed))
     // `map` unmaps, then `shared` deletes the file.
 }
+
+/// The parent side: a round without the lock, then one with it.
+pub fn run(program: &Program, start: i64, ops: u32) -> anyhow::Result<ProcessLock> {
+    let (unlocked_balance, unlocked_time) = round(program, start, ops, false)?;
+    let (locked_balance, locked_time) = round(program, start, ops, true)?;
+    Ok(ProcessLock {
+        start,
+        ops,
+        unlocked_balance,
+        unlocked_time,
+        locked_balance,
+        locked_time,
+    })
+}
+
+// ---- End of the lesson. Below: its settings and its result. ----
+
+/// The opening balance.
+pub const START: i64 = 200;
+/// Deposits made by one process, and withdrawals made by the other.
+pub const OPS: u32 = 100;
 
 /// What the two rounds ended with.
 #[derive(Debug)]
@@ -152,64 +167,5 @@ impl ProcessLock {
     /// The fewest updates that can have been lost without the lock.
     pub fn lost_at_least(&self) -> u64 {
         (self.unlocked_balance - self.start).unsigned_abs()
-    }
-}
-
-/// The parent side: a round without the lock, then one with it.
-pub fn run(program: &Program, start: i64, ops: u32) -> anyhow::Result<ProcessLock> {
-    let (unlocked_balance, unlocked_time) = round(program, start, ops, false)?;
-    let (locked_balance, locked_time) = round(program, start, ops, true)?;
-    Ok(ProcessLock {
-        start,
-        ops,
-        unlocked_balance,
-        unlocked_time,
-        locked_balance,
-        locked_time,
-    })
-}
-
-impl fmt::Display for ProcessLock {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "Balance {} in shared memory; one process deposits 1, one withdraws 1, {} times each:",
-            self.start, self.ops
-        )?;
-        write!(
-            f,
-            "  without a lock    balance {:>4}  in {:>9}  ",
-            self.unlocked_balance,
-            ms(self.unlocked_time)
-        )?;
-        match self.lost_at_least() {
-            0 => writeln!(
-                f,
-                "(no update lost this run, by luck of timing: the race is still there)"
-            )?,
-            n => writeln!(f, "(at least {n} of {} updates lost)", 2 * self.ops)?,
-        }
-        writeln!(
-            f,
-            "  with a file lock  balance {:>4}  in {:>9}",
-            self.locked_balance,
-            ms(self.locked_time)
-        )?;
-        write!(
-            f,
-            "The lock makes each read-think-write whole; it costs two system calls per update."
-        )
-    }
-}
-
-impl Outcome for ProcessLock {
-    fn timings(&self) -> Vec<Timing> {
-        let items = 2 * u64::from(self.ops);
-        let mut unlocked = Timing::new(Lesson::Lock, "processes", 2, items, self.unlocked_time);
-        unlocked.ok = self.unlocked_balance == self.start;
-        vec![
-            unlocked,
-            Timing::new(Lesson::Lock, "processes-locked", 2, items, self.locked_time),
-        ]
     }
 }

@@ -10,7 +10,6 @@
 //! JSON message on its stdout (lesson 3 looks at framing). What arrives is a copy, made by
 //! serializing in the child and deserializing in the parent.
 
-use std::fmt;
 use std::process::Stdio;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -20,27 +19,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::child::{self, Program};
 use crate::framing::{read_frame, write_frame};
-use crate::{ms, Lesson, Outcome, Timing};
+use crate::supervised::Supervised;
 
 /// The global list that each process has its own copy of.
 pub static LIST: Mutex<Vec<u64>> = Mutex::new(Vec::new());
-
-/// What the child sends back: its pid and its copy of the list.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct ChildList {
-    pub pid: u32,
-    pub list: Vec<u64>,
-}
-
-/// What the parent saw.
-#[derive(Debug)]
-pub struct SeparateMemory {
-    /// The parent's own `LIST` after the child filled the child's: empty.
-    pub parent_list: Vec<u64>,
-    /// The child's `LIST`, as the child sent it.
-    pub received: ChildList,
-    pub elapsed: Duration,
-}
 
 fn list() -> std::sync::MutexGuard<'static, Vec<u64>> {
     // A panic while holding the lock cannot leave a Vec of numbers half-changed: use it anyway.
@@ -63,7 +45,7 @@ pub fn run(program: &Program, count: u64) -> anyhow::Result<SeparateMemory> {
     let start = Instant::now();
     let mut cmd = program.worker(["fill-list", "--count", &count.to_string()]);
     cmd.stdout(Stdio::piped());
-    let mut child = child::spawn(&mut cmd, "the list-filling child")?;
+    let mut child = Supervised::spawn(&mut cmd).context("cannot start the list-filling child")?;
     let mut pipe = child
         .stdout
         .take()
@@ -85,40 +67,21 @@ pub fn run(program: &Program, count: u64) -> anyhow::Result<SeparateMemory> {
     })
 }
 
-impl fmt::Display for SeparateMemory {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "The child (pid {}) pushed {} squares into its LIST, then exited.",
-            self.received.pid,
-            self.received.list.len()
-        )?;
-        writeln!(
-            f,
-            "  the parent's LIST afterwards:   {:?} (its own copy: never touched)",
-            self.parent_list
-        )?;
-        writeln!(
-            f,
-            "  what the child sent over a pipe: {:?}",
-            self.received.list
-        )?;
-        write!(
-            f,
-            "Processes share no memory: results come back only when sent ({}).",
-            ms(self.elapsed)
-        )
-    }
+// ---- End of the lesson. Below: its result. ----
+
+/// What the child sends back: its pid and its copy of the list.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ChildList {
+    pub pid: u32,
+    pub list: Vec<u64>,
 }
 
-impl Outcome for SeparateMemory {
-    fn timings(&self) -> Vec<Timing> {
-        vec![Timing::new(
-            Lesson::SeparateMemory,
-            "processes",
-            1,
-            self.received.list.len() as u64,
-            self.elapsed,
-        )]
-    }
+/// What the parent saw.
+#[derive(Debug)]
+pub struct SeparateMemory {
+    /// The parent's own `LIST` after the child filled the child's: empty.
+    pub parent_list: Vec<u64>,
+    /// The child's `LIST`, as the child sent it.
+    pub received: ChildList,
+    pub elapsed: Duration,
 }

@@ -15,7 +15,6 @@
 //! by taking turns (the parent waits for the child). Lesson 5 shows what happens when they
 //! do not, and how a lock fixes it.
 
-use std::fmt;
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -25,54 +24,7 @@ use memmap2::MmapMut;
 use tempfile::TempDir;
 
 use crate::child::{self, Program};
-use crate::{ms, Lesson, Outcome, Timing};
-
-/// A file to map as shared memory; it and its directory are removed when this drops.
-#[derive(Debug)]
-pub struct SharedFile {
-    // Keeps the directory (and so the file) alive; deleting it is its `Drop`.
-    dir: TempDir,
-    path: PathBuf,
-    file: File,
-}
-
-impl SharedFile {
-    /// Creates a file of `len` zero bytes in a new temporary directory.
-    pub fn create(name: &str, len: u64) -> anyhow::Result<SharedFile> {
-        let mut builder = tempfile::Builder::new();
-        builder.prefix("multiprocessing-example-");
-        let shm = Path::new("/dev/shm");
-        let dir = if shm.is_dir() {
-            builder.tempdir_in(shm).or_else(|_| builder.tempdir())
-        } else {
-            builder.tempdir()
-        }
-        .context("cannot create a temporary directory")?;
-        let path = dir.path().join(name);
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .with_context(|| format!("cannot create {}", path.display()))?;
-        file.set_len(len)
-            .with_context(|| format!("cannot size {}", path.display()))?;
-        Ok(SharedFile { dir, path, file })
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// The directory the file lives in (`/dev/shm/...` or the temp dir).
-    pub fn dir(&self) -> &Path {
-        self.dir.path()
-    }
-
-    pub fn file(&self) -> &File {
-        &self.file
-    }
-}
+use crate::supervised::Supervised;
 
 /// Opens an existing file for reading and writing and maps it (the child side).
 fn map_existing(path: &Path) -> anyhow::Result<MmapMut> {
@@ -128,19 +80,6 @@ pub fn child(path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// What the parent read back from the shared memory.
-#[derive(Debug)]
-pub struct SharedMemory {
-    /// Where the shared file was (gone now).
-    pub dir: PathBuf,
-    /// The array as the parent wrote it.
-    pub before: Vec<i64>,
-    /// The value and the array after the child ran.
-    pub value: f64,
-    pub array: Vec<i64>,
-    pub elapsed: Duration,
-}
-
 /// The parent side: share an array of `len` elements and a value with a child.
 pub fn run(program: &Program, len: usize) -> anyhow::Result<SharedMemory> {
     let start = Instant::now();
@@ -155,7 +94,7 @@ pub fn run(program: &Program, len: usize) -> anyhow::Result<SharedMemory> {
 
     let mut cmd = program.worker(["shm-write", "--path"]);
     cmd.arg(shared.path());
-    let mut child = child::spawn(&mut cmd, "the shared-memory child")?;
+    let mut child = Supervised::spawn(&mut cmd).context("cannot start the shared-memory child")?;
     // Wait for the child to finish its writes: after this, the pages hold its results.
     let status = child.wait().context("cannot wait for the child")?;
     child::check(status, "the shared-memory child")?;
@@ -177,35 +116,64 @@ pub fn run(program: &Program, len: usize) -> anyhow::Result<SharedMemory> {
     })
 }
 
-impl fmt::Display for SharedMemory {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "Parent and child mapped one file in {}:",
-            self.dir.parent().unwrap_or(&self.dir).display()
-        )?;
-        writeln!(f, "  the parent wrote value 0.0, array {:?}", self.before)?;
-        writeln!(
-            f,
-            "  after the child ran, the parent reads value {}, array {:?}",
-            self.value, self.array
-        )?;
-        write!(
-            f,
-            "No message was sent: both processes saw the same pages ({}).",
-            ms(self.elapsed)
-        )
+// ---- End of the lesson. Below: the shared file, and the result. ----
+
+/// A file to map as shared memory; it and its directory are removed when this drops.
+#[derive(Debug)]
+pub struct SharedFile {
+    // Keeps the directory (and so the file) alive; deleting it is its `Drop`.
+    dir: TempDir,
+    path: PathBuf,
+    file: File,
+}
+
+impl SharedFile {
+    /// Creates a file of `len` zero bytes in a new temporary directory.
+    pub fn create(name: &str, len: u64) -> anyhow::Result<SharedFile> {
+        let mut builder = tempfile::Builder::new();
+        builder.prefix("multiprocessing-example-");
+        let shm = Path::new("/dev/shm");
+        let dir = if shm.is_dir() {
+            builder.tempdir_in(shm).or_else(|_| builder.tempdir())
+        } else {
+            builder.tempdir()
+        }
+        .context("cannot create a temporary directory")?;
+        let path = dir.path().join(name);
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        file.set_len(len)
+            .with_context(|| format!("cannot size {}", path.display()))?;
+        Ok(SharedFile { dir, path, file })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The directory the file lives in (`/dev/shm/...` or the temp dir).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn file(&self) -> &File {
+        &self.file
     }
 }
 
-impl Outcome for SharedMemory {
-    fn timings(&self) -> Vec<Timing> {
-        vec![Timing::new(
-            Lesson::SharedMemory,
-            "processes",
-            1,
-            self.array.len() as u64,
-            self.elapsed,
-        )]
-    }
+/// What the parent read back from the shared memory.
+#[derive(Debug)]
+pub struct SharedMemory {
+    /// Where the shared file was (gone now).
+    pub dir: PathBuf,
+    /// The array as the parent wrote it.
+    pub before: Vec<i64>,
+    /// The value and the array after the child ran.
+    pub value: f64,
+    pub array: Vec<i64>,
+    pub elapsed: Duration,
 }

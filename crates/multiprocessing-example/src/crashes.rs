@@ -13,7 +13,7 @@
 //! program makes itself a "child subreaper" (Linux), so orphaned descendants become its
 //! children instead of init's.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::process::{ExitStatus, Stdio};
 
 use anyhow::Context;
@@ -37,13 +37,18 @@ pub fn run(program: &Program) -> anyhow::Result<Crashes> {
         .context("cannot read the child's stderr")?;
     let status = c.wait().context("cannot wait for the panicking child")?;
     let note = panic_message(&stderr).map(|m| format!("it said: {m:?}"));
-    children.push(Crashed::new("panics", &c, status, note));
+    children.push(Crashed::new("panics", c.id(), status, note));
 
     // 2. A child that sends itself SIGKILL. Nothing to read: just wait.
     let mut cmd = program.worker(["crash", "--how", "sigkill"]);
     let mut c = Supervised::spawn(&mut cmd).context("cannot start the self-killing child")?;
     let status = c.wait().context("cannot wait for the self-killing child")?;
-    children.push(Crashed::new("kills itself with SIGKILL", &c, status, None));
+    children.push(Crashed::new(
+        "kills itself with SIGKILL",
+        c.id(),
+        status,
+        None,
+    ));
 
     // 3. A hung child (it sleeps for 30 s): the parent kills it (SIGKILL on Unix), then waits
     // for it, as a kill alone would leave a zombie.
@@ -51,7 +56,12 @@ pub fn run(program: &Program) -> anyhow::Result<Crashes> {
     let mut c = Supervised::spawn(&mut cmd).context("cannot start the hung child")?;
     c.kill().context("cannot kill the hung child")?;
     let status = c.wait().context("cannot wait for the hung child")?;
-    children.push(Crashed::new("hangs; the parent kills it", &c, status, None));
+    children.push(Crashed::new(
+        "hangs; the parent kills it",
+        c.id(),
+        status,
+        None,
+    ));
 
     // 4. A grandchild whose parent is killed (Linux only: PR_SET_PDEATHSIG).
     #[cfg(target_os = "linux")]
@@ -71,14 +81,7 @@ fn orphan(program: &Program) -> anyhow::Result<Crashed> {
     let mut cmd = program.worker(["parent"]);
     cmd.stdout(Stdio::piped());
     let mut middle = Supervised::spawn(&mut cmd).context("cannot start the middle child")?;
-    let pipe = middle
-        .stdout
-        .take()
-        .context("the child's stdout is not piped")?;
-    let mut line = String::new();
-    BufReader::new(pipe)
-        .read_line(&mut line)
-        .context("cannot read the grandchild's pid")?;
+    let line = first_line(&mut middle)?;
     let grandchild: libc::pid_t = line
         .trim()
         .parse()
@@ -89,35 +92,18 @@ fn orphan(program: &Program) -> anyhow::Result<Crashed> {
     middle.kill().context("cannot kill the middle child")?;
     let middle_status = middle.wait().context("cannot wait for the middle child")?;
     let status = wait_for_adopted(grandchild)?;
-    let note = format!(
-        "its parent (pid {}) ended with {}; the kernel then killed this orphan \
-         (PR_SET_PDEATHSIG)",
+    let parent = format!(
+        "its parent (pid {}) ended with {}",
         middle.id(),
         describe(middle_status)
     );
-    let what = "loses its parent (killed)";
-    Ok(Crashed {
-        what,
-        pid: grandchild as u32,
+    let note = format!("{parent}; the kernel then killed this orphan (PR_SET_PDEATHSIG)");
+    Ok(Crashed::new(
+        "loses its parent (killed)",
+        grandchild as u32,
         status,
-        note: Some(note),
-    })
-}
-
-/// The child side of the first two cases.
-pub fn child(how: How) -> anyhow::Result<()> {
-    match how {
-        How::Panic => panic!("the child panics on purpose"),
-        How::Sigkill => {
-            #[cfg(unix)]
-            // SAFETY: `raise` only sends a signal to this process; it touches no memory of ours.
-            unsafe {
-                libc::raise(libc::SIGKILL);
-            }
-            // SIGKILL cannot be caught, so this line is never reached on Unix.
-            std::process::abort()
-        }
-    }
+        Some(note),
+    ))
 }
 
 /// The child side of the last case: start a sleeping child of our own (set to die with us,
@@ -134,7 +120,8 @@ pub fn middle_child() -> anyhow::Result<()> {
     anyhow::bail!("the parent did not kill us");
 }
 
-// ---- End of the lesson. Below: waiting for an adopted grandchild, and the result. ----
+// ---- End of the lesson. Below: waiting for an adopted grandchild, reading its pid, the child
+// side of the first two cases (a panic, a SIGKILL), and the result. ----
 
 /// Waits for `pid`, a descendant adopted by this (subreaper) process, without blocking
 /// forever: if it were still alive after 5 s, the lesson would be wrong; kill and reap it
@@ -167,6 +154,37 @@ fn wait_for_adopted(pid: libc::pid_t) -> anyhow::Result<ExitStatus> {
     }
 }
 
+/// The child side of the first two cases.
+pub fn child(how: How) -> anyhow::Result<()> {
+    match how {
+        How::Panic => panic!("the child panics on purpose"),
+        How::Sigkill => {
+            #[cfg(unix)]
+            // SAFETY: `raise` only sends a signal to this process; it touches no memory of ours.
+            unsafe {
+                libc::raise(libc::SIGKILL);
+            }
+            // SIGKILL cannot be caught, so this line is never reached on Unix.
+            std::process::abort()
+        }
+    }
+}
+
+/// Reads the first line the child writes on its (piped) stdout.
+#[cfg(target_os = "linux")]
+fn first_line(child: &mut Supervised) -> anyhow::Result<String> {
+    use std::io::{BufRead, BufReader};
+    let pipe = child
+        .stdout
+        .take()
+        .context("the child's stdout is not piped")?;
+    let mut line = String::new();
+    BufReader::new(pipe)
+        .read_line(&mut line)
+        .context("cannot read the child's first line")?;
+    Ok(line)
+}
+
 /// How a crashing child ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum How {
@@ -194,10 +212,10 @@ pub struct Crashed {
 }
 
 impl Crashed {
-    fn new(what: &'static str, c: &Supervised, status: ExitStatus, note: Option<String>) -> Self {
+    fn new(what: &'static str, pid: u32, status: ExitStatus, note: Option<String>) -> Self {
         Crashed {
             what,
-            pid: c.id(),
+            pid,
             status,
             note,
         }

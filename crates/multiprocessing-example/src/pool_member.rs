@@ -1,6 +1,7 @@
-//! One worker process of the pool (lesson 6), as the parent holds it.
+//! One worker process of the pool (lesson 6): its own loop, and the parent's handle on it.
 //!
-//! A member is started with a reader thread that drains its stdout the whole time and forwards
+//! The worker's side is [`serve`]: answer jobs from stdin until stdin closes. The parent's side
+//! is [`Member`]. //! A member is started with a reader thread that drains its stdout the whole time and forwards
 //! each answer on a channel, so the parent never blocks on one worker while another's pipe
 //! fills up. It is fed one job at a time over its stdin, told to stop by closing that stdin,
 //! and then waited for. The jobs and the answers are framed messages (`framing.rs`).
@@ -13,6 +14,7 @@ use std::thread;
 use anyhow::{anyhow, Context};
 use serde::{Deserialize, Serialize};
 
+use crate::child;
 use crate::framing::{read_frame, write_frame, FrameError};
 use crate::supervised::{describe, Supervised};
 
@@ -33,6 +35,26 @@ pub struct Answer {
 
 /// What a reader thread forwards: from which worker, an answer or the end of its stream.
 pub type Report = (usize, Result<Option<Answer>, FrameError>);
+
+/// The worker side: apply `work` to each job read from stdin, until stdin closes. Panics on
+/// `panic_on`, for the test of a pool member that crashes.
+pub fn serve(work: fn(u64) -> u64, panic_on: Option<u64>) -> anyhow::Result<()> {
+    let mut input = BufReader::new(std::io::stdin().lock());
+    let mut output = std::io::stdout().lock();
+    // `Ok(None)`: the parent closed our stdin. No more jobs: return, and the process exits.
+    while let Some(job) = read_frame::<_, Job>(&mut input)? {
+        if Some(job.input) == panic_on {
+            panic!("pool member refuses input {}", job.input);
+        }
+        let answer = Answer {
+            index: job.index,
+            output: work(job.input),
+            pid: std::process::id(),
+        };
+        write_frame(&mut output, &answer)?;
+    }
+    Ok(())
+}
 
 /// One worker process as the parent holds it.
 pub struct Member {
@@ -127,9 +149,33 @@ impl Member {
     }
 }
 
+/// Stops every member and waits for each. On success every stdin is already closed and each
+/// worker is exiting by itself; after a `failure` (the worker at fault, and why) every worker is
+/// killed first. Then the failure, or any worker that did not exit cleanly, is reported.
+pub fn stop_all(
+    members: Vec<Member>,
+    failure: Option<(usize, String)>,
+    inputs: &[u64],
+) -> anyhow::Result<()> {
+    let mut error = None;
+    for (w, member) in members.into_iter().enumerate() {
+        let job = member.current.map(|i| (i, inputs[i]));
+        let problem = match (&failure, member.stop(w, failure.is_some())) {
+            (Some((f, why)), status) if *f == w => Some(failed(w, job, why, status)),
+            (Some(_), _) => None, // killed by us: its status tells nothing new
+            (None, status) => status
+                .and_then(|s| child::check(s, &format!("pool worker {w}")))
+                .err(),
+        };
+        // Every worker is stopped and reaped, even after the first error; that one is kept.
+        error = error.or(problem);
+    }
+    error.map_or(Ok(()), Err)
+}
+
 /// The error for worker `w`, which failed for reason `why` on `job` (index, input) if it had
 /// one, and ended with `status`.
-pub fn failed(
+fn failed(
     w: usize,
     job: Option<(usize, u64)>,
     why: &str,

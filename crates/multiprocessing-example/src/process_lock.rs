@@ -36,26 +36,6 @@ const BALANCE: usize = 0;
 const READY: usize = 8;
 const SIZE: usize = 16;
 
-/// The `i64` at byte `at` of the mapping, as an atomic.
-fn atomic_i64(map: &MmapRaw, at: usize) -> &AtomicI64 {
-    assert!(at + 8 <= map.len() && at.is_multiple_of(8));
-    // SAFETY: the 8 bytes are inside the mapping (checked above) and aligned (a mapping starts
-    // on a page boundary, `at` is a multiple of 8); the file is never truncated while mapped;
-    // and every process touches these bytes only through atomics, so concurrent access is
-    // allowed. The reference lives no longer than `map`.
-    unsafe { AtomicI64::from_ptr(map.as_mut_ptr().add(at).cast()) }
-}
-
-/// The moment between reading the balance and writing it back, when the other process may
-/// run: give up the core once, then spin a few microseconds.
-fn think() {
-    thread::yield_now();
-    let until = Instant::now() + Duration::from_micros(5);
-    while Instant::now() < until {
-        std::hint::spin_loop();
-    }
-}
-
 /// The child side: add `amount` to the shared balance `times` times, under the file lock if
 /// `locked`.
 pub fn child(path: &Path, amount: i64, times: u32, locked: bool) -> anyhow::Result<()> {
@@ -143,7 +123,27 @@ pub fn run(program: &Program, start: i64, ops: u32) -> anyhow::Result<ProcessLoc
     })
 }
 
-// ---- End of the lesson. Below: its settings and its result. ----
+// ---- End of the lesson. Below: its helpers, settings and result. ----
+
+/// The `i64` at byte `at` of the mapping, as an atomic.
+fn atomic_i64(map: &MmapRaw, at: usize) -> &AtomicI64 {
+    assert!(at + 8 <= map.len() && at.is_multiple_of(8));
+    // SAFETY: the 8 bytes are inside the mapping (checked above) and aligned (a mapping starts
+    // on a page boundary, `at` is a multiple of 8); the file is never truncated while mapped;
+    // and every process touches these bytes only through atomics, so concurrent access is
+    // allowed. The reference lives no longer than `map`.
+    unsafe { AtomicI64::from_ptr(map.as_mut_ptr().add(at).cast()) }
+}
+
+/// The moment between reading the balance and writing it back, when the other process may
+/// run: give up the core once, then spin a few microseconds.
+fn think() {
+    thread::yield_now();
+    let until = Instant::now() + Duration::from_micros(5);
+    while Instant::now() < until {
+        std::hint::spin_loop();
+    }
+}
 
 /// The opening balance.
 pub const START: i64 = 200;

@@ -1,7 +1,8 @@
 //! Lesson 6: a process pool.
 //!
 //! N worker processes (`worker pool-member`) each read jobs from their stdin and write answers
-//! to their stdout, both as framed messages (`framing.rs`), until stdin closes. The parent is
+//! to their stdout, both as framed messages (`framing.rs`), until stdin closes (the worker's
+//! loop is `pool_member::serve`). The parent is
 //! the dispatcher: it hands every worker one job, and each time a worker answers it hands that
 //! worker the next job, so a worker that drew quick jobs simply does more of them. When the
 //! jobs run out, the parent closes the worker's stdin; the worker sees the end of its input and
@@ -18,15 +19,13 @@
 //! stream end; the parent then kills the other workers, waits for all of them, and reports
 //! which worker failed, on which input, with its exit status.
 
-use std::io::BufReader;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context};
 
-use crate::child::{self, Program};
-use crate::framing::{read_frame, write_frame};
-use crate::pool_member::{failed, Answer, Job, Member, Report};
+use crate::child::Program;
+use crate::pool_member::{stop_all, Answer, Member, Report};
 
 /// Maps [`count_primes`] over `inputs` in this process, then with `workers` processes. With
 /// `panic_on`, the worker that draws that input panics: the pool then fails with an error
@@ -52,12 +51,10 @@ pub fn run(
         outputs == expected,
         "the pool disagrees with the sequential map: {outputs:?} vs {expected:?}"
     );
-    let pids = answers.iter().map(|a| a.pid).collect();
-    let inputs = inputs.to_vec();
     Ok(PoolRun {
-        inputs,
+        inputs: inputs.to_vec(),
         outputs,
-        pids,
+        pids: answers.iter().map(|a| a.pid).collect(),
         workers,
         sequential_time,
         pool_time,
@@ -122,48 +119,11 @@ fn map_in_pool(
         failure = Some((w, why));
     }
 
-    // Shut down. On success every stdin is already closed and each worker is exiting by
-    // itself; on failure every worker is killed first. Each is waited for, then the failure
-    // (or any worker that did not exit cleanly) is reported.
-    let mut error = None;
-    for (w, member) in members.into_iter().enumerate() {
-        let job = member.current.map(|i| (i, inputs[i]));
-        let problem = match (&failure, member.stop(w, failure.is_some())) {
-            (Some((f, why)), status) if *f == w => Some(failed(w, job, why, status)),
-            (Some(_), _) => None, // killed by us: its status tells nothing new
-            (None, status) => status
-                .and_then(|s| child::check(s, &format!("pool worker {w}")))
-                .err(),
-        };
-        error = error.or(problem);
-    }
-    if let Some(err) = error {
-        return Err(err);
-    }
+    // Shut down: every worker is stopped and waited for, even after a failure (`stop_all`).
+    stop_all(members, failure, inputs)?;
     let answer =
         |(i, a): (usize, Option<Answer>)| a.ok_or_else(|| anyhow!("no answer for input #{i}"));
     answers.into_iter().enumerate().map(answer).collect()
-}
-
-/// The child side: answer jobs from stdin until it closes. Panics on `panic_on`, for the test
-/// of a pool member that crashes.
-pub fn child(panic_on: Option<u64>) -> anyhow::Result<()> {
-    let mut input = BufReader::new(std::io::stdin().lock());
-    let mut output = std::io::stdout().lock();
-    // `Ok(None)`: the parent closed our stdin. No more jobs: return, and the process exits.
-    while let Some(job) = read_frame::<_, Job>(&mut input)? {
-        if Some(job.input) == panic_on {
-            panic!("pool member refuses input {}", job.input);
-        }
-        let output_value = count_primes(job.input);
-        let answer = Answer {
-            index: job.index,
-            output: output_value,
-            pid: std::process::id(),
-        };
-        write_frame(&mut output, &answer)?;
-    }
-    Ok(())
 }
 
 // ---- End of the lesson. Below: the work, the inputs, and the result. ----

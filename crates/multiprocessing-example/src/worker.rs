@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use clap::Subcommand;
 
 use crate::{crashes, process_lock, process_pool, separate_memory, shared_memory, spawn};
-use crate::{pipe_queue, Lesson};
+use crate::{pipe_queue, pool_member, Lesson};
 
 /// The child jobs, one (or two) per lesson.
 #[derive(Clone, Debug, Subcommand)]
@@ -96,7 +96,7 @@ pub fn run(job: Job) -> anyhow::Result<()> {
             times,
             locked,
         } => process_lock::child(&path, amount, times, locked),
-        Job::PoolMember { panic_on } => process_pool::child(panic_on),
+        Job::PoolMember { panic_on } => pool_member::serve(process_pool::count_primes, panic_on),
         Job::Crash { how } => crashes::child(how),
         Job::Sleep { ms } => {
             std::thread::sleep(std::time::Duration::from_millis(ms));

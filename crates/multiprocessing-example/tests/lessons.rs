@@ -80,8 +80,6 @@ fn with_the_file_lock_the_balance_ends_at_200_every_time() {
     for _ in 0..3 {
         let lesson = process_lock::run(&program(), 200, 100).unwrap();
         assert_eq!(lesson.locked_balance, 200, "{lesson:?}");
-        // Without the lock, how many updates are lost depends on timing: only the bounds hold.
-        assert!((100..=300).contains(&lesson.unlocked_balance), "{lesson:?}");
     }
 }
 

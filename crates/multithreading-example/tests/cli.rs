@@ -1,6 +1,8 @@
 //! Runs the built program the way a user does and checks what it prints and how it exits.
 
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_multithreading-example");
 
@@ -139,7 +141,11 @@ fn a_thread_that_cannot_start_fails_its_lesson_and_the_other_lessons_still_run()
     let mut cmd = Command::new(BIN);
     cmd.args(["--workers", "64"])
         .env("RUST_MIN_STACK", (64 << 20).to_string())
-        .env("MALLOC_ARENA_MAX", "1");
+        .env("MALLOC_ARENA_MAX", "1")
+        // The panic of lesson 6 prints no backtrace: symbolizing one needs memory we withheld.
+        .env("RUST_BACKTRACE", "0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     // SAFETY: the closure runs in the forked child before exec and only calls setrlimit, an
     // async-signal-safe system call, on a value on its stack.
     unsafe {
@@ -154,7 +160,19 @@ fn a_thread_that_cannot_start_fails_its_lesson_and_the_other_lessons_still_run()
             Ok(())
         });
     }
-    let out = cmd.output().expect("the program starts");
+    // Bounded: a program that hangs is killed after 60 s, and the test fails.
+    let child = cmd.spawn().expect("the program starts");
+    let pid = child.id() as libc::pid_t;
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait_with_output()));
+    let out = match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(out) => out.expect("the program is waited for"),
+        Err(_) => {
+            // SAFETY: a plain system call; the child is not reaped yet, so the pid is its own.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            panic!("the program hung with threads refused");
+        }
+    };
     let (text, err) = (stdout(&out), String::from_utf8_lossy(&out.stderr));
     // Exit status 1, a failed lesson, not a panic (101) or an abort.
     assert_eq!(out.status.code(), Some(1), "{text}\n{err}");

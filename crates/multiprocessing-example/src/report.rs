@@ -97,6 +97,11 @@ impl Report {
     }
 }
 
+/// The record of a lesson that had one child process do `items` units of work in `wall`.
+fn one_child(items: u64, wall: Duration) -> Vec<Timing> {
+    vec![Timing::new("processes", 1, items, wall)]
+}
+
 /// Formats a duration for the lesson text: milliseconds, one decimal.
 pub fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
@@ -162,12 +167,7 @@ impl fmt::Display for SeparateMemory {
 
 impl Outcome for SeparateMemory {
     fn timings(&self) -> Vec<Timing> {
-        vec![Timing::new(
-            "processes",
-            1,
-            self.received.list.len() as u64,
-            self.elapsed,
-        )]
+        one_child(self.received.list.len() as u64, self.elapsed)
     }
 }
 
@@ -208,12 +208,7 @@ impl fmt::Display for PipeQueue {
 
 impl Outcome for PipeQueue {
     fn timings(&self) -> Vec<Timing> {
-        vec![Timing::new(
-            "processes",
-            1,
-            self.complete.items.len() as u64,
-            self.elapsed,
-        )]
+        one_child(self.complete.items.len() as u64, self.elapsed)
     }
 }
 
@@ -240,12 +235,7 @@ impl fmt::Display for SharedMemory {
 
 impl Outcome for SharedMemory {
     fn timings(&self) -> Vec<Timing> {
-        vec![Timing::new(
-            "processes",
-            1,
-            self.array.len() as u64,
-            self.elapsed,
-        )]
+        one_child(self.array.len() as u64, self.elapsed)
     }
 }
 

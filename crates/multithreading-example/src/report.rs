@@ -95,6 +95,19 @@ impl Report {
     }
 }
 
+/// The records of a lesson that did `items` units of work sequentially in `sequential`, then
+/// in `mode` with `workers` threads in `parallel`.
+fn side_by_side(
+    items: u64,
+    sequential: Duration,
+    (mode, workers, parallel): (&'static str, usize, Duration),
+) -> Vec<Timing> {
+    vec![
+        Timing::new("sequential", 1, items, sequential),
+        Timing::new(mode, workers, items, parallel),
+    ]
+}
+
 /// Formats a duration for the lesson text: milliseconds, one decimal.
 pub fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
@@ -237,10 +250,8 @@ impl fmt::Display for Pipeline {
 
 impl Outcome for Pipeline {
     fn timings(&self) -> Vec<Timing> {
-        vec![
-            Timing::new("sequential", 1, self.items, self.sequential),
-            Timing::new("threads", self.workers, self.items, self.elapsed),
-        ]
+        let threads = ("threads", self.workers, self.elapsed);
+        side_by_side(self.items, self.sequential, threads)
     }
 }
 
@@ -272,11 +283,8 @@ impl fmt::Display for Scoped {
 
 impl Outcome for Scoped {
     fn timings(&self) -> Vec<Timing> {
-        let items = self.len as u64;
-        vec![
-            Timing::new("sequential", 1, items, self.one_thread),
-            Timing::new("threads", self.threads, items, self.elapsed),
-        ]
+        let (seq, par) = (self.one_thread, self.elapsed);
+        side_by_side(self.len as u64, seq, ("threads", self.threads, par))
     }
 }
 
@@ -312,10 +320,8 @@ impl fmt::Display for PoolRun {
 
 impl Outcome for PoolRun {
     fn timings(&self) -> Vec<Timing> {
-        vec![
-            Timing::new("sequential", 1, self.limit, self.sequential_time),
-            Timing::new("rayon", self.workers, self.limit, self.parallel_time),
-        ]
+        let (seq, par) = (self.sequential_time, self.parallel_time);
+        side_by_side(self.limit, seq, ("rayon", self.workers, par))
     }
 }
 

@@ -17,6 +17,11 @@ fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Asserts that `text` contains `part`, and shows the text if not.
+fn has(text: &str, part: &str) {
+    assert!(text.contains(part), "{part:?} missing from:\n{text}");
+}
+
 const NAMES: [&str; 6] = [
     "overlap",
     "shared-state",
@@ -50,19 +55,10 @@ fn no_arguments_runs_every_lesson_in_order_and_exits_0() {
             .unwrap_or_else(|| panic!("{heading} missing or out of order:\n{text}"));
         from += at + heading.len();
     }
-    assert!(
-        text.contains("Arc<Mutex<i64>>         balance  200"),
-        "{text}"
-    );
-    assert!(
-        text.contains("Arc<AtomicI64>          balance  200"),
-        "{text}"
-    );
-    assert!(text.contains("worker 2: panicked"), "{text}");
-    assert!(
-        text.contains("The program goes on with 3 results"),
-        "{text}"
-    );
+    has(&text, "Arc<Mutex<i64>>         balance  200");
+    has(&text, "Arc<AtomicI64>          balance  200");
+    has(&text, "worker 2: panicked");
+    has(&text, "The program goes on with 3 results");
 }
 
 #[test]
@@ -71,9 +67,9 @@ fn one_lesson_by_name_or_by_number() {
         let out = program(&[arg]);
         let text = stdout(&out);
         assert!(out.status.success(), "{text}");
-        assert!(text.contains("== Lesson 4: Scoped threads"), "{text}");
+        has(&text, "== Lesson 4: Scoped threads");
         assert!(!text.contains("== Lesson 3"), "{text}");
-        assert!(text.contains("= 500500"), "{text}");
+        has(&text, "= 500500");
     }
 }
 
@@ -83,7 +79,7 @@ fn a_panicking_worker_does_not_fail_the_program() {
     assert!(out.status.success());
     // Rust's panic hook reports the panic on stderr, by thread name, as it happens.
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("worker-2"), "{err}");
+    has(&err, "worker-2");
 }
 
 #[test]
@@ -176,20 +172,17 @@ fn a_thread_that_cannot_start_fails_its_lesson_and_the_other_lessons_still_run()
     let (text, err) = (stdout(&out), String::from_utf8_lossy(&out.stderr));
     // Exit status 1, a failed lesson, not a panic (101) or an abort.
     assert_eq!(out.status.code(), Some(1), "{text}\n{err}");
-    assert!(
-        err.contains("error: lesson channels failed: cannot start squaring worker"),
-        "{err}"
+    has(
+        &err,
+        "error: lesson channels failed: cannot start squaring worker",
     );
     // Lessons 1 and 2 ran before the limit was hit; every lesson after lesson 3 was still run.
     // (Whether lessons 4 to 6 find a thread depends on how fast the threads of the failed
     // ones exit, so only their headings are certain.)
-    assert!(text.contains("at most 8 waits at once"), "{text}");
-    assert!(
-        text.contains("Arc<AtomicI64>          balance  200"),
-        "{text}"
-    );
+    has(&text, "at most 8 waits at once");
+    has(&text, "Arc<AtomicI64>          balance  200");
     for n in 4..=6 {
         assert!(text.contains(&format!("== Lesson {n}:")), "{text}\n{err}");
     }
-    assert!(err.contains("lesson(s) failed: channels"), "{err}");
+    has(&err, "lesson(s) failed: channels");
 }

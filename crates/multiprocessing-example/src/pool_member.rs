@@ -1,10 +1,11 @@
 //! One worker process of the pool (lesson 6): its own loop, and the parent's handle on it.
 //!
 //! The worker's side is [`serve`]: answer jobs from stdin until stdin closes. The parent's side
-//! is [`Member`]. //! A member is started with a reader thread that drains its stdout the whole time and forwards
-//! each answer on a channel, so the parent never blocks on one worker while another's pipe
-//! fills up. It is fed one job at a time over its stdin, told to stop by closing that stdin,
-//! and then waited for. The jobs and the answers are framed messages (`framing.rs`).
+//! is [`Member`]: started with a reader thread that drains the worker's stdout the whole time
+//! and forwards each answer on a channel, so the parent never blocks on one worker while
+//! another's pipe fills up; fed one job at a time over the worker's stdin; told to stop by
+//! closing that stdin; and then waited for ([`stop_all`]). The jobs and the answers are framed
+//! messages (`framing.rs`).
 
 use std::io::BufReader;
 use std::process::{ChildStdin, Command, ExitStatus, Stdio};
@@ -34,7 +35,7 @@ pub struct Answer {
 }
 
 /// What a reader thread forwards: from which worker, an answer or the end of its stream.
-pub type Report = (usize, Result<Option<Answer>, FrameError>);
+pub type Forwarded = (usize, Result<Option<Answer>, FrameError>);
 
 /// The worker side: apply `work` to each job read from stdin, until stdin closes. Panics on
 /// `panic_on`, for the test of a pool member that crashes.
@@ -72,7 +73,7 @@ impl Member {
     pub fn start(
         w: usize,
         cmd: &mut Command,
-        reports: mpsc::Sender<Report>,
+        reports: mpsc::Sender<Forwarded>,
     ) -> anyhow::Result<Member> {
         cmd.stdin(Stdio::piped()).stdout(Stdio::piped());
         let mut child =

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, Context};
 
 use crate::child::Program;
-use crate::pool_member::{stop_all, Answer, Member, Report};
+use crate::pool_member::{stop_all, Answer, Forwarded, Member};
 
 /// Maps [`count_primes`] over `inputs` in this process, then with `workers` processes. With
 /// `panic_on`, the worker that draws that input panics: the pool then fails with an error
@@ -70,7 +70,7 @@ fn map_in_pool(
 ) -> anyhow::Result<Vec<Answer>> {
     // Start the workers. An early return from here on drops `members`: each worker is then
     // killed and reaped (`Supervised`), and its reader ends with its output.
-    let (report_tx, report_rx) = mpsc::channel::<Report>();
+    let (report_tx, report_rx) = mpsc::channel::<Forwarded>();
     let mut members = Vec::with_capacity(n);
     for w in 0..n {
         let mut cmd = program.worker(["pool-member"]);

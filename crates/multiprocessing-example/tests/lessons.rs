@@ -142,4 +142,6 @@ fn crashing_children_are_reported_by_exit_status_or_signal() {
             assert_eq!(c.status.code(), None, "{c:?}");
         }
     }
+    #[cfg(not(unix))]
+    eprintln!("SKIP: no signals here; only the panic's exit status was checked");
 }

@@ -47,15 +47,16 @@ pub fn run(numbers: &[u64], wait: Duration) -> anyhow::Result<Overlap> {
     let (for_squares, io_squares) = (numbers.to_vec(), Arc::clone(&io));
     let squarer = thread::Builder::new()
         .spawn(move || -> Vec<u64> {
-            for_squares
-                .iter()
-                .map(|&n| slow_square(n, &io_squares))
-                .collect()
+            let square = |&n: &u64| slow_square(n, &io_squares);
+            for_squares.iter().map(square).collect()
         })
         .context("cannot start the squaring thread")?;
     let (for_cubes, io_cubes) = (numbers.to_vec(), Arc::clone(&io));
     let cuber = thread::Builder::new()
-        .spawn(move || -> Vec<u64> { for_cubes.iter().map(|&n| slow_cube(n, &io_cubes)).collect() })
+        .spawn(move || -> Vec<u64> {
+            let cube = |&n: &u64| slow_cube(n, &io_cubes);
+            for_cubes.iter().map(cube).collect()
+        })
         .context("cannot start the cubing thread")?;
     // `join` blocks until the thread ends and hands back its return value, or the panic that
     // ended it (lesson 6). Both threads are already running, so their waits overlap while we
@@ -83,11 +84,10 @@ pub fn run(numbers: &[u64], wait: Duration) -> anyhow::Result<Overlap> {
     }
     let mut results = Vec::new();
     for handle in handles {
-        results.push(
-            handle
-                .join()
-                .map_err(|_| anyhow!("an item thread panicked"))?,
-        );
+        let joined = handle
+            .join()
+            .map_err(|_| anyhow!("an item thread panicked"));
+        results.push(joined?);
     }
     let (squares3, cubes3) = results.split_at(numbers.len());
     let thread_per_item = Way::new(start, &io);

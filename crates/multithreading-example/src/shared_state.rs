@@ -36,6 +36,7 @@ where
             their_work(1);
         })
         .context("cannot start the depositing thread")?;
+    // Meet the depositor at the barrier, then withdraw on this thread while it deposits.
     barrier.wait();
     work(-1);
     // When `join` returns, the depositor's updates are done and visible to us.
@@ -80,7 +81,7 @@ pub fn run(start: i64, ops: u32) -> anyhow::Result<SharedState> {
             shared.fetch_add(amount, Ordering::Relaxed);
         }
     })?;
-    // Relaxed is enough: `join` above already ordered every update before this load.
+    // Relaxed is enough: the `join` in `deposit_and_withdraw` already ordered every update before this load.
     let atomic = (balance.load(Ordering::Relaxed), atomic_time);
 
     // 3. The bug: read, pause, write. Each step alone is atomic; the pair is not.

@@ -18,7 +18,7 @@
 //! only), which is how Rust code touches memory that another process changes at the same
 //! time. Each load and each store is atomic; the pair is not. That is the bug.
 
-use std::fs::OpenOptions;
+use std::fs::{File, OpenOptions};
 use std::path::Path;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::thread;
@@ -39,13 +39,7 @@ const SIZE: usize = 16;
 /// The child side: add `amount` to the shared balance `times` times, under the file lock if
 /// `locked`.
 pub fn child(path: &Path, amount: i64, times: u32, locked: bool) -> anyhow::Result<()> {
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(path)
-        .with_context(|| format!("cannot open {}", path.display()))?;
-    let map = MmapRaw::map_raw(&file).with_context(|| format!("cannot map {}", path.display()))?;
-    anyhow::ensure!(map.len() >= SIZE, "{} is too short", path.display());
+    let (file, map) = open_shared(path)?;
     let balance = atomic_i64(&map, BALANCE);
     let ready = atomic_i64(&map, READY);
 
@@ -109,13 +103,27 @@ fn round(program: &Program, start: i64, ops: u32, locked: bool) -> anyhow::Resul
     // `map` unmaps, then `shared` deletes the file.
 }
 
-/// The parent side: a round without the lock, then one with it.
+/// The parent side: the updates in one process, then a round of two processes without the
+/// lock, then one with it.
 pub fn run(program: &Program, start: i64, ops: u32) -> anyhow::Result<ProcessLock> {
+    // One process, the same read-think-write updates in a row: nothing races, no lock needed.
+    let began = Instant::now();
+    let mut balance = start;
+    for amount in [1, -1] {
+        for _ in 0..ops {
+            let seen = balance;
+            think(); // The same moment of thought, with nobody to use it.
+            balance = seen + amount;
+        }
+    }
+    let one_process = (balance, began.elapsed());
+    // Two processes on one balance in shared memory: without the lock, then with it.
     let (unlocked_balance, unlocked_time) = round(program, start, ops, false)?;
     let (locked_balance, locked_time) = round(program, start, ops, true)?;
     Ok(ProcessLock {
         start,
         ops,
+        one_process,
         unlocked_balance,
         unlocked_time,
         locked_balance,
@@ -133,6 +141,18 @@ fn atomic_i64(map: &MmapRaw, at: usize) -> &AtomicI64 {
     // and every process touches these bytes only through atomics, so concurrent access is
     // allowed. The reference lives no longer than `map`.
     unsafe { AtomicI64::from_ptr(map.as_mut_ptr().add(at).cast()) }
+}
+
+/// Opens and maps the shared file of a round (the child side).
+fn open_shared(path: &Path) -> anyhow::Result<(File, MmapRaw)> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    let map = MmapRaw::map_raw(&file).with_context(|| format!("cannot map {}", path.display()))?;
+    anyhow::ensure!(map.len() >= SIZE, "{} is too short", path.display());
+    Ok((file, map))
 }
 
 /// The moment between reading the balance and writing it back, when the other process may
@@ -155,6 +175,8 @@ pub const OPS: u32 = 100;
 pub struct ProcessLock {
     pub start: i64,
     pub ops: u32,
+    /// The baseline: every update in this process, one after another: always `start`.
+    pub one_process: (i64, Duration),
     /// Without the lock: usually not `start`, by how much depends on timing.
     pub unlocked_balance: i64,
     pub unlocked_time: Duration,

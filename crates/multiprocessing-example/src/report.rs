@@ -243,8 +243,14 @@ impl fmt::Display for ProcessLock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "Balance {} in shared memory; one process deposits 1, one withdraws 1, {} times each:",
+            "Balance {}; {} deposits of 1 and as many withdrawals, in one process, then in two:",
             self.start, self.ops
+        )?;
+        let (balance, time) = self.one_process;
+        writeln!(
+            f,
+            "  one process alone balance {balance:>4}  in {:>9}",
+            ms(time)
         )?;
         write!(
             f,
@@ -278,6 +284,7 @@ impl Outcome for ProcessLock {
         let mut unlocked = Timing::new("processes", 2, items, self.unlocked_time);
         unlocked.ok = self.unlocked_balance == self.start;
         vec![
+            Timing::new("sequential", 1, items, self.one_process.1),
             unlocked,
             Timing::new("processes-locked", 2, items, self.locked_time),
         ]

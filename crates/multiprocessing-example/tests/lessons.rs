@@ -76,9 +76,10 @@ fn shared_memory_values_written_by_the_child_arrive_in_the_parent() {
 }
 
 #[test]
-fn with_the_file_lock_the_balance_ends_at_200_every_time() {
+fn alone_or_with_the_file_lock_the_balance_ends_at_200_every_time() {
     for _ in 0..3 {
         let lesson = process_lock::run(&program(), 200, 100).unwrap();
+        assert_eq!(lesson.one_process.0, 200, "{lesson:?}");
         assert_eq!(lesson.locked_balance, 200, "{lesson:?}");
     }
 }

@@ -38,26 +38,21 @@ pub fn run(numbers: &[u64], wait: Duration) -> anyhow::Result<Overlap> {
     let cubes: Vec<u64> = numbers.iter().map(|&n| slow_cube(n, &io)).collect();
     let sequential = Way::new(start, &io);
 
-    // Two threads. `thread::spawn` needs a closure that owns its data ('static), so each thread
-    // gets its own copy of the numbers and its own `Arc` of the counter (lesson 4 shows how to
-    // borrow instead). `Builder::spawn` is `thread::spawn` that returns an error, instead of
-    // panicking, when the system cannot start another thread.
+    // Two threads, each mapping one function over the numbers. `thread::spawn` needs a closure
+    // that owns its data ('static), so each thread gets its own copy of the numbers and its own
+    // `Arc` of the counter (lesson 4 shows how to borrow instead). `Builder::spawn` is
+    // `thread::spawn` that returns an error, instead of panicking, when the system cannot start
+    // another thread.
     let io = Arc::new(Io::new(wait));
     let start = Instant::now();
-    let (for_squares, io_squares) = (numbers.to_vec(), Arc::clone(&io));
-    let squarer = thread::Builder::new()
-        .spawn(move || -> Vec<u64> {
-            let square = |&n: &u64| slow_square(n, &io_squares);
-            for_squares.iter().map(square).collect()
-        })
-        .context("cannot start the squaring thread")?;
-    let (for_cubes, io_cubes) = (numbers.to_vec(), Arc::clone(&io));
-    let cuber = thread::Builder::new()
-        .spawn(move || -> Vec<u64> {
-            let cube = |&n: &u64| slow_cube(n, &io_cubes);
-            for_cubes.iter().map(cube).collect()
-        })
-        .context("cannot start the cubing thread")?;
+    let spawn_mapper = |f: fn(u64, &Io) -> u64, what: &str| {
+        let (numbers, io) = (numbers.to_vec(), Arc::clone(&io));
+        thread::Builder::new()
+            .spawn(move || -> Vec<u64> { numbers.iter().map(|&n| f(n, &io)).collect() })
+            .with_context(|| format!("cannot start the {what} thread"))
+    };
+    let squarer = spawn_mapper(slow_square, "squaring")?;
+    let cuber = spawn_mapper(slow_cube, "cubing")?;
     // `join` blocks until the thread ends and hands back its return value, or the panic that
     // ended it (lesson 6). Both threads are already running, so their waits overlap while we
     // block on the first join.

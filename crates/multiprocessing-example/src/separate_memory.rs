@@ -67,7 +67,7 @@ pub fn run(program: &Program, count: u64) -> anyhow::Result<SeparateMemory> {
     })
 }
 
-// ---- End of the lesson. Below: its result. ----
+// ---- End of the lesson. Below: the message the child sends, and the result. ----
 
 /// What the child sends back: its pid and its copy of the list.
 #[derive(Debug, Serialize, Deserialize)]

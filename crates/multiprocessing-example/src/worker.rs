@@ -1,7 +1,8 @@
 //! The child side: what this program does when a lesson starts it as `worker JOB`.
 //!
 //! Each job is the child half of one lesson, and lives in that lesson's module next to the
-//! parent half, so you can read the two together. This module only lists the jobs (a hidden
+//! parent half (the pool's, next to the parent's handle on a member, in `pool_member.rs`), so
+//! you can read the two together. This module only lists the jobs (a hidden
 //! clap subcommand: `--help` does not show it) and dispatches to them. A job that fails returns
 //! an error; `main` prints it on stderr and exits with status 1, which the parent then reports.
 

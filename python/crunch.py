@@ -33,9 +33,11 @@ import time
 
 MAX_NAME_BYTES = 100
 BOM = b"\xef\xbb\xbf"
-# Bytes read at a time. A line longer than this is rejected from its first CHUNK_BYTES, so
-# memory stays a few chunks whatever the file holds.
+# Bytes read at a time.
 CHUNK_BYTES = 4 << 20
+# A line still without its newline after this many bytes is rejected, judged by its start,
+# so memory stays bounded whatever the file holds. (The longest valid line is 107 bytes.)
+LINE_LIMIT = 4 << 20
 MAX_WORKERS = 1024
 
 
@@ -158,12 +160,10 @@ def aggregate_range(path, start, end):
                         return stations, ("line", offset, reason)
                 pos += cut
                 carry = data[cut:]
-                if len(carry) > CHUNK_BYTES:
-                    # No newline in a whole chunk: far past the longest valid line (107 bytes).
-                    # Judge it by its start, and keep memory bounded.
+                if len(carry) > LINE_LIMIT:
                     try:
-                        check_line(carry[:CHUNK_BYTES])
-                        reason = f"line is over {CHUNK_BYTES} bytes long"
+                        check_line(carry[:LINE_LIMIT])
+                        reason = f"line is over {LINE_LIMIT} bytes long"
                     except BadLine as bad:
                         reason = str(bad)
                     return stations, ("line", pos, reason)

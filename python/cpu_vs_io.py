@@ -31,7 +31,7 @@ import threading
 import time
 from typing import NamedTuple, Optional, Tuple
 
-from latency_server import LatencyServer
+from latency_server import LatencyServer, die_with_parent
 
 # The same constants as cpu-vs-io's src/task.rs: the same tasks give the same answers.
 CPU_TASK_SIZE = 50_000
@@ -151,11 +151,13 @@ def thread_pool(tasks, workers):
 def process_pool(tasks, workers):
     # Each worker process has its own interpreter and its own GIL. Tasks and results are
     # pickled through pipes; a worker that dies raises BrokenProcessPool here, not a hang.
-    with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
+    with concurrent.futures.ProcessPoolExecutor(
+            max_workers=workers, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
         return list(pool.map(run_task, tasks))
 
 
-def _child(conn, task):
+def _child(conn, task, parent_pid):
+    die_with_parent(parent_pid)
     conn.send(run_task(task))
     conn.close()
 
@@ -166,7 +168,8 @@ def process_per_task(tasks, workers):
     try:
         for task in tasks:
             receive, send = multiprocessing.Pipe(duplex=False)
-            child = multiprocessing.Process(target=_child, args=(send, task), daemon=True)
+            child = multiprocessing.Process(target=_child, args=(send, task, os.getpid()),
+                                            daemon=True)
             child.start()
             send.close()  # our copy of its end: now recv() sees EOF if the child dies
             children.append((task, child, receive))

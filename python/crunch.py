@@ -27,6 +27,7 @@ import concurrent.futures
 import json
 import os
 import platform
+import signal
 import stat
 import sys
 import time
@@ -212,6 +213,23 @@ def merge(into, stations):
             entry[3] += count
 
 
+def die_with_parent(parent_pid):
+    """Linux: asks the kernel to kill this worker when its parent dies (PR_SET_PDEATHSIG), as
+    process-crunch does for its children; if the parent is already gone, exit. (Under the
+    forkserver and spawn start methods the kernel's parent is the fork server, which exits
+    with the program.)"""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    try:
+        os.kill(parent_pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        os._exit(1)
+
+
 def run_sequential(path, size, workers):
     return [aggregate_range(path, 0, size)]
 
@@ -221,7 +239,8 @@ def run_process_pool(path, size, workers):
     # forever for the lost task, while the executor raises BrokenProcessPool. Leaving the
     # `with` block shuts the pool down: it waits for every worker process to exit.
     ranges = split(path, size, workers)
-    with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
+    with concurrent.futures.ProcessPoolExecutor(
+            max_workers=workers, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
         futures = [pool.submit(aggregate_range, path, start, end) for start, end in ranges]
         return [future.result() for future in futures]
 

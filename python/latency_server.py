@@ -13,6 +13,7 @@ Linux) unsafe.
 
 import multiprocessing
 import os
+import signal
 import socketserver
 import sys
 import threading
@@ -35,6 +36,22 @@ def payload(task_id):
         z ^= z >> 31
         out += z.to_bytes(8, "little")
     return bytes(out[:PAYLOAD_LEN])
+
+
+def die_with_parent(parent_pid):
+    """Linux: asks the kernel to kill this process when its parent dies (PR_SET_PDEATHSIG),
+    as the Rust demos do for their children, so none is left behind if the parent is killed.
+    If the parent died before the request was made, exit now."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    try:
+        os.kill(parent_pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        os._exit(1)
 
 
 class _Handler(socketserver.StreamRequestHandler):
@@ -61,12 +78,15 @@ class _Server(socketserver.ThreadingTCPServer):
 
 def _serve(latency_ms, ready, parent_pid):
     """The server process: bind 127.0.0.1:0, report the port, serve until told to stop."""
+    die_with_parent(parent_pid)
     server = _Server(("127.0.0.1", 0), _Handler)
     server.latency = latency_ms / 1000.0
 
     def watch_parent():
-        # Dies with its parent, even one killed with SIGKILL, which cannot run its clean-up.
-        while os.getppid() == parent_pid:
+        # Where PR_SET_PDEATHSIG does not exist: exit once the parent is gone (the process is
+        # then re-parented, so its parent pid changes), even a parent killed with SIGKILL.
+        original = os.getppid()
+        while os.getppid() == original:
             time.sleep(0.2)
         os._exit(0)
 

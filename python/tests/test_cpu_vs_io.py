@@ -94,9 +94,19 @@ class Failures(unittest.TestCase):
                 self.assertEqual(result.id, 9)
                 self.assertIn(f"127.0.0.1:{address[1]}", result.message)
 
+    def test_a_bad_request_does_not_stop_the_server(self):
+        import socket
+        with LatencyServer(1) as address:
+            with socket.create_connection(address, timeout=10) as bad:
+                bad.sendall(b"not a number\n")
+                self.assertEqual(bad.recv(100), b"")  # closed without an answer
+            [result] = MODELS["sequential"]([Task("tcp", 42, address=address)], 1)
+            self.assertEqual(result, Output(42, cpu_vs_io.fnv1a(payload(42)), PAYLOAD_LEN))
+
     def test_a_task_that_raises_fails_its_model(self):
         # A tcp task without an address raises TypeError inside run_task: a bug, not a task
         # error. Each model must turn it into an exception, never a hang or a silent result.
+        # (Their tracebacks on stderr are expected.)
         broken = [Task("cpu", 0, start=10, size=5), Task("tcp", 1)]
         for mode in ("threading", "thread-pool", "process-pool", "process-per-task"):
             with self.subTest(mode=mode), self.assertRaises(Exception):

@@ -408,7 +408,12 @@ def main(argv=None):
             n = args.tasks or (8 if workload == "cpu" else 32)
             tasks = make_tasks(workload, n, args.cpu_size, args.latency_ms, address)
             say(f"\n{workload}: {describe(workload, n, args.cpu_size, args.latency_ms)}")
-            rows = run_workload(workload, tasks, modes, args.workers, say, emit)
+            # The task size travels with each record, so Python run on smaller tasks than
+            # Rust can still be compared per number tested (or per wait).
+            extra = ({"cpu_size": args.cpu_size} if workload == "cpu"
+                     else {"latency_ms": args.latency_ms})
+            rows = run_workload(workload, tasks, modes, args.workers, say,
+                                lambda record: emit({**record, **extra}))
             all_ok &= all(row[3] for row in rows)
     except OSError as error:
         print(f"cpu_vs_io.py: error: {error}", file=sys.stderr)

@@ -147,6 +147,9 @@ class CommandLine(unittest.TestCase):
             self.assertIsInstance(record["wall_ms"], float)
             self.assertIsInstance(record["gil_enabled"], bool)
             self.assertRegex(record["python_version"], r"^3\.\d+")
+        cpu = [r for r in records if r["workload"] == "cpu"]
+        self.assertEqual({r["cpu_size"] for r in cpu}, {200})
+        self.assertEqual({r["latency_ms"] for r in records if r not in cpu}, {5})
         tcp = [r for r in records if r["workload"] == "io-tcp"]
         self.assertEqual({r["bytes"] for r in tcp}, {3 * PAYLOAD_LEN})
         self.assertIn("sequential", done.stderr)  # the table went to stderr

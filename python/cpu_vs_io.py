@@ -200,12 +200,15 @@ async def _run_task_async(task):
         try:
             reader, writer = await asyncio.wait_for(
                 asyncio.open_connection(*task.address), READ_TIMEOUT_S)
-            writer.write(f"{task.id}\n".encode())
-            payload = await asyncio.wait_for(reader.read(), READ_TIMEOUT_S)  # to EOF
-            writer.close()
+            try:
+                writer.write(f"{task.id}\n".encode())
+                # Suspends this coroutine, not the thread: the loop runs the others meanwhile.
+                payload = await asyncio.wait_for(reader.read(), READ_TIMEOUT_S)  # to EOF
+            finally:
+                writer.close()
             return tcp_output(task, payload)
         except (OSError, asyncio.TimeoutError) as error:
-            return tcp_error(task, error or "no answer in time")
+            return tcp_error(task, str(error) or f"no answer within {READ_TIMEOUT_S} s")
     # cpu: nothing to await, so the task runs start to finish and blocks the event loop;
     # every other task waits. asyncio overlaps waiting, never computing.
     return run_task(task)

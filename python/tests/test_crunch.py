@@ -33,6 +33,9 @@ EXPECTED = {
                    "Ürümqi=2.0/2.0/2.0}\n".encode()),
     "cr-in-name": (b"x\r;1.0\n", b"{x\r=1.0/1.0/1.0}\n"),
     "quote-in-name": (b'"a;1.0\n', b'{"a=1.0/1.0/1.0}\n'),
+    "bom-only": (b"\xef\xbb\xbf", b"{}\n"),
+    "bom-then-blank": (b"\xef\xbb\xbf\na;1.0\n", b"{a=1.0/1.0/1.0}\n"),
+    "leading-zeros": (b"a;-00.0\nb;-09.9\nb;05.5\n", b"{a=0.0/0.0/0.0, b=-9.9/-2.2/5.5}\n"),
     "name-of-100-bytes": (b"n" * 100 + b";1.0\n", b"{" + b"n" * 100 + b"=1.0/1.0/1.0}\n"),
 }
 
@@ -48,6 +51,8 @@ BAD = {
     "after-blank-lines": (b"a;1.0\n\n\nb;x\n", "line 4, byte 8: temperature `x`"),
     "two-bad-lines": (b"a;1.0\n" * 50 + b"bad;x\n" + b"a;1.0\n" * 50 + b"bad;y\n",
                       "line 51, byte 300: temperature `x`"),
+    "half-a-bom": (b"\xef\xbb", "line 1, byte 0: no `;`"),
+    "bom-at-the-end": (b"a;1.0\n\xef\xbb\xbf", "line 2, byte 6: no `;`"),
     "cr-alone-in-temperature": (b"a;1.0\rb\n", "line 1, byte 0: temperature `1.0\rb`"),
 }
 

@@ -127,6 +127,9 @@ fn good_files_print_the_same_bytes() {
         ),
         ("cr-in-name.txt", b"x\r;1.0\n"),
         ("quote-in-name.txt", b"\"a;1.0\n"),
+        ("bom-only.txt", b"\xef\xbb\xbf"),
+        ("bom-then-blank.txt", b"\xef\xbb\xbf\na;1.0\n"),
+        ("leading-zeros.txt", b"a;-00.0\nb;-09.9\nb;05.5\n"),
     ];
     for (name, data) in cases {
         assert_twins(&script, name, data);
@@ -154,6 +157,9 @@ fn bad_files_fail_alike() {
         ("out-of-range.txt", b"a;1.0\na;100.0\n"),
         ("no-decimal.txt", b"a;1.0\nb;2\n"),
         ("two-bad-lines.txt", &two_bad),
+        ("half-a-bom.txt", b"\xef\xbb"),
+        ("bom-at-the-end.txt", b"a;1.0\n\xef\xbb\xbf"),
+        ("semicolon-only.txt", b";"),
     ];
     for (name, data) in cases {
         assert_twins(&script, name, data);

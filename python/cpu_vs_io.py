@@ -21,6 +21,7 @@ Run `python3 python/cpu_vs_io.py --help`. Standard library only, Python 3.9 or n
 import argparse
 import asyncio
 import concurrent.futures
+import contextlib
 import json
 import multiprocessing
 import os
@@ -296,8 +297,10 @@ def run_workload(workload, tasks, modes, workers, say, emit):
         try:
             results = MODELS[mode](tasks, workers)
             problems = check(workload, mode, tasks, results, reference)
+            errors = len(problems)
         except Exception as error:  # the machinery failed: a process died, a thread raised
-            results, problems = [], [f"{workload} under {mode} failed: {error!r}"] * len(tasks)
+            results, problems = [], [f"{workload} under {mode} failed: {error!r}"]
+            errors = len(tasks)  # every task counts as failed, as in Rust
         wall_ms = (time.perf_counter() - started) * 1000.0
         for problem in problems:
             print(f"cpu_vs_io.py: {problem}", file=sys.stderr)
@@ -312,7 +315,7 @@ def run_workload(workload, tasks, modes, workers, say, emit):
               "workers": row[1], "items": len(tasks),
               "bytes": sum(r.bytes for r in results if isinstance(r, Output)),
               "wall_ms": wall_ms, "ok": row[3], "python_version": platform.python_version(),
-              "gil_enabled": gil_enabled(), "errors": len(problems)})
+              "gil_enabled": gil_enabled(), "errors": errors})
     say(verdict(workload, rows))
     return rows
 
@@ -403,27 +406,26 @@ def main(argv=None):
         f"{logical_cpus()} logical CPUs")
     all_ok = True
     workloads = WORKLOADS[args.workload]
-    server = LatencyServer(args.latency_ms) if "io-tcp" in workloads else None
     try:
-        # Started once, before any timing; stopped and reaped at the end.
-        address = server.__enter__() if server else None
-        for workload in workloads:
-            n = args.tasks or (8 if workload == "cpu" else 32)
-            tasks = make_tasks(workload, n, args.cpu_size, args.latency_ms, address)
-            say(f"\n{workload}: {describe(workload, n, args.cpu_size, args.latency_ms)}")
-            # The task size travels with each record, so Python run on smaller tasks than
-            # Rust can still be compared per number tested (or per wait).
-            extra = ({"cpu_size": args.cpu_size} if workload == "cpu"
-                     else {"latency_ms": args.latency_ms})
-            rows = run_workload(workload, tasks, modes, args.workers, say,
-                                lambda record: emit({**record, **extra}))
-            all_ok &= all(row[3] for row in rows)
+        with contextlib.ExitStack() as stack:
+            # The server is started once, before any timing, and stopped and reaped when the
+            # `with` block ends, however it ends.
+            address = (stack.enter_context(LatencyServer(args.latency_ms))
+                       if "io-tcp" in workloads else None)
+            for workload in workloads:
+                n = args.tasks or (8 if workload == "cpu" else 32)
+                tasks = make_tasks(workload, n, args.cpu_size, args.latency_ms, address)
+                say(f"\n{workload}: {describe(workload, n, args.cpu_size, args.latency_ms)}")
+                # The task size travels with each record, so Python run on smaller tasks than
+                # Rust can still be compared per number tested (or per wait).
+                extra = ({"cpu_size": args.cpu_size} if workload == "cpu"
+                         else {"latency_ms": args.latency_ms})
+                rows = run_workload(workload, tasks, modes, args.workers, say,
+                                    lambda record: emit({**record, **extra}))
+                all_ok &= all(row[3] for row in rows)
     except OSError as error:
         print(f"cpu_vs_io.py: error: {error}", file=sys.stderr)
         return 1
-    finally:
-        if server and server.process:
-            server.__exit__()
     if not all_ok:
         print("cpu_vs_io.py: some runs failed or disagreed; see the messages above",
               file=sys.stderr)

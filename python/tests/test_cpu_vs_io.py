@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import unittest
+from unittest import mock
 
 import cpu_vs_io
 from cpu_vs_io import CPU_WINDOW_START, MODELS, Output, Task, TaskError, make_tasks
@@ -111,6 +112,22 @@ class Failures(unittest.TestCase):
         for mode in ("threading", "thread-pool", "process-pool", "process-per-task"):
             with self.subTest(mode=mode), self.assertRaises(Exception):
                 MODELS[mode](broken, 2)
+
+    def test_a_failed_or_disagreeing_model_is_a_record_with_ok_false(self):
+        def broken(tasks, workers):
+            raise OSError("cannot start a process")
+
+        def wrong(tasks, workers):
+            return [Output(t.id, 0, 0) for t in tasks]
+
+        records = []
+        tasks = make_tasks("cpu", 3, 50, 0, None)
+        with mock.patch.dict(MODELS, {"threading": broken, "asyncio": wrong}):
+            rows = cpu_vs_io.run_workload("cpu", tasks, ["sequential", "threading", "asyncio"],
+                                          2, lambda text: None, records.append)
+        self.assertEqual([row[3] for row in rows], [True, False, False])
+        self.assertEqual([(r["ok"], r["errors"]) for r in records],
+                         [(True, 0), (False, 3), (False, 3)])
 
     def test_check_reports_wrong_answers_and_ids(self):
         tasks = make_tasks("cpu", 2, 10, 0, None)

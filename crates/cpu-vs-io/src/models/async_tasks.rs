@@ -74,7 +74,9 @@ async fn run_async(task: Task) -> TaskResult {
                 bytes: 0,
             })
         }
-        Task::Tcp { id, addr } => fetch(id, addr)
+        // Boxed: a future is as big as its largest state, and without the box every sleeping
+        // task would carry room for a socket and a read buffer it never uses.
+        Task::Tcp { id, addr } => Box::pin(fetch(id, addr))
             .await
             .map_err(|err| tcp_failed(id, addr, &err)),
         // No `.await` in here: the CPU work (and the tests' panicking task) runs to its end on

@@ -8,8 +8,10 @@
 //!   in `read` until the answer arrives L ms later: real I/O, with bytes that are checked.
 //!
 //! A model never looks inside a task; it only decides where `run_task` runs (this thread, a new
-//! thread, a pool thread, a child process). Tasks and results are serde types because the
-//! process models send them through pipes.
+//! thread, a pool thread, a child process). The async model has an awaiting twin for the two
+//! waits (`models/async_tasks.rs`), built from the same pieces here ([`answered`],
+//! [`tcp_failed`]) so that it gives the same answers. Tasks and results are serde types
+//! because the process models send them through pipes.
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -93,7 +95,7 @@ pub struct TaskError {
 /// The result of one task: what each model hands back, one per task, in task order.
 pub type TaskResult = Result<Output, TaskError>;
 
-/// Runs one task on the calling thread. Every model calls this and only this.
+/// Runs one task on the calling thread. Every model calls this (async: for the CPU work).
 pub fn run_task(task: &Task) -> TaskResult {
     match *task {
         Task::Cpu { id, start, len } => Ok(Output {

@@ -33,9 +33,15 @@ pub fn verdict(workload: Workload, rows: &[Row], facts: &Facts) -> String {
     else {
         return format!("{workload}: no model finished without errors, so no model won.");
     };
-    if ok.len() == 1 {
+    if rows.len() == 1 {
         return format!(
             "{workload}: only {} ran ({:.1} ms); run with --mode all to see which model wins.",
+            best.mode, best.wall_ms
+        );
+    }
+    if ok.len() == 1 {
+        return format!(
+            "{workload}: {} was the only model to finish without errors ({:.1} ms).",
             best.mode, best.wall_ms
         );
     }
@@ -314,5 +320,13 @@ mod tests {
                 .contains("only rayon ran")
         );
         assert!(verdict(Workload::Cpu, &[], &facts(8, 2)).contains("no model won"));
+        let mut failed = row(Mode::ThreadPerTask, 100_000, 900.0);
+        failed.ok = false;
+        let rows = [failed, row(Mode::Rayon, 2, 1.0)];
+        let text = verdict(Workload::Many, &rows, &facts(100_000, 2));
+        assert!(
+            text.contains("rayon was the only model to finish"),
+            "{text}"
+        );
     }
 }

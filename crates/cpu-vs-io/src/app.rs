@@ -95,9 +95,9 @@ fn run_workload(exe: &Path, jobs: &[Job], out: &Out) -> Result<bool> {
     for job in jobs {
         let mode = job.mode;
         let measured = measure::measure(exe, job);
-        let (wall_ms, peak_rss_kb, outcome) = match measured {
-            Ok(m) => (m.wall_ms, m.peak_rss_kb, m.outcome),
-            Err(err) => (0.0, None, Err(err)),
+        let (wall_ms, peak_rss_kb, timer_late_ms, outcome) = match measured {
+            Ok(m) => (m.wall_ms, m.peak_rss_kb, m.timer_late_ms, m.outcome),
+            Err(err) => (0.0, None, None, Err(err)),
         };
         let (errors, bytes) = match outcome {
             Err(err) => {
@@ -117,6 +117,7 @@ fn run_workload(exe: &Path, jobs: &[Job], out: &Out) -> Result<bool> {
             workers: workers_of(job),
             wall_ms,
             peak_rss_kb,
+            timer_late_ms,
             ok: errors == 0,
         };
         all_ok &= row.ok;
@@ -138,6 +139,7 @@ fn run_workload(exe: &Path, jobs: &[Job], out: &Out) -> Result<bool> {
             peak_rss_kb,
             baseline_rss_kb,
             latency_ms: workload.is_io().then_some(job.latency_ms),
+            timer_late_ms,
         })?;
         rows.push(row);
     }

@@ -48,6 +48,9 @@ struct Answer {
     wall_ms: f64,
     /// The results in task order, or why the model itself failed.
     outcome: Result<Vec<TaskResult>, String>,
+    /// The async models: how late a 1 ms timer on the runtime fired at worst.
+    #[serde(default)]
+    timer_late_ms: Option<f64>,
 }
 
 /// What the parent learns from one child.
@@ -57,6 +60,9 @@ pub struct Measured {
     pub outcome: Result<Vec<TaskResult>>,
     /// The child's peak resident memory in KiB, where the OS reports it.
     pub peak_rss_kb: Option<u64>,
+    /// The async models: how late a 1 ms timer on the runtime fired at worst (a blocked
+    /// runtime fires it late).
+    pub timer_late_ms: Option<f64>,
 }
 
 /// The parent side: runs `job` in a fresh child of `exe` and waits for it. The child is
@@ -93,6 +99,7 @@ pub fn measure(exe: &Path, job: &Job) -> Result<Measured> {
         wall_ms: answer.wall_ms,
         outcome: answer.outcome.map_err(anyhow::Error::msg),
         peak_rss_kb,
+        timer_late_ms: answer.timer_late_ms,
     })
 }
 
@@ -106,6 +113,18 @@ pub fn baseline(exe: &Path, job: &Job) -> Result<Option<u64>> {
         ..job.clone()
     };
     Ok(measure(exe, &idle)?.peak_rss_kb)
+}
+
+/// How late the async models' heartbeat fired (see `models/async_tasks.rs`).
+#[cfg(feature = "async")]
+fn timer_late_ms(mode: Mode) -> Option<f64> {
+    matches!(mode, Mode::Async | Mode::AsyncBlocking)
+        .then(crate::models::async_tasks::take_max_late_ms)
+}
+
+#[cfg(not(feature = "async"))]
+fn timer_late_ms(_mode: Mode) -> Option<f64> {
+    None
 }
 
 /// The child side, `__model JOB`: run the job, answer on stdout, exit 0. A model that fails is
@@ -139,6 +158,7 @@ pub fn serve(job_json: &str) -> Result<()> {
     let answer = Answer {
         wall_ms,
         outcome: outcome.map_err(|err| format!("{err:#}")),
+        timer_late_ms: timer_late_ms(job.mode),
     };
     let mut stdout = BufWriter::new(io::stdout().lock());
     serde_json::to_writer(&mut stdout, &answer).context("writing the answer to stdout")?;

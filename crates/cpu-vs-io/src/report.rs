@@ -17,6 +17,8 @@ pub struct Row {
     pub wall_ms: f64,
     /// The peak resident memory of the process that ran the model, in KiB, where measured.
     pub peak_rss_kb: Option<u64>,
+    /// The async models: how late a 1 ms timer on the runtime fired at worst.
+    pub timer_late_ms: Option<f64>,
     /// False if any task failed, the model failed, or its results differed from another's.
     pub ok: bool,
 }
@@ -46,6 +48,10 @@ pub struct Record<'a> {
     /// model's overhead over the wait itself.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latency_ms: Option<u64>,
+    /// The async models: how late a 1 ms timer on the runtime fired at worst, in ms. Near 0
+    /// when the runtime's threads were free; about a task's length when tasks blocked them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timer_late_ms: Option<f64>,
 }
 
 pub fn table_header() -> String {
@@ -110,6 +116,7 @@ mod tests {
             workers,
             wall_ms,
             peak_rss_kb: Some(2048),
+            timer_late_ms: None,
             ok: true,
         }
     }
@@ -144,6 +151,7 @@ mod tests {
             peak_rss_kb: Some(3000),
             baseline_rss_kb: None,
             latency_ms: None,
+            timer_late_ms: None,
         };
         let line = serde_json::to_string(&record).unwrap();
         assert!(line.contains("\"peak_rss_kb\":3000"), "{line}");

@@ -267,6 +267,39 @@ fn too_many_threads_is_a_clear_error() {
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
+/// CPU work on the async runtime's threads blocks it: the heartbeat's 1 ms timer cannot fire
+/// until a thread comes free, so it is late by about a task's length. With 4 tasks on 2 threads
+/// the run takes about two tasks' time, and the timer waits about one: a quarter of the run is
+/// a bound that only a runtime that was not blocked can break (noise only makes it later).
+#[cfg(feature = "async")]
+#[test]
+fn cpu_work_on_the_runtime_makes_its_timer_late() {
+    let run_mode = |mode: &str| {
+        let output = run(&[
+            "--workload",
+            "cpu",
+            "--mode",
+            mode,
+            "--tasks",
+            "4",
+            "--workers",
+            "2",
+            "--cpu-size",
+            "20000",
+            "--json",
+        ]);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        let record: Value = serde_json::from_slice(&output.stdout).unwrap();
+        record
+    };
+    let blocked = run_mode("async");
+    let late = blocked["timer_late_ms"].as_f64().expect("timer_late_ms");
+    let wall = blocked["wall_ms"].as_f64().unwrap();
+    assert!(late >= 0.25 * wall, "the timer was not held up: {blocked}");
+    let free = run_mode("async-blocking");
+    assert!(free["timer_late_ms"].as_f64().is_some(), "{free}");
+}
+
 #[test]
 fn bad_arguments_exit_2_with_a_message() {
     for args in [

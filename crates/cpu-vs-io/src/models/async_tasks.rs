@@ -11,12 +11,18 @@
 //! connection is answered). `--mode async-blocking` is the right way: `spawn_blocking` hands
 //! blocking code to tokio's separate blocking pool, and the runtime's threads stay free.
 //!
+//! Beside the tasks runs a heartbeat: a task that asks for a 1 ms timer again and again and
+//! records how late it fires. It is how the program measures a blocked runtime: with CPU work
+//! on the runtime's threads the timer waits for a thread to come free, with `spawn_blocking`
+//! it fires on time.
+//!
 //! The runtime is built and shut down inside each run, so the time includes starting its
 //! threads, as `thread_pool.rs` includes starting its own.
 
 use std::io;
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context, Result};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -32,6 +38,7 @@ use crate::task::{answered, no_answer, run_task, tcp_failed, Output, Task, TaskR
 pub fn run(tasks: &[Task], workers: usize) -> Result<Vec<TaskResult>> {
     let runtime = runtime(workers, None)?;
     runtime.block_on(async {
+        let beat = tokio::spawn(heartbeat());
         // Spawn every task before awaiting any: awaiting each one as it is spawned would be
         // the sequential model again. `spawn` only queues the future; the runtime's threads
         // poll it, and a task that awaits a timer or a socket costs no thread while it waits.
@@ -40,9 +47,12 @@ pub fn run(tasks: &[Task], workers: usize) -> Result<Vec<TaskResult>> {
             .cloned()
             .map(|task| tokio::spawn(run_async(task)))
             .collect();
-        join_in_order(handles, tasks).await
+        let results = join_in_order(handles, tasks).await;
+        // Shutdown, step 1: the heartbeat loops forever; `abort` cancels it at its next await.
+        beat.abort();
+        results
     })
-    // Shutdown: `runtime` is dropped here, after every task was awaited, so there is nothing
+    // Step 2: `runtime` is dropped here, after every task was awaited, so there is nothing
     // left to cancel; dropping it stops its threads and joins them.
 }
 
@@ -52,12 +62,15 @@ pub fn run_blocking(tasks: &[Task], workers: usize) -> Result<Vec<TaskResult>> {
     // compares with a thread pool of the same size. Its threads are started as work arrives.
     let runtime = runtime(workers, Some(workers))?;
     runtime.block_on(async {
+        let beat = tokio::spawn(heartbeat());
         let handles = tasks
             .iter()
             .cloned()
             .map(|task| tokio::task::spawn_blocking(move || run_task(&task)))
             .collect();
-        join_in_order(handles, tasks).await
+        let results = join_in_order(handles, tasks).await;
+        beat.abort();
+        results
     })
     // Shutdown as above: every blocking task has returned, so the drop joins idle threads.
 }
@@ -96,6 +109,29 @@ async fn fetch(id: u32, addr: SocketAddr) -> io::Result<Output> {
         .await
         .map_err(|_elapsed| no_answer())??;
     answered(id, &payload)
+}
+
+/// The heartbeat's tick.
+const TICK: Duration = Duration::from_millis(1);
+
+/// The latest a tick fired in the last run, in microseconds. A static rather than a return
+/// value so that the async models keep the signature every model has; each model runs in a
+/// process of its own (`measure.rs`), which reads it once, after its one run.
+static MAX_LATE_US: AtomicU64 = AtomicU64::new(0);
+
+/// Asks for a 1 ms timer over and over, recording how late each one fires.
+async fn heartbeat() {
+    loop {
+        let asked = Instant::now();
+        tokio::time::sleep(TICK).await;
+        let late = asked.elapsed().saturating_sub(TICK);
+        MAX_LATE_US.fetch_max(late.as_micros() as u64, Ordering::Relaxed);
+    }
+}
+
+/// How late the heartbeat's 1 ms timer fired at worst in the last run, in ms, and resets it.
+pub fn take_max_late_ms() -> f64 {
+    MAX_LATE_US.swap(0, Ordering::Relaxed) as f64 / 1000.0
 }
 
 /// Awaits every task in task order. They are all running already, so waiting on the first

@@ -98,11 +98,19 @@ pub(super) fn async_on_cpu(ok: &[&Row]) -> String {
          {:.1} ms with {} threads, and no other task on the runtime could run meanwhile",
         blocking_runtime.workers, blocking_runtime.wall_ms, pool.wall_ms, pool.workers
     );
+    if let Some(late) = blocking_runtime.timer_late_ms {
+        text.push_str(&format!(
+            " (a 1 ms timer on it fired up to {late:.1} ms late)"
+        ));
+    }
     if let Some(blocking) = find("async-blocking") {
         text.push_str(&format!(
-            "; async-blocking (spawn_blocking) took {:.1} ms and left the runtime free",
+            "; async-blocking (spawn_blocking) took {:.1} ms",
             blocking.wall_ms
         ));
+        if let Some(late) = blocking.timer_late_ms {
+            text.push_str(&format!(", its timer at most {late:.1} ms late"));
+        }
     }
     text
 }
@@ -163,6 +171,7 @@ mod tests {
                 workers,
                 wall_ms,
                 peak_rss_kb: None,
+                timer_late_ms: None,
                 ok: true,
             }
         }
@@ -226,11 +235,15 @@ mod tests {
 
         #[test]
         fn async_on_cpu_is_compared_with_a_pool_of_as_many_threads() {
+            let mut blocked = row(Mode::Async, 2, 210.0);
+            blocked.timer_late_ms = Some(160.0);
+            let mut free = row(Mode::AsyncBlocking, 2, 207.0);
+            free.timer_late_ms = Some(0.2);
             let rows = [
                 row(Mode::Sequential, 1, 400.0),
                 row(Mode::ThreadPool, 2, 205.0),
-                row(Mode::Async, 2, 210.0),
-                row(Mode::AsyncBlocking, 2, 207.0),
+                blocked,
+                free,
             ];
             let text = verdict(Workload::Cpu, &rows, &facts(8, 2));
             assert!(
@@ -239,8 +252,9 @@ mod tests {
                 ),
                 "{text}"
             );
+            assert!(text.contains("fired up to 160.0 ms late"), "{text}");
             assert!(
-                text.contains("async-blocking (spawn_blocking) took 207.0 ms"),
+                text.contains("spawn_blocking) took 207.0 ms, its timer at most 0.2 ms late"),
                 "{text}"
             );
         }

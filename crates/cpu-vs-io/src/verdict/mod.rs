@@ -187,6 +187,7 @@ mod tests {
             workers,
             wall_ms,
             peak_rss_kb: None,
+            timer_late_ms: None,
             ok: true,
         }
     }

@@ -54,6 +54,21 @@ pub struct Record<'a> {
     pub timer_late_ms: Option<f64>,
 }
 
+#[cfg(test)]
+impl Row {
+    /// A clean run with nothing measured but its time: the tests of the table and verdict.
+    pub fn timed(mode: Mode, workers: usize, wall_ms: f64) -> Row {
+        Row {
+            mode,
+            workers,
+            wall_ms,
+            peak_rss_kb: None,
+            timer_late_ms: None,
+            ok: true,
+        }
+    }
+}
+
 pub fn table_header() -> String {
     format!(
         "  {:<17} {:>7} {:>11} {:>9} {:>14}",
@@ -111,14 +126,9 @@ mod tests {
     use super::*;
 
     fn row(mode: Mode, workers: usize, wall_ms: f64) -> Row {
-        Row {
-            mode,
-            workers,
-            wall_ms,
-            peak_rss_kb: Some(2048),
-            timer_late_ms: None,
-            ok: true,
-        }
+        let mut row = Row::timed(mode, workers, wall_ms);
+        row.peak_rss_kb = Some(2048);
+        row
     }
 
     #[test]

@@ -160,30 +160,11 @@ mod tests {
 
     #[cfg(feature = "async")]
     mod with_async {
+        use super::super::super::tests::{facts, row};
         use super::super::super::verdict;
         use super::super::*;
         use crate::models::Mode;
         use crate::workload::Workload;
-
-        fn row(mode: Mode, workers: usize, wall_ms: f64) -> Row {
-            Row {
-                mode,
-                workers,
-                wall_ms,
-                peak_rss_kb: None,
-                timer_late_ms: None,
-                ok: true,
-            }
-        }
-
-        fn facts(tasks: usize, cpus: usize) -> Facts {
-            Facts {
-                tasks,
-                cpus,
-                latency_ms: 0,
-                baseline_rss_kb: None,
-            }
-        }
 
         #[test]
         fn many_verdict_compares_async_with_threads_per_wait() {

@@ -181,18 +181,11 @@ fn in_flight(workload: Workload, row: &Row, tasks: usize) -> usize {
 mod tests {
     use super::*;
 
-    fn row(mode: Mode, workers: usize, wall_ms: f64) -> Row {
-        Row {
-            mode,
-            workers,
-            wall_ms,
-            peak_rss_kb: None,
-            timer_late_ms: None,
-            ok: true,
-        }
+    pub(super) fn row(mode: Mode, workers: usize, wall_ms: f64) -> Row {
+        Row::timed(mode, workers, wall_ms)
     }
 
-    fn facts(tasks: usize, cpus: usize) -> Facts {
+    pub(super) fn facts(tasks: usize, cpus: usize) -> Facts {
         Facts {
             tasks,
             cpus,

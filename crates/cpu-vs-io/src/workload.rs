@@ -89,8 +89,8 @@ impl Workload {
             ),
             Workload::IoSleep => format!("{n} tasks, each sleeping {latency_ms} ms (I/O-bound)"),
             Workload::IoTcp => format!(
-                "{n} tasks, each a blocking read from a local TCP server that answers after \
-                 {latency_ms} ms (I/O-bound)"
+                "{n} tasks, each a read from a local TCP server that answers after {latency_ms} ms \
+                 (I/O-bound)"
             ),
             Workload::Many => format!(
                 "{n} concurrent waits of {latency_ms} ms: what one wait costs in time and memory"

@@ -22,6 +22,7 @@
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context, Result};
@@ -38,7 +39,7 @@ use crate::task::{answered, no_answer, run_task, tcp_failed, Output, Task, TaskR
 pub fn run(tasks: &[Task], workers: usize) -> Result<Vec<TaskResult>> {
     let runtime = runtime(workers, None)?;
     runtime.block_on(async {
-        let beat = tokio::spawn(heartbeat());
+        let beat = Heartbeat::start();
         // Spawn every task before awaiting any: awaiting each one as it is spawned would be
         // the sequential model again. `spawn` only queues the future; the runtime's threads
         // poll it, and a task that awaits a timer or a socket costs no thread while it waits.
@@ -48,8 +49,8 @@ pub fn run(tasks: &[Task], workers: usize) -> Result<Vec<TaskResult>> {
             .map(|task| tokio::spawn(run_async(task)))
             .collect();
         let results = join_in_order(handles, tasks).await;
-        // Shutdown, step 1: the heartbeat loops forever; `abort` cancels it at its next await.
-        beat.abort();
+        // Shutdown, step 1: the heartbeat loops forever; `stop` cancels it at its next await.
+        beat.stop();
         results
     })
     // Step 2: `runtime` is dropped here, after every task was awaited, so there is nothing
@@ -62,14 +63,14 @@ pub fn run_blocking(tasks: &[Task], workers: usize) -> Result<Vec<TaskResult>> {
     // compares with a thread pool of the same size. Its threads are started as work arrives.
     let runtime = runtime(workers, Some(workers))?;
     runtime.block_on(async {
-        let beat = tokio::spawn(heartbeat());
+        let beat = Heartbeat::start();
         let handles = tasks
             .iter()
             .cloned()
             .map(|task| tokio::task::spawn_blocking(move || run_task(&task)))
             .collect();
         let results = join_in_order(handles, tasks).await;
-        beat.abort();
+        beat.stop();
         results
     })
     // Shutdown as above: every blocking task has returned, so the drop joins idle threads.
@@ -119,14 +120,48 @@ const TICK: Duration = Duration::from_millis(1);
 /// process of its own (`measure.rs`), which reads it once, after its one run.
 static MAX_LATE_US: AtomicU64 = AtomicU64::new(0);
 
-/// Asks for a 1 ms timer over and over, recording how late each one fires.
-async fn heartbeat() {
-    loop {
-        let asked = Instant::now();
-        tokio::time::sleep(TICK).await;
-        let late = asked.elapsed().saturating_sub(TICK);
+/// A task on the runtime that asks for a 1 ms timer over and over and records how late each
+/// one fires. The tick it is waiting for when the run ends counts too: on a runtime blocked
+/// to the end, that one is the late one.
+struct Heartbeat {
+    /// When the current tick was asked for, and the worst lateness so far. A mutex because
+    /// the heartbeat runs on a runtime thread while `stop` reads it from the caller's.
+    beat: Arc<Mutex<(Instant, Duration)>>,
+    task: JoinHandle<()>,
+}
+
+impl Heartbeat {
+    fn start() -> Heartbeat {
+        let beat = Arc::new(Mutex::new((Instant::now(), Duration::ZERO)));
+        let shared = Arc::clone(&beat);
+        // The first tick counts from now, so a task that is not even polled for a while (all
+        // the runtime's threads busy) is late from the start.
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(TICK).await;
+                let mut beat = lock(&shared);
+                let late = beat.0.elapsed().saturating_sub(TICK);
+                beat.1 = beat.1.max(late);
+                beat.0 = Instant::now();
+            }
+        });
+        Heartbeat { beat, task }
+    }
+
+    /// Cancels the heartbeat and keeps its worst lateness for [`take_max_late_ms`].
+    fn stop(self) {
+        self.task.abort();
+        let (asked, worst) = *lock(&self.beat);
+        let late = worst.max(asked.elapsed().saturating_sub(TICK));
         MAX_LATE_US.fetch_max(late.as_micros() as u64, Ordering::Relaxed);
     }
+}
+
+/// The lock never guards anything a panic could leave half-written, so a poisoned one is fine.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// How late the heartbeat's 1 ms timer fired at worst in the last run, in ms, and resets it.

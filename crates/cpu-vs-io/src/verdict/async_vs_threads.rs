@@ -57,9 +57,10 @@ pub(super) fn async_against_threads(ok: &[&Row], facts: &Facts) -> String {
     }
     if wins.is_empty() {
         text.push_str(&format!(
-            "; at {} waits the difference does not matter (the threads cost {extra_ms:.1} ms \
-             and {extra_mib:.1} MiB more)",
-            facts.tasks
+            "; at {} waits the difference does not matter (the threads took {} and {})",
+            facts.tasks,
+            more_or_less(extra_ms, "ms"),
+            more_or_less(extra_mib, "MiB")
         ));
     } else {
         text.push_str(&format!(
@@ -113,6 +114,12 @@ pub(super) fn async_on_cpu(ok: &[&Row]) -> String {
         }
     }
     text
+}
+
+/// "9.0 ms more", "0.1 MiB less".
+fn more_or_less(x: f64, unit: &str) -> String {
+    let word = if x < 0.0 { "less" } else { "more" };
+    format!("{:.1} {unit} {word}", x.abs())
 }
 
 /// "0.3 KiB", "12 KiB", "1.5 MiB".
@@ -209,7 +216,7 @@ mod tests {
             };
             let text = verdict(Workload::IoSleep, &rows, &facts);
             assert!(
-                text.contains("at 32 waits the difference does not matter"),
+                text.contains("at 32 waits the difference does not matter (the threads took 0.5 ms more and 0.0 MiB more)"),
                 "{text}"
             );
         }

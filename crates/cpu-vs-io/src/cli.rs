@@ -58,11 +58,13 @@ Exit status: 0 success, 1 a task or a model failed or the models disagreed, 2 us
 #[command(name = "cpu-vs-io", version, about = ABOUT, long_about = LONG_ABOUT)]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct Cli {
-    /// Which work to measure: cpu, io (runs io-sleep and io-tcp) or all.
+    /// Which work to measure: cpu, io (runs io-sleep and io-tcp), many (thousands of waits at
+    /// once) or all (cpu and io).
     #[arg(long, value_enum, default_value_t = WorkloadArg::All)]
     pub workload: WorkloadArg,
 
-    /// Which model to run, or all of them, one after the other.
+    /// Which model to run, or all of them, one after the other (for many: the models that
+    /// hold thousands of waits, see above).
     #[arg(long, value_enum, default_value_t = ModeArg::All)]
     pub mode: ModeArg,
 

@@ -1,46 +1,34 @@
 //! The coordinator: for each workload, build its tasks, run them under each selected model,
-//! time each run with `Instant`, check that every model got the same results, and print the
-//! table, the verdict and (with `--json`) one record per run.
+//! each in a fresh child process that times it (`measure.rs`), check that every model got the
+//! same results, and print the table, the verdict and (with `--json`) one record per run.
 
 use std::env;
-use std::io::{self, Write};
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 
 use crate::cli::{ChildCommand, Cli};
-use crate::models::{Context, Mode};
-use crate::report::{table_header, table_row, verdict, Record, Row};
+use crate::measure::{self, Job};
+use crate::models::Mode;
+use crate::report::{table_header, table_row, Out, Record, Row};
 use crate::task::{Output, Task, TaskResult};
+use crate::verdict::{verdict, Facts};
 use crate::workload::Workload;
 use crate::{server, worker};
 
 /// Runs what the command line asks. `Ok(false)` means the work ran but something failed (a
 /// task, a model, or the models disagreed): exit status 1, with the reasons already printed.
 pub fn run(cli: Cli) -> Result<bool> {
-    match cli.child {
+    match &cli.child {
         Some(ChildCommand::Worker) => return worker::serve_stdin().map(|()| true),
-        Some(ChildCommand::RunTask { task }) => return worker::run_one(&task).map(|()| true),
+        Some(ChildCommand::RunTask { task }) => return worker::run_one(task).map(|()| true),
+        Some(ChildCommand::Model { job }) => return measure::serve(job).map(|()| true),
         None => {}
     }
     let out = Out { json: cli.json };
-    let modes = cli.mode.modes();
-    let workers = cli.workers as usize;
-    if modes.contains(&Mode::Rayon) {
-        // Rayon's global pool can be built once per process, so it is built here, before any
-        // timing, with the one `--workers` of this run (see models/rayon.rs).
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(workers)
-            .thread_name(|n| format!("rayon-{n}"))
-            .build_global()
-            .context("building rayon's global pool")?;
-    }
-    let ctx = Context {
-        workers,
-        exe: env::current_exe().context("finding this program, to start it as a worker")?,
-    };
-    let cpus = crate::cli::logical_cpus() as usize;
+    let exe = env::current_exe().context("finding this program, to start it as a child")?;
     let workloads = cli.workload.workloads();
 
     if cfg!(debug_assertions) && workloads.contains(&Workload::Cpu) {
@@ -54,19 +42,29 @@ pub fn run(cli: Cli) -> Result<bool> {
     let mut all_ok = true;
     let mut server_addr: Option<SocketAddr> = None;
     for workload in workloads {
-        let n = cli.tasks.unwrap_or_else(|| workload.default_tasks());
+        let n = cli.tasks_for(workload);
         if workload == Workload::IoTcp && server_addr.is_none() {
-            // Started once, before any timing; it serves until the program exits.
+            // Started once, in this process, before any timing; it serves until the program
+            // exits. Its threads are not counted in any model's memory.
             let addr = server::start(Duration::from_millis(cli.latency_ms))
                 .context("starting the local latency server")?;
             server_addr = Some(addr);
         }
-        let tasks = workload.tasks(n, cli.cpu_size, cli.latency_ms, server_addr);
         out.say(&format!(
             "\n{workload}: {}",
             workload.describe(n, cli.cpu_size, cli.latency_ms)
         ))?;
-        all_ok &= run_workload(workload, &tasks, &modes, &ctx, cpus, &out)?;
+        let job = |mode: Mode| Job {
+            workload,
+            mode,
+            workers: cli.workers_for(mode, workload),
+            tasks: n,
+            cpu_size: cli.cpu_size,
+            latency_ms: cli.latency_ms,
+            server: server_addr,
+        };
+        let jobs: Vec<Job> = cli.modes_for(workload).into_iter().map(job).collect();
+        all_ok &= run_workload(&exe, &jobs, &out)?;
     }
     if !all_ok {
         eprintln!("cpu-vs-io: some runs failed or disagreed; see the messages above");
@@ -75,32 +73,39 @@ pub fn run(cli: Cli) -> Result<bool> {
 }
 
 /// Runs one workload under each model; `Ok(false)` if anything failed or disagreed.
-fn run_workload(
-    workload: Workload,
-    tasks: &[Task],
-    modes: &[Mode],
-    ctx: &Context,
-    cpus: usize,
-    out: &Out,
-) -> Result<bool> {
+fn run_workload(exe: &Path, jobs: &[Job], out: &Out) -> Result<bool> {
+    let Some(first) = jobs.first() else {
+        return Ok(true);
+    };
+    let workload = first.workload;
+    // The parent's own copy of the tasks, to check the children's answers against.
+    let tasks = workload.tasks(first.tasks, first.cpu_size, first.latency_ms, first.server);
+    // `many` measures memory per wait: the peak of a run with nothing in flight comes first.
+    let baseline_rss_kb = match workload {
+        Workload::Many => measure::baseline(exe, first)
+            .context("measuring the memory of a run with nothing in flight")?,
+        _ => None,
+    };
     out.say(&table_header())?;
-    let mut rows = Vec::with_capacity(modes.len());
+    let mut rows = Vec::with_capacity(jobs.len());
     // The first model whose tasks all succeeded; every later model must match it.
     let mut reference: Option<(Mode, Vec<Output>)> = None;
     let mut all_ok = true;
 
-    for &mode in modes {
-        let started = Instant::now();
-        let outcome = mode.run(tasks, ctx);
-        let wall_ms = started.elapsed().as_secs_f64() * 1000.0;
-
+    for job in jobs {
+        let mode = job.mode;
+        let measured = measure::measure(exe, job);
+        let (wall_ms, peak_rss_kb, timer_late_ms, outcome) = match measured {
+            Ok(m) => (m.wall_ms, m.peak_rss_kb, m.timer_late_ms, m.outcome),
+            Err(err) => (0.0, None, None, Err(err)),
+        };
         let (errors, bytes) = match outcome {
             Err(err) => {
                 eprintln!("cpu-vs-io: {workload} under {mode} failed: {err:#}");
                 (tasks.len(), 0)
             }
             Ok(results) => {
-                let (problems, bytes) = check(workload, mode, tasks, results, &mut reference);
+                let (problems, bytes) = check(workload, mode, &tasks, results, &mut reference);
                 for problem in &problems {
                     eprintln!("cpu-vs-io: {problem}");
                 }
@@ -109,8 +114,10 @@ fn run_workload(
         };
         let row = Row {
             mode,
-            workers: mode.workers(ctx, tasks.len()),
+            workers: workers_of(job),
             wall_ms,
+            peak_rss_kb,
+            timer_late_ms,
             ok: errors == 0,
         };
         all_ok &= row.ok;
@@ -129,11 +136,35 @@ fn run_workload(
             wall_ms,
             ok: row.ok,
             errors,
+            peak_rss_kb,
+            baseline_rss_kb,
+            latency_ms: workload.is_io().then_some(job.latency_ms),
+            timer_late_ms,
         })?;
         rows.push(row);
     }
-    out.say(&verdict(workload, &rows, tasks.len(), cpus))?;
+    let facts = Facts {
+        tasks: tasks.len(),
+        cpus: crate::cli::logical_cpus() as usize,
+        latency_ms: if workload.is_io() {
+            first.latency_ms
+        } else {
+            0
+        },
+        baseline_rss_kb,
+    };
+    out.say(&verdict(workload, &rows, &facts))?;
     Ok(all_ok)
+}
+
+/// Threads or processes the job's model uses: 1 for sequential, one per task for the per-task
+/// models, the job's workers for the pools and the runtime.
+fn workers_of(job: &Job) -> usize {
+    match job.mode {
+        Mode::Sequential => 1,
+        Mode::ThreadPerTask | Mode::ProcessPerTask => job.tasks as usize,
+        _ => job.workers,
+    }
 }
 
 /// Checks one model's results: each task answered under its own id, without error, and
@@ -198,30 +229,6 @@ fn show(output: &Output) -> String {
     match output.bytes {
         0 => format!("value {}", output.value),
         bytes => format!("value {} ({bytes} bytes)", output.value),
-    }
-}
-
-/// Where the output goes: the table and verdicts on stdout normally, on stderr under `--json`,
-/// so that stdout then carries nothing but records.
-struct Out {
-    json: bool,
-}
-
-impl Out {
-    fn say(&self, text: &str) -> Result<()> {
-        if self.json {
-            writeln!(io::stderr(), "{text}").context("writing to stderr")
-        } else {
-            writeln!(io::stdout(), "{text}").context("writing to stdout")
-        }
-    }
-
-    fn record(&self, record: &Record) -> Result<()> {
-        if self.json {
-            let line = serde_json::to_string(record)?;
-            writeln!(io::stdout(), "{line}").context("writing to stdout")?;
-        }
-        Ok(())
     }
 }
 

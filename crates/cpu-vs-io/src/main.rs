@@ -4,11 +4,20 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
+
+use cpu_vs_io::cli::Cli;
 
 fn main() -> ExitCode {
-    // On a usage error clap prints the message and exits with status 2 itself.
-    let cli = cpu_vs_io::cli::Cli::parse();
+    // On a usage error clap prints the message and exits with status 2 itself; so does
+    // `exit` on the errors of limits that depend on the workload and the model.
+    let cli = Cli::parse();
+    if let Err(message) = cli.check() {
+        Cli::command()
+            .error(ErrorKind::ValueValidation, message)
+            .exit();
+    }
     match cpu_vs_io::run(cli) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),

@@ -1,11 +1,13 @@
-//! What the measurements become: a table row per model run, one verdict sentence per workload,
-//! and the JSON record of `--json`. The verdict is computed from the measured times; nothing in
-//! it is decided in advance except which *kind* of reason fits which kind of workload.
+//! What the measurements become: a table row per model run and the JSON record of `--json`,
+//! and where each goes (stdout, or stderr under `--json`). The verdict sentence under each
+//! table is computed in `verdict.rs`.
 
+use std::io::{self, Write};
+
+use anyhow::{Context as _, Result};
 use serde::Serialize;
 
 use crate::models::Mode;
-use crate::workload::Workload;
 
 /// One model's run of one workload.
 #[derive(Clone, Debug, PartialEq)]
@@ -13,12 +15,16 @@ pub struct Row {
     pub mode: Mode,
     pub workers: usize,
     pub wall_ms: f64,
+    /// The peak resident memory of the process that ran the model, in KiB, where measured.
+    pub peak_rss_kb: Option<u64>,
+    /// The async models: how late a 1 ms timer on the runtime fired at worst.
+    pub timer_late_ms: Option<f64>,
     /// False if any task failed, the model failed, or its results differed from another's.
     pub ok: bool,
 }
 
 /// The `--json` record: the shared fields of the project's timing record plus `workload` and
-/// `errors`.
+/// `errors`, and the memory and the wait of the run where they mean something.
 #[derive(Debug, Serialize)]
 pub struct Record<'a> {
     pub demo: &'static str,
@@ -30,12 +36,43 @@ pub struct Record<'a> {
     pub wall_ms: f64,
     pub ok: bool,
     pub errors: usize,
+    /// The peak resident memory of the process that ran this model alone (for the process
+    /// models: the largest single process, coordinator or worker, not their sum).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak_rss_kb: Option<u64>,
+    /// `many` only: the peak of the same program and task list with nothing in flight, so
+    /// that `(peak_rss_kb - baseline_rss_kb) / items` is the memory of one concurrent wait.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline_rss_kb: Option<u64>,
+    /// The wait of each I/O task (absent for cpu), so that `wall_ms - latency_ms` is the
+    /// model's overhead over the wait itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<u64>,
+    /// The async models: how late a 1 ms timer on the runtime fired at worst, in ms. Near 0
+    /// when the runtime's threads were free; about a task's length when tasks blocked them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timer_late_ms: Option<f64>,
+}
+
+#[cfg(test)]
+impl Row {
+    /// A clean run with nothing measured but its time: the tests of the table and verdict.
+    pub fn timed(mode: Mode, workers: usize, wall_ms: f64) -> Row {
+        Row {
+            mode,
+            workers,
+            wall_ms,
+            peak_rss_kb: None,
+            timer_late_ms: None,
+            ok: true,
+        }
+    }
 }
 
 pub fn table_header() -> String {
     format!(
-        "  {:<17} {:>7} {:>11} {:>9}",
-        "model", "workers", "time (ms)", "speedup"
+        "  {:<17} {:>7} {:>11} {:>9} {:>14}",
+        "model", "workers", "time (ms)", "speedup", "peak RSS (MiB)"
     )
 }
 
@@ -46,144 +83,41 @@ pub fn table_row(row: &Row, sequential_ms: Option<f64>) -> String {
         (true, Some(sequential)) => format!("{:.2}x", sequential / row.wall_ms),
         (true, None) => "-".to_string(),
     };
+    let peak = match row.peak_rss_kb {
+        Some(kb) => format!("{:.1}", kb as f64 / 1024.0),
+        None => "-".to_string(),
+    };
     format!(
-        "  {:<17} {:>7} {:>11.1} {:>9}",
+        "  {:<17} {:>7} {:>11.1} {:>9} {:>14}",
         row.mode.name(),
         row.workers,
         row.wall_ms,
-        speedup
+        speedup,
+        peak
     )
 }
 
-/// One sentence: which model won this workload, by how much, why, how the pools did, and
-/// what starting a process cost compared with starting a thread.
-pub fn verdict(workload: Workload, rows: &[Row], tasks: usize, cpus: usize) -> String {
-    let ok: Vec<&Row> = rows.iter().filter(|row| row.ok).collect();
-    let Some(best) = ok
-        .iter()
-        .copied()
-        .min_by(|a, b| a.wall_ms.total_cmp(&b.wall_ms))
-    else {
-        return format!("{workload}: no model finished without errors, so no model won.");
-    };
-    if ok.len() == 1 {
-        return format!(
-            "{workload}: only {} ran ({:.1} ms); run with --mode all to see which model wins.",
-            best.mode, best.wall_ms
-        );
-    }
-    let find = |mode: Mode| ok.iter().copied().find(|row| row.mode == mode);
-    let sequential = find(Mode::Sequential);
-    // "3.9x" over sequential where it ran, else the plain time.
-    let measure = |row: &Row| match sequential {
-        Some(seq) => format!("{:.1}x", seq.wall_ms / row.wall_ms),
-        None => format!("{:.1} ms", row.wall_ms),
-    };
-
-    let mut sentence = match sequential {
-        Some(_) if best.mode == Mode::Sequential => format!(
-            "{workload}: sequential was fastest at {:.1} ms",
-            best.wall_ms
-        ),
-        Some(_) => format!(
-            "{workload}: {} won with a {} speedup over sequential",
-            best.mode,
-            measure(best)
-        ),
-        None => format!(
-            "{workload}: {} was fastest at {:.1} ms",
-            best.mode, best.wall_ms
-        ),
-    };
-
-    // Why: waits overlap as far as the model has threads or processes to wait in; computing
-    // needs a core per task, so the core count caps it.
-    let at_once = best.workers.min(tasks);
-    if best.mode == Mode::Sequential {
-        let per_task = best.wall_ms / tasks as f64;
-        sentence.push_str(&if per_task < 1.0 {
-            format!(
-                ", because a task took only {per_task:.2} ms, less than handing it to another \
-                 thread or process costs"
-            )
-        } else if !workload.is_io() && cpus == 1 {
-            ", because with 1 logical CPU there is no second core for the other models to use"
-                .to_string()
-        } else if !workload.is_io() {
-            format!(
-                ", because the other models found no idle core among the {cpus} logical CPUs \
-                 (other programs were using them)"
-            )
-        } else {
-            ", because the other models' start-up cost more than overlapping the waits saved"
-                .to_string()
-        });
-    } else if workload.is_io() {
-        sentence.push_str(&format!(
-            ", because the tasks spend their time waiting, not computing, and it overlapped \
-             {at_once} waits at once (ideal {at_once}x)"
-        ));
-    } else {
-        let ideal = at_once.min(cpus);
-        let kind = match best.mode {
-            Mode::ProcessPerTask | Mode::ProcessPool => "process",
-            _ => "thread",
-        };
-        sentence.push_str(&format!(
-            ", because each task needs a core, and with {} and {} at most {ideal} tasks \
-             compute at once (ideal {ideal}x)",
-            count(cpus, "logical CPU"),
-            count(best.workers, kind)
-        ));
-        // Far below the ideal on CPU work means the cores were not ours alone.
-        if let Some(seq) = sequential {
-            if seq.wall_ms / best.wall_ms < 0.6 * ideal as f64 {
-                sentence.push_str(
-                    ", though far below it, so other programs were competing for the cores",
-                );
-            }
-        }
-    }
-
-    // How the two pools did, where they ran and did not win.
-    let pools: Vec<String> = [Mode::ThreadPool, Mode::ProcessPool]
-        .into_iter()
-        .filter(|&mode| mode != best.mode)
-        .filter_map(find)
-        .map(|row| format!("{} {} with {} workers", row.mode, measure(row), row.workers))
-        .collect();
-    if !pools.is_empty() {
-        sentence.push_str(&format!("; {}", pools.join(", ")));
-    }
-
-    // What a process costs over a thread: both per-task models start one per task, so the
-    // difference of their times, per task, is the extra start-up of a process.
-    if let (Some(threads), Some(processes)) =
-        (find(Mode::ThreadPerTask), find(Mode::ProcessPerTask))
-    {
-        let extra = (processes.wall_ms - threads.wall_ms) / tasks as f64;
-        if extra > 0.0 {
-            sentence.push_str(&format!(
-                "; a process per task took {extra:.2} ms per task longer than a thread per \
-                 task, the cost of starting a process"
-            ));
-        } else {
-            sentence.push_str(
-                "; process start-up was lost in the noise (a process per task was no slower \
-                 than a thread per task)",
-            );
-        }
-    }
-    sentence.push('.');
-    sentence
+/// Where the output goes: the table and verdicts on stdout normally, on stderr under `--json`,
+/// so that stdout then carries nothing but records.
+pub struct Out {
+    pub json: bool,
 }
 
-/// "1 thread", "2 threads", "4 processes".
-fn count(n: usize, noun: &str) -> String {
-    match (n, noun.ends_with('s')) {
-        (1, _) => format!("1 {noun}"),
-        (_, true) => format!("{n} {noun}es"),
-        (_, false) => format!("{n} {noun}s"),
+impl Out {
+    pub fn say(&self, text: &str) -> Result<()> {
+        if self.json {
+            writeln!(io::stderr(), "{text}").context("writing to stderr")
+        } else {
+            writeln!(io::stdout(), "{text}").context("writing to stdout")
+        }
+    }
+
+    pub fn record(&self, record: &Record) -> Result<()> {
+        if self.json {
+            let line = serde_json::to_string(record)?;
+            writeln!(io::stdout(), "{line}").context("writing to stdout")?;
+        }
+        Ok(())
     }
 }
 
@@ -192,145 +126,48 @@ mod tests {
     use super::*;
 
     fn row(mode: Mode, workers: usize, wall_ms: f64) -> Row {
-        Row {
-            mode,
-            workers,
-            wall_ms,
-            ok: true,
-        }
-    }
-
-    fn io_rows() -> Vec<Row> {
-        vec![
-            row(Mode::Sequential, 1, 1600.0),
-            row(Mode::ThreadPerTask, 32, 52.0),
-            row(Mode::ThreadPool, 2, 800.0),
-            row(Mode::Rayon, 2, 810.0),
-            row(Mode::ProcessPerTask, 32, 116.0),
-            row(Mode::ProcessPool, 2, 805.0),
-        ]
+        let mut row = Row::timed(mode, workers, wall_ms);
+        row.peak_rss_kb = Some(2048);
+        row
     }
 
     #[test]
-    fn io_verdict_names_the_winner_the_overlap_and_the_process_cost() {
-        let text = verdict(Workload::IoSleep, &io_rows(), 32, 2);
-        assert!(
-            text.starts_with("io-sleep: thread-per-task won with a 30.8x speedup"),
-            "{text}"
-        );
-        assert!(text.contains("overlapped 32 waits at once"), "{text}");
-        assert!(text.contains("thread-pool 2.0x with 2 workers"), "{text}");
-        assert!(text.contains("process-pool 2.0x with 2 workers"), "{text}");
-        assert!(text.contains("2.00 ms per task longer"), "{text}");
-        assert!(text.ends_with('.'));
-    }
-
-    #[test]
-    fn cpu_verdict_follows_the_numbers_not_a_script() {
-        let rows = vec![
-            row(Mode::Sequential, 1, 400.0),
-            row(Mode::ThreadPerTask, 8, 210.0),
-            row(Mode::ThreadPool, 2, 205.0),
-            row(Mode::ProcessPool, 2, 200.0),
-        ];
-        let text = verdict(Workload::Cpu, &rows, 8, 2);
-        assert!(
-            text.starts_with("cpu: process-pool won with a 2.0x speedup"),
-            "{text}"
-        );
-        assert!(
-            text.contains("with 2 logical CPUs and 2 processes at most 2 tasks compute at once"),
-            "{text}"
-        );
-        assert!(text.contains("thread-pool 2.0x with 2 workers"), "{text}");
-        assert!(
-            !text.contains("process-pool 2.0x"),
-            "the winner is not compared with itself"
-        );
-    }
-
-    #[test]
-    fn sequential_winning_is_explained_from_the_numbers() {
-        let busy = vec![
-            row(Mode::Sequential, 1, 400.0),
-            row(Mode::ThreadPool, 2, 450.0),
-        ];
-        let text = verdict(Workload::Cpu, &busy, 8, 2);
-        assert!(
-            text.starts_with("cpu: sequential was fastest at 400.0 ms"),
-            "{text}"
-        );
-        assert!(
-            text.contains("no idle core among the 2 logical CPUs"),
-            "{text}"
-        );
-        let tiny = vec![row(Mode::Sequential, 1, 0.4), row(Mode::ThreadPool, 2, 0.9)];
-        let text = verdict(Workload::Cpu, &tiny, 8, 2);
-        assert!(text.contains("a task took only 0.05 ms"), "{text}");
-        let text = verdict(Workload::Cpu, &busy, 8, 1);
-        assert!(
-            text.contains("with 1 logical CPU there is no second core"),
-            "{text}"
-        );
-    }
-
-    #[test]
-    fn counts_are_spelled_out() {
-        assert_eq!(count(1, "process"), "1 process");
-        assert_eq!(count(3, "process"), "3 processes");
-        assert_eq!(count(2, "logical CPU"), "2 logical CPUs");
-    }
-
-    #[test]
-    fn a_busy_machine_is_called_out() {
-        let rows = vec![row(Mode::Sequential, 1, 400.0), row(Mode::Rayon, 4, 350.0)];
-        let text = verdict(Workload::Cpu, &rows, 8, 4);
-        assert!(text.contains("(ideal 4x), though far below it"), "{text}");
-        let rows = vec![row(Mode::Sequential, 1, 400.0), row(Mode::Rayon, 4, 110.0)];
-        assert!(!verdict(Workload::Cpu, &rows, 8, 4).contains("far below"));
-    }
-
-    #[test]
-    fn failed_rows_cannot_win() {
-        let mut rows = io_rows();
-        rows[1].ok = false;
-        let text = verdict(Workload::IoTcp, &rows, 32, 2);
-        assert!(text.starts_with("io-tcp: process-per-task won"), "{text}");
-        assert!(!text.contains("process start-up"), "{text}");
-    }
-
-    #[test]
-    fn without_sequential_times_are_compared_instead_of_speedups() {
-        let rows = vec![row(Mode::ThreadPool, 4, 300.0), row(Mode::Rayon, 4, 250.0)];
-        let text = verdict(Workload::Cpu, &rows, 8, 4);
-        assert!(
-            text.starts_with("cpu: rayon was fastest at 250.0 ms"),
-            "{text}"
-        );
-        assert!(
-            text.contains("thread-pool 300.0 ms with 4 workers"),
-            "{text}"
-        );
-    }
-
-    #[test]
-    fn one_or_no_model() {
-        assert!(
-            verdict(Workload::Cpu, &[row(Mode::Rayon, 2, 1.0)], 8, 2).contains("only rayon ran")
-        );
-        assert!(verdict(Workload::Cpu, &[], 8, 2).contains("no model won"));
-    }
-
-    #[test]
-    fn table_rows_show_speedup_or_failure() {
+    fn table_rows_show_speedup_memory_or_failure() {
         let line = table_row(&row(Mode::ThreadPool, 2, 200.0), Some(400.0));
         assert!(
-            line.contains("thread-pool") && line.ends_with("2.00x"),
+            line.contains("thread-pool") && line.contains("2.00x") && line.ends_with(" 2.0"),
             "{line}"
         );
         let mut failed = row(Mode::Rayon, 2, 1.0);
         failed.ok = false;
-        assert!(table_row(&failed, Some(400.0)).ends_with("FAILED"));
-        assert!(table_row(&row(Mode::Rayon, 2, 1.0), None).ends_with('-'));
+        failed.peak_rss_kb = None;
+        let line = table_row(&failed, Some(400.0));
+        assert!(line.contains("FAILED") && line.ends_with('-'), "{line}");
+        assert!(table_row(&row(Mode::Rayon, 2, 1.0), None).contains(" - "));
+    }
+
+    #[test]
+    fn records_leave_out_what_was_not_measured() {
+        let record = Record {
+            demo: "cpu-vs-io",
+            workload: "cpu",
+            mode: "rayon",
+            workers: 2,
+            items: 8,
+            bytes: 0,
+            wall_ms: 1.5,
+            ok: true,
+            errors: 0,
+            peak_rss_kb: Some(3000),
+            baseline_rss_kb: None,
+            latency_ms: None,
+            timer_late_ms: None,
+        };
+        let line = serde_json::to_string(&record).unwrap();
+        assert!(line.contains("\"peak_rss_kb\":3000"), "{line}");
+        assert!(
+            !line.contains("baseline") && !line.contains("latency"),
+            "{line}"
+        );
     }
 }

@@ -1,16 +1,23 @@
-//! The parent side of the process models: how a worker process is started, and how its end is
-//! put into words when it fails.
+//! The parent side of every child process: how one is started, owned and put into words.
 //!
 //! Every child is this same program (`current_exe()`) started with a hidden subcommand (see
-//! `worker.rs`). On Linux each child asks the kernel to SIGKILL it when its parent dies
-//! (`PR_SET_PDEATHSIG`), so a parent killed by Ctrl-C or `kill -9` leaves no worker behind.
-//! Note that the kernel sends it when the parent *thread* that forked the child exits, so the
-//! children are started from the coordinating thread, which outlives them.
+//! `worker.rs` and `measure.rs`). Three habits of a supervisor live here:
+//! - on Linux each child asks the kernel to SIGKILL it when its parent dies
+//!   (`PR_SET_PDEATHSIG`), so a parent killed by Ctrl-C or `kill -9` leaves no child behind.
+//!   The kernel sends it when the parent *thread* that forked the child exits, so children are
+//!   started from the coordinating thread, which outlives them;
+//! - every child is owned by a [`Supervised`], which kills and waits for it if an early return
+//!   (`?`) drops it before it was waited for, so no child outlives a failure or stays a zombie;
+//! - [`describe`] turns an exit status into words: its exit code, or the signal that killed it.
 
+use std::io;
+use std::ops::{Deref, DerefMut};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 
-/// A command that starts `exe` as a worker: stderr shared with ours (a worker's error message
+use anyhow::Context as _;
+
+/// A command that starts `exe` as a child: stderr shared with ours (a child's error message
 /// reaches the terminal), and on Linux tied to our life.
 pub fn child_command(exe: &Path) -> Command {
     let mut cmd = Command::new(exe);
@@ -19,9 +26,92 @@ pub fn child_command(exe: &Path) -> Command {
     cmd
 }
 
+/// Spawns `cmd`, naming `what` in the error if it cannot start.
+pub fn spawn(cmd: &mut Command, what: &str) -> anyhow::Result<Supervised> {
+    let child = cmd
+        .spawn()
+        .with_context(|| format!("starting {what} ({})", cmd.get_program().to_string_lossy()))?;
+    Ok(Supervised { child })
+}
+
+/// A running child that is never left behind: dropped without having been waited for (an early
+/// return on an error), it is killed and then waited for. Derefs to the `std::process::Child`,
+/// so the models call `.wait()`, `.kill()`, `.stdout.take()` on it directly.
+#[derive(Debug)]
+pub struct Supervised {
+    child: Child,
+}
+
+impl Deref for Supervised {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.child
+    }
+}
+
+impl DerefMut for Supervised {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.child
+    }
+}
+
+impl Drop for Supervised {
+    fn drop(&mut self) {
+        // After a successful `wait`, `try_wait` returns the saved status and nothing happens.
+        // Otherwise the child is still running (or exited and unreaped): kill it, then wait, so
+        // it neither outlives us nor stays a zombie. Errors are ignored: nothing is left to do.
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits for the child and returns how it ended and its peak resident memory in KiB: the
+/// largest resident set of the child or of any descendant it waited for, which is what
+/// `/usr/bin/time -v` calls "Maximum resident set size".
+///
+/// Why `wait4` rather than `getrusage(RUSAGE_CHILDREN)` after a plain `wait`: both read the same
+/// kernel counter, but `RUSAGE_CHILDREN`'s `ru_maxrss` is the largest over *every* child this
+/// process ever reaped, so a small model measured after a big one would report the big one's
+/// peak. `wait4` returns the figure of the one child it reaps. Call it instead of `wait` (not
+/// after `try_wait`, which may already have reaped the child and lost its figure).
+#[cfg(target_os = "linux")]
+pub fn wait_with_peak_rss(child: &mut Supervised) -> io::Result<(ExitStatus, Option<u64>)> {
+    use std::os::unix::process::ExitStatusExt;
+
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: `rusage` is plain old data that the kernel fills in; an all-zero value is valid.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: plain system call on valid pointers to locals. It reaps `pid`, our own child,
+        // which std's `Child` then no longer knows about: its later `try_wait` fails with
+        // ECHILD, so the `Supervised` drop neither kills nor waits for anything. (Nothing else
+        // in the program starts processes while a model's child runs, so the pid cannot have
+        // been reused by another child of ours in between.)
+        let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        if reaped == pid {
+            break;
+        }
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
+    // On Linux `ru_maxrss` is in KiB.
+    let peak = u64::try_from(usage.ru_maxrss).ok();
+    Ok((ExitStatus::from_raw(status), peak))
+}
+
+/// Elsewhere: a plain wait, and no peak memory (`ru_maxrss` has other units on other systems).
+#[cfg(not(target_os = "linux"))]
+pub fn wait_with_peak_rss(child: &mut Supervised) -> io::Result<(ExitStatus, Option<u64>)> {
+    Ok((child.wait()?, None))
+}
+
 #[cfg(target_os = "linux")]
 fn die_with_parent(cmd: &mut Command) {
-    use std::io;
     use std::os::unix::process::CommandExt;
 
     let parent = std::process::id() as libc::pid_t;
@@ -45,18 +135,6 @@ fn die_with_parent(cmd: &mut Command) {
 
 #[cfg(not(target_os = "linux"))]
 fn die_with_parent(_cmd: &mut Command) {}
-
-/// Kills and reaps every child in `children`: used when starting the rest failed, so that the
-/// ones already running are not left behind. Errors are ignored: a child that has already
-/// exited cannot be killed, and `wait` still reaps it.
-pub fn kill_and_reap(children: &mut Vec<Child>) {
-    for child in children.iter_mut() {
-        let _ = child.kill();
-    }
-    for mut child in children.drain(..) {
-        let _ = child.wait();
-    }
-}
 
 /// "exited with status 1", "was killed by signal 9 (SIGKILL)".
 pub fn describe(status: ExitStatus) -> String {

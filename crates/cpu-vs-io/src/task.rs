@@ -8,8 +8,10 @@
 //!   in `read` until the answer arrives L ms later: real I/O, with bytes that are checked.
 //!
 //! A model never looks inside a task; it only decides where `run_task` runs (this thread, a new
-//! thread, a pool thread, a child process). Tasks and results are serde types because the
-//! process models send them through pipes.
+//! thread, a pool thread, a child process). The async model has an awaiting twin for the two
+//! waits (`models/async_tasks.rs`), built from the same pieces here ([`answered`],
+//! [`tcp_failed`]) so that it gives the same answers. Tasks and results are serde types
+//! because the process models send them through pipes.
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -32,7 +34,7 @@ pub const CPU_WINDOW_START: u64 = 1_000_000_000;
 
 /// How long a TCP task waits for the server's answer before it gives up with an error, so
 /// that a wedged server makes a task fail rather than the whole run hang.
-const READ_TIMEOUT: Duration = Duration::from_secs(120);
+pub const READ_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// One unit of work, identical whichever model runs it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,7 +95,7 @@ pub struct TaskError {
 /// The result of one task: what each model hands back, one per task, in task order.
 pub type TaskResult = Result<Output, TaskError>;
 
-/// Runs one task on the calling thread. Every model calls this and only this.
+/// Runs one task on the calling thread. Every model calls this (async: for the CPU work).
 pub fn run_task(task: &Task) -> TaskResult {
     match *task {
         Task::Cpu { id, start, len } => Ok(Output {
@@ -109,10 +111,7 @@ pub fn run_task(task: &Task) -> TaskResult {
                 bytes: 0,
             })
         }
-        Task::Tcp { id, addr } => fetch(id, addr).map_err(|err| TaskError {
-            id,
-            message: format!("reading from the latency server at {addr}: {err}"),
-        }),
+        Task::Tcp { id, addr } => fetch(id, addr).map_err(|err| tcp_failed(id, addr, &err)),
         #[cfg(test)]
         Task::Panic { id } => panic!("task {id} panics on purpose"),
     }
@@ -155,14 +154,32 @@ fn fetch(id: u32, addr: SocketAddr) -> io::Result<Output> {
             err.kind(),
             io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
         ) {
-            io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!("no answer within {} s", READ_TIMEOUT.as_secs()),
-            )
+            no_answer()
         } else {
             err
         }
     })?;
+    answered(id, &payload)
+}
+
+/// The error of a TCP task that failed, the same whichever model ran it.
+pub fn tcp_failed(id: u32, addr: SocketAddr, err: &io::Error) -> TaskError {
+    TaskError {
+        id,
+        message: format!("reading from the latency server at {addr}: {err}"),
+    }
+}
+
+/// The read timed out.
+pub fn no_answer() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::TimedOut,
+        format!("no answer within {} s", READ_TIMEOUT.as_secs()),
+    )
+}
+
+/// What a TCP task made of the server's answer, the same whichever model read it.
+pub fn answered(id: u32, payload: &[u8]) -> io::Result<Output> {
     if payload.is_empty() {
         return Err(io::Error::new(
             io::ErrorKind::UnexpectedEof,
@@ -171,7 +188,7 @@ fn fetch(id: u32, addr: SocketAddr) -> io::Result<Output> {
     }
     Ok(Output {
         id,
-        value: fnv1a(&payload),
+        value: fnv1a(payload),
         bytes: payload.len() as u64,
     })
 }

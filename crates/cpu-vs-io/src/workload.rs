@@ -1,16 +1,30 @@
-//! The three workloads and the tasks that make them up. `--workload io` is two of them: the
+//! The four workloads and the tasks that make them up. `--workload io` is two of them: the
 //! same waiting done as a sleep (`io-sleep`) and as a blocking socket read (`io-tcp`).
+//! `--workload many` is the sleep again at a scale where the cost of each wait shows: 10,000
+//! waits at once by default, up to 100,000.
 
 use std::fmt;
 use std::net::SocketAddr;
 
+use serde::{Deserialize, Serialize};
+
 use crate::task::Task;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The most tasks of `cpu`, `io-sleep` and `io-tcp`, where thread-per-task and
+/// process-per-task start that many threads or processes at once.
+pub const MAX_TASKS: u32 = 4096;
+
+/// The most tasks of `many`.
+pub const MAX_MANY_TASKS: u32 = 100_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Workload {
     Cpu,
     IoSleep,
     IoTcp,
+    /// `--tasks` concurrent sleeps of `--latency-ms`: what one wait costs each model.
+    Many,
 }
 
 impl Workload {
@@ -20,6 +34,7 @@ impl Workload {
             Workload::Cpu => "cpu",
             Workload::IoSleep => "io-sleep",
             Workload::IoTcp => "io-tcp",
+            Workload::Many => "many",
         }
     }
 
@@ -28,12 +43,21 @@ impl Workload {
     }
 
     /// Tasks when `--tasks` is not given: enough CPU tasks to keep a few cores busy while the
-    /// debug build still finishes quickly; enough I/O tasks that overlapping them pays.
+    /// debug build still finishes quickly; enough I/O tasks that overlapping them pays; for
+    /// `many`, enough waits that a thread each costs something worth measuring.
     pub fn default_tasks(self) -> u32 {
-        if self.is_io() {
-            32
-        } else {
-            8
+        match self {
+            Workload::Cpu => 8,
+            Workload::IoSleep | Workload::IoTcp => 32,
+            Workload::Many => 10_000,
+        }
+    }
+
+    /// The most `--tasks` this workload takes.
+    pub fn max_tasks(self) -> u32 {
+        match self {
+            Workload::Many => MAX_MANY_TASKS,
+            _ => MAX_TASKS,
         }
     }
 
@@ -49,7 +73,7 @@ impl Workload {
         (0..n)
             .map(|id| match (self, server) {
                 (Workload::Cpu, _) => Task::cpu(id, cpu_size),
-                (Workload::IoSleep, _) => Task::Sleep { id, ms: latency_ms },
+                (Workload::IoSleep | Workload::Many, _) => Task::Sleep { id, ms: latency_ms },
                 (Workload::IoTcp, Some(addr)) => Task::Tcp { id, addr },
                 (Workload::IoTcp, None) => unreachable!("io-tcp tasks need a server address"),
             })
@@ -65,8 +89,11 @@ impl Workload {
             ),
             Workload::IoSleep => format!("{n} tasks, each sleeping {latency_ms} ms (I/O-bound)"),
             Workload::IoTcp => format!(
-                "{n} tasks, each a blocking read from a local TCP server that answers after \
-                 {latency_ms} ms (I/O-bound)"
+                "{n} tasks, each a read from a local TCP server that answers after {latency_ms} ms \
+                 (I/O-bound)"
+            ),
+            Workload::Many => format!(
+                "{n} concurrent waits of {latency_ms} ms: what one wait costs in time and memory"
             ),
         }
     }

@@ -1,4 +1,6 @@
-//! Rayon: `par_iter` over the tasks on rayon's global pool. The pool is the same idea as
+//! Rayon: `par_iter` over the tasks on rayon's global pool. Sequentially this is
+//! `tasks.iter().map(run_task).collect()`; with rayon it is `tasks.par_iter()...`, the same
+//! line with three more letters. The pool is the same idea as
 //! `thread_pool.rs` (N threads, work handed out as they free up), with work stealing instead of
 //! one shared queue; the code shrinks to one line.
 //!

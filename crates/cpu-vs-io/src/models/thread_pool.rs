@@ -1,5 +1,6 @@
 //! A fixed pool of N threads taking tasks from one crossbeam channel: the hand-written version
-//! of what rayon and every executor do. At most N tasks run at once, whatever the task count,
+//! of what rayon and every executor do. Sequentially this is `tasks.iter().map(run_task)
+//! .collect()`; here N threads take the `run_task` calls from a queue. At most N tasks run at once, whatever the task count,
 //! so it is as good as thread-per-task for CPU work once N reaches the core count, and worse
 //! for waiting work, where only N waits overlap.
 //!
@@ -11,6 +12,7 @@ use std::thread;
 use anyhow::{anyhow, Context, Result};
 use crossbeam_channel::unbounded;
 
+use super::THREAD_STACK;
 use crate::task::{run_task, Task, TaskResult};
 
 pub fn run(tasks: &[Task], workers: usize) -> Result<Vec<TaskResult>> {
@@ -27,6 +29,7 @@ pub fn run(tasks: &[Task], workers: usize) -> Result<Vec<TaskResult>> {
             let result_tx = result_tx.clone();
             let handle = thread::Builder::new()
                 .name(format!("pool-{n}"))
+                .stack_size(THREAD_STACK)
                 .spawn_scoped(scope, move || {
                     // `recv` blocks while the queue is empty and fails once it is empty *and*
                     // every sender is gone: that is this loop's only way out.
@@ -38,7 +41,13 @@ pub fn run(tasks: &[Task], workers: usize) -> Result<Vec<TaskResult>> {
                 })
                 // Returning early is safe: dropping `job_tx` on the way out ends the loops of
                 // the threads already started, and the scope joins them.
-                .with_context(|| format!("starting pool thread {n}"))?;
+                .with_context(|| {
+                    format!(
+                        "the OS refused pool thread {} of {workers}; its limits: `ulimit -u`, \
+                         /proc/sys/kernel/threads-max, /proc/sys/vm/max_map_count",
+                        n + 1
+                    )
+                })?;
             handles.push(handle);
         }
         // Only the workers hold result senders now, so `result_rx` ends when the last worker

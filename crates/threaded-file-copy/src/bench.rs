@@ -172,6 +172,10 @@ fn measure(
                     workers: cli.workers,
                     dereference: false,
                     force: false,
+                    keep: crate::context::Keep {
+                        owner: true,
+                        xattrs: true,
+                    },
                     verify: false,
                     quiet: true,
                     progress: false,

@@ -8,10 +8,14 @@
 mod bench;
 mod cancel;
 mod cli;
+mod context;
 mod copy;
+mod dst;
+mod error;
 mod generate;
 mod hardlinks;
 mod job;
+mod meta;
 mod modes;
 mod plan;
 mod progress;
@@ -72,6 +76,10 @@ fn run(cli: Cli) -> Result<Outcome> {
                 workers: cli.workers,
                 dereference: cli.dereference,
                 force: cli.force,
+                keep: context::Keep {
+                    owner: !cli.no_owner,
+                    xattrs: !cli.no_xattrs,
+                },
                 verify: cli.verify,
                 quiet: cli.quiet,
                 progress: !cli.quiet && std::io::stderr().is_terminal(),

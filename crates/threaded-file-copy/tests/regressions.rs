@@ -69,7 +69,11 @@ fn force_never_writes_through_a_symlink_or_an_entry_of_another_type() {
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(0), "{mode}: {err}");
         assert_eq!(snapshot(&src), src_before, "{mode}: SRC was written to");
-        assert_eq!(snapshot(&outside), outside_before, "{mode}: wrote outside DST");
+        assert_eq!(
+            snapshot(&outside),
+            outside_before,
+            "{mode}: wrote outside DST"
+        );
         assert_eq!(state(&outside), outside_dir, "{mode}: outside dir changed");
         for d in ["x", "y", "dir-was-file"] {
             let m = fs::symlink_metadata(dst.join(d)).unwrap();
@@ -93,7 +97,7 @@ fn force_never_writes_through_a_symlink_or_an_entry_of_another_type() {
 }
 
 #[test]
-fn dst_itself_given_as_a_symlink_is_refused_only_when_dangling() {
+fn dst_itself_given_as_a_symlink_is_followed_like_cp() {
     // The user named DST: a symlink to a directory is followed (like cp), inside it nothing is.
     let tmp = Scratch::new();
     let src = tmp.path().join("src");
@@ -163,7 +167,12 @@ fn a_file_whose_size_understates_its_content_is_read_to_the_end() {
         let want = fs::read(&expected).unwrap();
         assert!(want.len() > 64 * 1024, "kallsyms is large: {}", want.len());
         let got = fs::read(dst.join("proc-file")).unwrap();
-        assert_eq!(got.len(), want.len(), "{mode}: copied {} bytes: {err}", got.len());
+        assert_eq!(
+            got.len(),
+            want.len(),
+            "{mode}: copied {} bytes: {err}",
+            got.len()
+        );
         assert!(got == want, "{mode}: content differs");
         assert_eq!(out.status.code(), Some(0), "{mode}: {err}");
     }

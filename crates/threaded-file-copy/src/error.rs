@@ -1,0 +1,37 @@
+//! The error of one entry: what was being done, to which path, and the OS error. Workers
+//! return it; `job::record` reports it and the copy goes on with the next entry.
+
+use std::io;
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+#[error("{what}: {source}")]
+pub struct CopyError {
+    what: String,
+    #[source]
+    pub source: io::Error,
+}
+
+impl CopyError {
+    pub fn new(action: &str, path: &Path, source: impl Into<io::Error>) -> Self {
+        CopyError {
+            what: format!("{action} '{}'", path.display()),
+            source: source.into(),
+        }
+    }
+
+    pub fn is_interrupted(&self) -> bool {
+        self.source.kind() == io::ErrorKind::Interrupted
+    }
+}
+
+/// `result.at("cannot read", path)?`: attach the action and the path to an OS error.
+pub trait At<T> {
+    fn at(self, action: &str, path: &Path) -> Result<T, CopyError>;
+}
+
+impl<T, E: Into<io::Error>> At<T> for Result<T, E> {
+    fn at(self, action: &str, path: &Path) -> Result<T, CopyError> {
+        self.map_err(|e| CopyError::new(action, path, e))
+    }
+}

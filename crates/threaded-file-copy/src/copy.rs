@@ -177,7 +177,13 @@ fn copy_data(
     if st.size > 0 && st.blocks * 512 < st.size && copy_sparse(ctx, input, output, st.size, buf)? {
         // The data ranges are copied and the file has its size; anything past `size` (it
         // grew) is copied below.
-        return Ok(st.size + copy_stream(ctx, input, output, buf)?);
+        return Ok(st.size + copy_stream(ctx, input, output, buf, false)?);
+    }
+    // Within one file system (SRC and DST on the same device) the kernel copies, and its
+    // `copy_file_range` returning 0 is EOF: two calls per small file instead of read, read,
+    // write. Elsewhere (a /proc or FUSE file bind-mounted into SRC) a read says when it ends.
+    if st.size > 0 && st.dev == ctx.dst_id.0 {
+        return copy_stream(ctx, input, output, buf, true);
     }
     if (st.size as usize) < buf.len() {
         let mut filled = 0;
@@ -199,22 +205,30 @@ fn copy_data(
             return Ok(filled as u64);
         }
         // The buffer filled up: the file is larger than it said. The kernel copies the rest.
-        return Ok(filled as u64 + copy_stream(ctx, input, output, buf)?);
+        return Ok(filled as u64 + copy_stream(ctx, input, output, buf, false)?);
     }
-    copy_stream(ctx, input, output, buf)
+    copy_stream(ctx, input, output, buf, false)
 }
 
 /// Copies from the current offsets to EOF with `copy_file_range`, one chunk at a time so that
 /// Ctrl-C is seen within a chunk; then reads once more, because `copy_file_range` also says 0
 /// on files whose size is not their content (procfs, sysfs), and where it cannot copy at all
-/// (across file systems, EXDEV) the rest is read and written here.
-fn copy_stream(ctx: &Context, input: &File, output: &mut File, buf: &mut [u8]) -> io::Result<u64> {
+/// (across file systems, EXDEV) the rest is read and written here. `same_fs`: SRC and DST
+/// are one file system, whose `copy_file_range` returning 0 after some bytes is EOF.
+fn copy_stream(
+    ctx: &Context,
+    input: &File,
+    output: &mut File,
+    buf: &mut [u8],
+    same_fs: bool,
+) -> io::Result<u64> {
     let mut total = 0;
     loop {
         if ctx.cancelled() {
             return Err(cancel::interrupted());
         }
         match copy_file_range(input, None, &*output, None, KERNEL_CHUNK) {
+            Ok(0) if same_fs && total > 0 => return Ok(total),
             Ok(0) => break,
             Ok(n) => total += n as u64,
             Err(Errno::INTR) => {}

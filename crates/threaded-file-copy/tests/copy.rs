@@ -244,10 +244,32 @@ fn bench_and_demo_run_and_check_their_copies() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(records.len(), 8, "2 presets x (cp -r + 3 modes)");
-    assert!(records
-        .iter()
-        .any(|r| r["mode"] == "cp -r" && r["reference"] == true));
+    // The references the bench times: those of cp -r, fcp, xcp and rsync -a on PATH.
+    let on_path = |program: &&str| {
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+            .any(|dir| dir.join(program).is_file())
+    };
+    let references: Vec<&str> = [
+        ("cp", "cp -r"),
+        ("fcp", "fcp"),
+        ("xcp", "xcp"),
+        ("rsync", "rsync -a"),
+    ]
+    .into_iter()
+    .filter(|(program, _)| on_path(program))
+    .map(|(_, name)| name)
+    .collect();
+    assert_eq!(
+        records.len(),
+        2 * (references.len() + 3),
+        "2 presets x ({references:?} + 3 modes)"
+    );
+    for name in &references {
+        assert!(records
+            .iter()
+            .any(|r| r["mode"] == *name && r["reference"] == true));
+    }
+    assert!(references.contains(&"cp -r"));
     assert!(records.iter().all(|r| r["ok"] == true));
     assert!(
         err.contains("small-files") && err.contains("large-files") && err.contains("vs cp -r"),

@@ -33,8 +33,8 @@ use rustix::io::Errno;
 use crate::cancel;
 use crate::context::Context;
 use crate::dst;
+use crate::entry::{Job, Kind};
 use crate::error::{At, CopyError};
-use crate::job::{Job, Kind};
 use crate::meta::{self, Stat, Target, PERM_MASK};
 use crate::staging::{NewFile, TempName};
 

@@ -11,7 +11,8 @@ use std::fs;
 
 use crate::context::Context;
 use crate::copy;
-use crate::job::{self, Job, Kind};
+use crate::entry::{Job, Kind};
+use crate::job;
 use crate::report::Report;
 
 /// Links every path put aside. Called once, after every worker has been joined. Where the

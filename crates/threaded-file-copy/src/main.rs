@@ -11,6 +11,7 @@ mod cli;
 mod context;
 mod copy;
 mod dst;
+mod entry;
 mod error;
 mod generate;
 mod hardlinks;

@@ -34,7 +34,7 @@ use walkdir::WalkDir;
 
 use crate::context::{file_id, Context};
 use crate::dst::{self, Cursor, DirError};
-use crate::job::{Batch, DirPair, Job, Kind};
+use crate::entry::{Batch, DirPair, Job, Kind};
 use crate::meta::{self, Stat, Target};
 use crate::plan;
 use crate::report::Report;

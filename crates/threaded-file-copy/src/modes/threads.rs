@@ -19,7 +19,8 @@ use crossbeam_channel::bounded;
 
 use crate::context::Context;
 use crate::copy;
-use crate::job::{self, Batch};
+use crate::entry::Batch;
+use crate::job;
 use crate::report::panic_message;
 use crate::walk::{DirMeta, Walker};
 

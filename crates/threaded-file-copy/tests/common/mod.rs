@@ -9,6 +9,8 @@
 
 #![allow(dead_code)] // each test file uses a different part of this module
 
+pub mod parity;
+
 use std::collections::{BTreeSet, HashMap};
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, FileTimes};

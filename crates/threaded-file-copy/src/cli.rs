@@ -130,7 +130,7 @@ pub struct Cli {
     #[arg(long, short = 'L')]
     pub dereference: bool,
 
-    /// No progress bar, no summary, no warnings for skipped entries (errors are still printed).
+    /// No progress bar and no summary (errors are still printed).
     #[arg(long, short = 'q')]
     pub quiet: bool,
 

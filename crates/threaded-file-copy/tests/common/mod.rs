@@ -56,7 +56,7 @@ pub fn permissions_enforced() -> bool {
         unsafe { probe.pre_exec(drop_dac_capabilities) };
         let ok = probe.status().is_ok_and(|s| s.success());
         if !ok {
-            eprintln!("note: running as root and cannot drop CAP_DAC_OVERRIDE: permission checks are skipped");
+            eprintln!("SKIP: running as root and cannot drop CAP_DAC_OVERRIDE: permission checks are skipped");
         }
         ok
     })

@@ -7,7 +7,7 @@ use anyhow::Result;
 use clap::builder::TypedValueParser as _;
 use clap::{Parser, ValueEnum};
 
-use crate::plan::Refusal;
+use crate::error::Refusal;
 
 const LONG_ABOUT: &str = "\
 Copies the contents of the directory SRC into DST, keeping what cp -a keeps: regular files

@@ -1,5 +1,6 @@
-//! The error of one entry: what was being done, to which path, and the OS error. Workers
-//! return it; `job::record` reports it and the copy goes on with the next entry.
+//! The errors: `CopyError`, of one entry (what was being done, to which path, and the OS
+//! error; workers return it, `job::record` reports it and the copy goes on with the next
+//! entry), and `Refusal`, a copy refused before it started or a usage error (exit status 2).
 
 use std::io;
 use std::path::Path;
@@ -33,5 +34,16 @@ pub trait At<T> {
 impl<T, E: Into<io::Error>> At<T> for Result<T, E> {
     fn at(self, action: &str, path: &Path) -> Result<T, CopyError> {
         self.map_err(|e| CopyError::new(action, path, e))
+    }
+}
+
+/// A copy refused before it started, or a usage error: exit status 2, nothing written.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Refusal(pub String);
+
+impl Refusal {
+    pub fn new(msg: impl Into<String>) -> Self {
+        Refusal(msg.into())
     }
 }

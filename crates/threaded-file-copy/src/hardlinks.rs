@@ -8,17 +8,18 @@
 //! point at a file still being written.
 
 use std::fs;
+use std::path::Path;
+use std::sync::atomic::Ordering::Relaxed;
 
 use crate::context::Context;
-use crate::copy;
+use crate::copy::{self, Outcome};
 use crate::entry::{Job, Kind};
-use crate::job;
-use crate::report::Report;
+use crate::error::CopyError;
 
 /// Links every path put aside. Called once, after every worker has been joined. Where the
 /// owner's copy failed, the first later path copies the entry itself and the others link
-/// to that.
-pub fn link_all(ctx: &Context) {
+/// to that; `record` counts or reports that copy as it does any job's (`job::record`).
+pub fn link_all(ctx: &Context, record: impl Fn(&Context, Kind, &Path, Result<Outcome, CopyError>)) {
     let later = std::mem::take(&mut ctx.links.lock().later);
     let mut buf = Vec::new();
     for (id, src, dst) in later {
@@ -28,7 +29,9 @@ pub fn link_all(ctx: &Context) {
         let owner = ctx.links.lock().owners.get(&id).cloned().flatten();
         match owner {
             Some(existing) => match copy::link_file(ctx, &existing, &dst) {
-                Ok(()) => Report::add(&ctx.report.hardlinks, 1),
+                Ok(()) => {
+                    ctx.report.hardlinks.fetch_add(1, Relaxed);
+                }
                 Err(e) => ctx.report.error(e),
             },
             None => {
@@ -48,10 +51,10 @@ pub fn link_all(ctx: &Context) {
                     dirs: None,
                 };
                 let result = copy::copy_entry(ctx, &job, &mut buf, false);
-                if matches!(result, Ok(copy::Outcome::Copied { .. })) {
+                if matches!(result, Ok(Outcome::Copied { .. })) {
                     ctx.links.copied(id, &job.dst);
                 }
-                job::record(ctx, kind, &job.src, result);
+                record(ctx, kind, &job.src, result);
             }
         }
     }

@@ -33,7 +33,7 @@ use anyhow::Result;
 use clap::Parser;
 
 use cli::{Action, Cli};
-use plan::Refusal;
+use error::Refusal;
 
 /// How a run ended, decided by `run` and turned into an exit status by `main`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,18 +15,8 @@ use std::path::{Path, PathBuf};
 
 use crate::dst;
 
-/// A copy refused before it started, or a usage error: exit status 2, nothing written.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct Refusal(String);
-
-impl Refusal {
-    pub fn new(msg: impl Into<String>) -> Self {
-        Refusal(msg.into())
-    }
-}
-
 use crate::context::{file_id, FileId};
+use crate::error::Refusal;
 
 /// A copy that passed every check.
 #[derive(Debug)]

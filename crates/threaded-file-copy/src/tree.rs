@@ -26,6 +26,7 @@ use crate::cli::Mode;
 use crate::context::{file_id, Context, Keep};
 use crate::dst::Cursor;
 use crate::hardlinks;
+use crate::job;
 use crate::meta::Stat;
 use crate::modes;
 use crate::plan::Plan;
@@ -99,7 +100,7 @@ pub fn copy_tree(plan: &Plan, opts: &Options, cancel: Arc<AtomicBool>) -> Result
         };
         // Every worker has been joined by now: the copies are complete.
         if !ctx.cancelled() {
-            hardlinks::link_all(&ctx);
+            hardlinks::link_all(&ctx, job::record);
         }
         if !ctx.cancelled() {
             finalize_dirs(&ctx, &dirs);

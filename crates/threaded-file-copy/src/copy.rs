@@ -7,14 +7,15 @@
 //! bytes, so the fast path is as short as it can be:
 //!
 //! ```text
-//! openat(src_dir, name)  fstat(src)  openat(dst_dir, ".", O_TMPFILE, mode)  flistxattr(src)
-//! read(src) .. read(src) = 0  write(new)  futimens(new)  fstat(src)  linkat(new, dst_dir, name)
-//! close  close
+//! openat(src_dir, name)  fstat(src)  openat(dst_dir, ".", O_TMPFILE, mode)
+//! copy_file_range(src, new) .. copy_file_range = 0  flistxattr(src)  futimens(new)
+//! fstat(src)  linkat(new, dst_dir, name)  close  close
 //! ```
 //!
-//! The content is read until `read` returns 0, whatever `st_size` said (a /proc or FUSE
-//! file may say less than it holds); the size only picks the path. Files of at least
-//! `SMALL_FILE_MAX` bytes are copied by the kernel (`copy_file_range`), sparse ones range by
+//! The content is copied until the kernel says it ends: `copy_file_range` returning 0 where
+//! SRC and DST are one file system (the kernel copies; no byte crosses into this process),
+//! else `read` returning 0, whatever `st_size` said (a /proc or FUSE file may say less than
+//! it holds, and `copy_file_range` then says 0 at once). Sparse files are copied range by
 //! range (`SEEK_DATA`/`SEEK_HOLE`) so that their holes stay holes. The second `fstat` is the
 //! check that the file did not change while it was copied (size, mtime, ctime).
 

@@ -1,8 +1,8 @@
 //! Measuring: the benchmark (`--bench`) and the no-argument demo.
 //!
-//! Both copy a generated tree with `cp -r` and with every mode, several runs each, taking
-//! turns (run 1 of every contender, then run 2, ...) so that a slow moment of the machine
-//! hits them all alike. Every copy made by a mode is then checked against the source
+//! Both copy a generated tree with `cp -r` (and, with --bench, each of fcp, xcp and
+//! `rsync -a` found on PATH) and with every mode, several runs each, taking turns (run 1 of
+//! every contender, then run 2, ...) so that a slow moment of the machine hits them all alike. Every copy made by a mode is then checked against the source
 //! (`verify::compare`, outside the timing), and the table shows the median time and the
 //! speedups: against `cp -r` and against the sequential mode, like rayon-demo's
 //! `speedup: 1.93x`.
@@ -22,12 +22,29 @@ use crate::cli::{Cli, Mode, Preset};
 use crate::report::{human_bytes, Record};
 use crate::{generate, plan, progress, tree, verify, Outcome};
 
+/// The outside copiers timed beside ours, as `(name, program, arguments before SRC DST)`.
+/// rsync copies the contents of SRC into DST only when SRC ends with a slash.
+const REFERENCES: [(&str, &str, &[&str]); 4] = [
+    ("cp -r", "cp", &["-r"]),
+    ("fcp", "fcp", &[]),
+    ("xcp", "xcp", &["-r"]),
+    ("rsync -a", "rsync", &["-a"]),
+];
+
+/// Whether `program` is an executable file in one of PATH's directories.
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+}
+
 /// One contender's runs.
 struct Row {
     name: &'static str,
+    /// For an outside copier: the program and its arguments.
+    command: Option<(&'static str, &'static [&'static str])>,
     workers: usize,
     times: Vec<Duration>,
-    /// Differences found by checking its copies (always 0 for `cp -r`, which is not checked).
+    /// Differences found by checking its copies (always 0 for the references, not checked).
     problems: usize,
 }
 
@@ -126,52 +143,73 @@ fn measure(
     cancel: &Arc<AtomicBool>,
 ) -> Result<bool> {
     let totals = progress::count(src, false);
-    let mut rows = vec![Row {
-        name: "cp -r",
-        workers: 1,
-        times: Vec::new(),
-        problems: 0,
-    }];
+    // The demo compares with cp -r only; the benchmark with every reference on PATH.
+    let references = if workload.is_some() {
+        &REFERENCES[..]
+    } else {
+        &REFERENCES[..1]
+    };
+    let mut rows: Vec<Row> = references
+        .iter()
+        .filter(|(_, program, _)| on_path(program))
+        .map(|&(name, program, args)| Row {
+            name,
+            command: Some((program, args)),
+            workers: 1,
+            times: Vec::new(),
+            problems: 0,
+        })
+        .collect();
     for mode in Mode::ALL {
         rows.push(Row {
             name: mode.name(),
+            command: None,
             workers: mode.workers(cli.workers),
             times: Vec::new(),
             problems: 0,
         });
     }
-    let mut have_cp = true;
     for run in 0..runs {
-        for (i, row) in rows.iter_mut().enumerate() {
+        for row in rows.iter_mut() {
             if dst.exists() {
                 std::fs::remove_dir_all(dst)
                     .with_context(|| format!("cannot remove '{}'", dst.display()))?;
             }
-            let record = if i == 0 {
-                if !have_cp {
-                    continue;
+            let record = if let Some((program, args)) = row.command {
+                let mut from = src.as_os_str().to_os_string();
+                if program == "rsync" {
+                    from.push("/");
                 }
                 let start = Instant::now();
-                match Command::new("cp").arg("-r").arg(src).arg(dst).status() {
+                let status = Command::new(program)
+                    .args(args)
+                    .arg(&from)
+                    .arg(dst)
+                    .stdout(std::process::Stdio::null())
+                    .status();
+                match status {
                     Ok(status) if status.success() => {}
-                    Ok(status) => bail!("cp -r failed: {status}"),
-                    Err(e) => {
-                        eprintln!("cp is not available ({e}): no reference times");
-                        have_cp = false;
-                        continue;
-                    }
+                    Ok(status) => bail!("{} failed: {status}", row.name),
+                    Err(e) => bail!("cannot run {}: {e}", row.name),
                 }
                 let wall = start.elapsed();
                 row.times.push(wall);
-                reference_record(&totals, wall, workload)
+                reference_record(row.name, &totals, wall, workload)
             } else {
-                let mode = Mode::ALL[i - 1];
+                let mode = Mode::ALL
+                    .into_iter()
+                    .find(|m| m.name() == row.name)
+                    .unwrap_or(Mode::Sequential);
                 let plan = plan::check(src, dst, false)?;
                 let opts = tree::Options {
                     mode,
                     workers: cli.workers,
                     dereference: false,
                     force: false,
+                    keep: crate::context::Keep {
+                        owner: true,
+                        xattrs: true,
+                    },
                     verify: false,
                     quiet: true,
                     progress: false,
@@ -213,6 +251,7 @@ fn measure(
 }
 
 fn reference_record<'a>(
+    name: &'a str,
     totals: &progress::Totals,
     wall: Duration,
     workload: Option<&'a str>,
@@ -220,7 +259,7 @@ fn reference_record<'a>(
     Record {
         demo: "threaded-file-copy",
         workload,
-        mode: "cp -r",
+        mode: name,
         workers: 1,
         items: totals.files,
         bytes: totals.bytes,
@@ -236,32 +275,38 @@ fn reference_record<'a>(
 fn render(title: &str, totals: &progress::Totals, rows: &[Row]) -> String {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let median_of = |name: &str| rows.iter().find(|r| r.name == name).map(|r| ms(r.median()));
-    let (cp, seq) = (median_of("cp -r"), median_of("sequential"));
+    let (cp, fcp, seq) = (
+        median_of("cp -r"),
+        median_of("fcp"),
+        median_of("sequential"),
+    );
     let speedup =
         |base: Option<f64>, t: f64| base.map_or("-".to_string(), |b| format!("{:.2}x", b / t));
     let mut out = format!(
-        "\n{title}: {} files, {}\n{:<12} {:>7} {:>11} {:>9} {:>13}  check\n",
+        "\n{title}: {} files, {}\n{:<12} {:>7} {:>11} {:>9} {:>9} {:>13}  check\n",
         totals.files,
         human_bytes(totals.bytes),
         "mode",
         "workers",
         "median ms",
         "vs cp -r",
+        "vs fcp",
         "vs sequential"
     );
     for row in rows {
         let t = ms(row.median());
-        let check = match (row.name, row.problems) {
-            ("cp -r", _) => "-".to_string(),
-            (_, 0) => "ok".to_string(),
-            (_, n) => format!("{n} problems"),
+        let check = match (row.command, row.problems) {
+            (Some(_), _) => "-".to_string(),
+            (None, 0) => "ok".to_string(),
+            (None, n) => format!("{n} problems"),
         };
         out += &format!(
-            "{:<12} {:>7} {:>11.1} {:>9} {:>13}  {check}\n",
+            "{:<12} {:>7} {:>11.1} {:>9} {:>9} {:>13}  {check}\n",
             row.name,
             row.workers,
             t,
             speedup(cp, t),
+            speedup(fcp, t),
             speedup(seq, t)
         );
     }

@@ -7,17 +7,22 @@ use anyhow::Result;
 use clap::builder::TypedValueParser as _;
 use clap::{Parser, ValueEnum};
 
-use crate::plan::Refusal;
+use crate::error::Refusal;
 
 const LONG_ABOUT: &str = "\
-Copies the contents of the directory SRC into DST: regular files (content, permission bits,
-modification time), directories (empty ones too), symlinks (recreated as links, dangling ones
-too), hard links (kept as hard links) and names that are not valid UTF-8. FIFOs, sockets and
-devices are skipped with a warning and counted.
+Copies the contents of the directory SRC into DST, keeping what cp -a keeps: regular files
+(content read to the end, holes of sparse files kept), directories (empty ones too), symlinks
+(recreated as links, dangling ones too), FIFOs, sockets and devices (recreated), hard links
+(kept as hard links, to symlinks too), names that are not valid UTF-8; with each, the
+permission bits, access and modification times, the owner and group where the process may
+set them (see --no-owner) and extended attributes and ACLs (see --no-xattrs).
 
-DST must not exist, or be an empty directory; a non-empty DST is refused unless --force. Every
-file is written without a name (O_TMPFILE) or under a temporary name in its destination
-directory, and gets its real name only when complete. Ctrl-C stops the copy, removes the
+DST must not exist, or be an empty directory; a non-empty DST is refused unless --force.
+Nothing under DST is ever followed: with --force, an entry of DST whose type differs from
+SRC's (a symlink, a file where SRC has a directory, or the reverse) is replaced, never written
+through. Every file is written without a name (O_TMPFILE) or under a temporary name in its
+destination directory, and gets its real name only when complete. A file that changes while
+it is copied is reported (exit status 1), its copy kept. Ctrl-C stops the copy, removes the
 unfinished files and exits with 130.
 
 With no arguments at all, builds a sample tree in a temp dir, copies it in every mode, checks
@@ -112,11 +117,20 @@ pub struct Cli {
     #[arg(long)]
     pub force: bool,
 
+    /// Do not keep owners and groups (nor, with them, the set-user-ID and set-group-ID bits):
+    /// the copy belongs to whoever runs it.
+    #[arg(long)]
+    pub no_owner: bool,
+
+    /// Do not keep extended attributes and ACLs.
+    #[arg(long)]
+    pub no_xattrs: bool,
+
     /// Follow symlinks and copy what they point to; loops are detected and reported.
     #[arg(long, short = 'L')]
     pub dereference: bool,
 
-    /// No progress bar, no summary, no warnings for skipped entries (errors are still printed).
+    /// No progress bar and no summary (errors are still printed).
     #[arg(long, short = 'q')]
     pub quiet: bool,
 

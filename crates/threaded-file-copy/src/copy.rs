@@ -1,48 +1,50 @@
 //! Copying one entry: the core function every mode shares.
 //!
 //! A file is written where no one can see it and gets its real name only when complete
-//! (`staging.rs`), so DST never holds a truncated file under a real name.
-//!
-//! Small files dominate a tree copy, and for them the cost is system calls, not bytes, so
-//! the fast path is as short as it can be:
+//! (`staging.rs`), so DST never holds a truncated file under a real name; and everything in
+//! DST is reached relative to its directory's descriptor, never by following what is there
+//! (`dst.rs`). Small files dominate a tree copy, and for them the cost is system calls, not
+//! bytes, so the fast path is as short as it can be:
 //!
 //! ```text
-//! openat(src_dir, name)  fstat(src)  openat(dst_dir, ".", O_TMPFILE, mode)  read(src)
-//! write(new)  futimens(new)  linkat(new, dst_dir, name)  close  close
+//! openat(src_dir, name)  fstat(src)  openat(dst_dir, ".", O_TMPFILE, mode)
+//! copy_file_range(src, new) .. copy_file_range = 0  flistxattr(src)  futimens(new)
+//! fstat(src)  linkat(new, dst_dir, name)  close  close
 //! ```
 //!
-//! Names are looked up relative to open directory handles (`job::DirPair`), not as full
-//! paths; the permission bits are given to `open` (no `chmod` unless the umask would mask
-//! some of them); the times are set through the open handle; the read buffer is the worker's
-//! own and reused for every file; and the destination directory was already created by the
-//! walker. Files of at least `SMALL_FILE_MAX` bytes go through `std::io::copy` between
-//! two `File`s, which on Linux is `copy_file_range`: the kernel copies, no bytes cross into
-//! this process.
+//! The content is copied until the kernel says it ends: `copy_file_range` returning 0 where
+//! SRC and DST are one file system (the kernel copies; no byte crosses into this process),
+//! else `read` returning 0, whatever `st_size` said (a /proc or FUSE file may say less than
+//! it holds, and `copy_file_range` then says 0 at once). Sparse files are copied range by
+//! range (`SEEK_DATA`/`SEEK_HOLE`) so that their holes stay holes. The second `fstat` is the
+//! check that the file did not change while it was copied (size, mtime, ctime).
 
-use std::ffi::CString;
-use std::fs::{self, File, FileTimes, Permissions};
+use std::ffi::OsStr;
+use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::fd::AsFd;
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::Path;
-use std::sync::OnceLock;
+
+use rustix::fs::{
+    copy_file_range, fstat, ftruncate, linkat, mknodat, openat, readlinkat, seek, statat,
+    symlinkat, AtFlags, FileType, Mode, OFlags, SeekFrom, CWD,
+};
+use rustix::io::Errno;
 
 use crate::cancel;
-use crate::job::{Context, DirPair};
-use crate::staging::{open_at, NewFile, TempPath};
+use crate::context::Context;
+use crate::dst;
+use crate::entry::{Job, Kind};
+use crate::error::{At, CopyError};
+use crate::meta::{self, Stat, Target, PERM_MASK};
+use crate::staging::{NewFile, TempName};
 
 /// Files smaller than this are read into the worker's buffer with `read` and written with
 /// one `write`; larger ones are copied by the kernel. It is also the buffer's size.
 pub const SMALL_FILE_MAX: usize = 256 * 1024;
 
 /// Large files are copied in chunks of this size, checking for Ctrl-C between chunks.
-const KERNEL_CHUNK: u64 = 16 * 1024 * 1024;
-
-/// The permission bits copied: rwx for all, plus sticky. Set-user-ID and set-group-ID are
-/// dropped because ownership is not copied: a set-uid file of another user must not become a
-/// set-uid file of whoever runs the copy (GNU `cp` clears them in the same situation).
-pub const PERM_MASK: u32 = 0o1777;
+const KERNEL_CHUNK: usize = 16 * 1024 * 1024;
 
 /// A worker's reusable read buffer.
 pub fn buffer() -> Vec<u8> {
@@ -55,324 +57,348 @@ pub enum Outcome {
     Copied {
         bytes: u64,
     },
-    /// Another path of this hard-linked file owns the copy; this one is linked at the end.
+    /// Copied and named, but its size, mtime or ctime moved during the copy.
+    Changed {
+        bytes: u64,
+    },
+    /// Another path of this hard-linked entry owns the copy; this one is linked at the end.
     LinkLater,
-    /// Not a regular file after all (it changed since the walk): skipped, like FIFOs.
-    Skipped(&'static str),
 }
 
-/// A failed copy of one entry: what was being done, to which path, and the OS error.
-#[derive(Debug, thiserror::Error)]
-#[error("{what}: {source}")]
-pub struct CopyError {
-    what: String,
-    #[source]
-    pub source: io::Error,
-}
-
-impl CopyError {
-    pub fn new(action: &str, path: &Path, source: io::Error) -> Self {
-        CopyError {
-            what: format!("{action} '{}'", path.display()),
-            source,
-        }
-    }
-
-    pub fn is_interrupted(&self) -> bool {
-        self.source.kind() == io::ErrorKind::Interrupted
-    }
-}
-
-/// Copies the regular file `src` to `dst` (content, permission bits, access and
-/// modification times). With `claim_links`, a file with several hard links is copied by the
-/// first path that reaches it; the others return `LinkLater` and are linked by
-/// `hardlinks::HardLinks::link_all` once every copy is done.
-pub fn copy_file(
+/// Copies the entry of `job`. With `claim`, an entry with several hard links is copied by
+/// the first path that reaches it; the others return `LinkLater` and are linked by
+/// `hardlinks::link_all` once every copy is done.
+pub fn copy_entry(
     ctx: &Context,
-    src: &Path,
-    dst: &Path,
-    dirs: Option<&DirPair>,
+    job: &Job<'_>,
     buf: &mut [u8],
-    claim_links: bool,
+    claim: bool,
+) -> Result<Outcome, CopyError> {
+    let opened: OwnedFd;
+    let dst_dir = match &job.dirs {
+        Some(pair) => pair.dst.as_fd(),
+        None => {
+            let parent = dst::parent(&job.dst);
+            let rel = parent.strip_prefix(&ctx.dst).unwrap_or(Path::new(""));
+            opened = dst::open_beneath(ctx.dst_root.as_fd(), rel).at("cannot open", parent)?;
+            opened.as_fd()
+        }
+    };
+    let src_dir = job.dirs.as_ref().map(|pair| pair.src.as_fd());
+    let name = job.dst.file_name().unwrap_or(OsStr::new("."));
+    let to = To {
+        dir: dst_dir,
+        name,
+        path: &job.dst,
+    };
+    match job.kind {
+        Kind::File => copy_file(ctx, src_dir, &job.src, to, buf, claim),
+        Kind::Symlink | Kind::Special => copy_other(ctx, src_dir, &job.src, to, claim),
+    }
+}
+
+/// Where a copy goes: `name` in the open directory `dir`; `path` for messages.
+#[derive(Clone, Copy)]
+struct To<'a> {
+    dir: BorrowedFd<'a>,
+    name: &'a OsStr,
+    path: &'a Path,
+}
+
+/// `src` relative to its open directory, or by full path.
+fn src_at<'a>(dir: Option<BorrowedFd<'a>>, src: &'a Path) -> (BorrowedFd<'a>, &'a Path) {
+    match (dir, src.file_name()) {
+        (Some(dir), Some(name)) => (dir, Path::new(name)),
+        _ => (CWD, src),
+    }
+}
+
+fn copy_file(
+    ctx: &Context,
+    src_dir: Option<BorrowedFd<'_>>,
+    src: &Path,
+    to: To<'_>,
+    buf: &mut [u8],
+    claim: bool,
 ) -> Result<Outcome, CopyError> {
     // O_NONBLOCK: if the entry became a FIFO since the walk, opening it must not hang.
     // O_NOFOLLOW: if it became a symlink, do not copy what it points to (unless -L).
-    let mut flags = libc::O_RDONLY | libc::O_NONBLOCK;
+    let mut flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
     if !ctx.dereference {
-        flags |= libc::O_NOFOLLOW;
+        flags |= OFlags::NOFOLLOW;
     }
-    let mut input = open_at(dirs.map(|d| d.src.as_fd()), src, flags, 0)
-        .map_err(|e| CopyError::new("cannot open", src, e))?;
-    let meta = input
-        .metadata()
-        .map_err(|e| CopyError::new("cannot stat", src, e))?;
-    if !meta.is_file() {
-        return Ok(Outcome::Skipped(kind_name(&meta.file_type())));
+    let (dir, path) = src_at(src_dir, src);
+    let input = File::from(openat(dir, path, flags, Mode::empty()).at("cannot open", src)?);
+    let st = Stat::of(&fstat(&input).at("cannot stat", src)?);
+    if FileType::from_raw_mode(st.mode) != FileType::RegularFile {
+        let e = io::Error::other("it is no longer a regular file");
+        return Err(CopyError::new("cannot copy", src, e));
     }
-    let key = (meta.dev(), meta.ino());
-    if claim_links && meta.nlink() > 1 && !ctx.links.claim(key, src, dst) {
+    let id = (st.dev, st.ino);
+    if claim && st.nlink > 1 && !ctx.links.claim(id, src, to.path) {
         return Ok(Outcome::LinkLater);
     }
 
-    let perm = meta.mode() & PERM_MASK;
-    let mut output = NewFile::create(ctx.staging, dst, dirs.map(|d| d.dst.as_fd()), perm)?;
-    let mut bytes = 0;
-    let mut more = true;
-    if (meta.len() as usize) < buf.len() {
-        let (n, full) = read_small(&mut input, meta.len(), buf)
-            .map_err(|e| CopyError::new("cannot read", src, e))?;
-        output
-            .file()
-            .write_all(&buf[..n])
-            .map_err(|e| CopyError::new("cannot write", dst, e))?;
-        bytes = n as u64;
-        more = full; // it grew past the buffer since fstat: the kernel copies the rest
-    }
-    if more {
-        bytes += copy_large(ctx, &input, output.file())
-            .map_err(|e| CopyError::new("cannot copy", src, e))?;
-    }
-    // The umask may have removed bits from the mode given to open(): put them back.
-    if perm & umask() != 0 {
-        output
-            .file()
-            .set_permissions(Permissions::from_mode(perm))
-            .map_err(|e| CopyError::new("cannot set permissions of", dst, e))?;
-    }
-    let times = file_times(&meta).map_err(|e| CopyError::new("cannot stat", src, e))?;
+    let mut output = NewFile::create(ctx.staging, to.dir, st.mode & PERM_MASK & !meta::SET_ID)
+        .at("cannot create a file in", dst::parent(to.path))?;
+    let bytes = copy_data(ctx, &input, &mut output.file, &st, buf).at("cannot copy", src)?;
+    meta::apply(
+        ctx,
+        &st,
+        Some(input.as_fd()),
+        src,
+        Target::Fd(output.file.as_fd()),
+        true,
+    )
+    .at("cannot set the metadata of", to.path)?;
+    cancel::test_pause(&ctx.cancel).at("stopped copying", src)?;
+    let after = Stat::of(&fstat(&input).at("cannot stat", src)?);
     output
-        .file()
-        .set_times(times)
-        .map_err(|e| CopyError::new("cannot set times of", dst, e))?;
-    cancel::test_pause(&ctx.cancel).map_err(|e| CopyError::new("stopped copying", src, e))?;
-    output.commit(dst)?;
-    if claim_links && meta.nlink() > 1 {
-        ctx.links.copied(key);
+        .commit(to.name, ctx.force)
+        .at("cannot rename into", to.path)?;
+    if claim && st.nlink > 1 {
+        ctx.links.copied(id, to.path);
     }
-    Ok(Outcome::Copied { bytes })
+    Ok(if st.changed(&after) {
+        Outcome::Changed { bytes }
+    } else {
+        Outcome::Copied { bytes }
+    })
 }
 
-/// Reads a file of `size` bytes (as of `fstat`, smaller than `buf`) into `buf`; returns the
-/// bytes read and whether the buffer filled up (the file grew: the caller copies the rest).
-///
-/// A read that returns fewer bytes than asked, once `size` bytes are in, is the end of the
-/// file: this saves the extra `read` that would only return 0, one system call per file.
-fn read_small(input: &mut File, size: u64, buf: &mut [u8]) -> io::Result<(usize, bool)> {
-    let mut filled = 0;
-    loop {
-        let n = match input.read(&mut buf[filled..]) {
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if n == 0 {
-            return Ok((filled, false));
-        }
-        filled += n;
-        if filled == buf.len() {
-            return Ok((filled, true));
-        }
-        if filled as u64 >= size {
-            return Ok((filled, false));
-        }
+/// The content, until EOF: small files through `buf`, sparse ones range by range, the rest
+/// by the kernel.
+fn copy_data(
+    ctx: &Context,
+    input: &File,
+    output: &mut File,
+    st: &Stat,
+    buf: &mut [u8],
+) -> io::Result<u64> {
+    if st.size > 0 && st.blocks * 512 < st.size && copy_sparse(ctx, input, output, st.size, buf)? {
+        // The data ranges are copied and the file has its size; anything past `size` (it
+        // grew) is copied below.
+        return Ok(st.size + copy_stream(ctx, input, output, buf, false)?);
     }
+    // Within one file system (SRC and DST on the same device) the kernel copies, and its
+    // `copy_file_range` returning 0 is EOF: two calls per small file instead of read, read,
+    // write. Elsewhere (a /proc or FUSE file bind-mounted into SRC) a read says when it ends.
+    if st.size > 0 && st.dev == ctx.dst_id.0 {
+        return copy_stream(ctx, input, output, buf, true);
+    }
+    if (st.size as usize) < buf.len() {
+        let mut filled = 0;
+        let mut input = input;
+        loop {
+            let n = match input.read(&mut buf[filled..]) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            filled += n;
+            // EOF: the only end. A short read is not one (procfs returns a page at a time).
+            if n == 0 || filled == buf.len() {
+                break;
+            }
+        }
+        output.write_all(&buf[..filled])?;
+        if filled < buf.len() {
+            return Ok(filled as u64);
+        }
+        // The buffer filled up: the file is larger than it said. The kernel copies the rest.
+        return Ok(filled as u64 + copy_stream(ctx, input, output, buf, false)?);
+    }
+    copy_stream(ctx, input, output, buf, false)
 }
 
-/// Copies a large file with `copy_file_range` (through `std::io::copy`, which picks it for
-/// two `File`s on Linux), one chunk at a time so that Ctrl-C is seen within a chunk.
-fn copy_large(ctx: &Context, input: &File, output: &mut File) -> io::Result<u64> {
+/// Copies from the current offsets to EOF with `copy_file_range`, one chunk at a time so that
+/// Ctrl-C is seen within a chunk; then reads once more, because `copy_file_range` also says 0
+/// on files whose size is not their content (procfs, sysfs), and where it cannot copy at all
+/// (across file systems, EXDEV) the rest is read and written here. `same_fs`: SRC and DST
+/// are one file system, whose `copy_file_range` returning 0 after some bytes is EOF.
+fn copy_stream(
+    ctx: &Context,
+    input: &File,
+    output: &mut File,
+    buf: &mut [u8],
+    same_fs: bool,
+) -> io::Result<u64> {
     let mut total = 0;
     loop {
         if ctx.cancelled() {
             return Err(cancel::interrupted());
         }
-        let n = io::copy(&mut input.take(KERNEL_CHUNK), output)?;
-        total += n;
-        if n < KERNEL_CHUNK {
-            return Ok(total);
+        match copy_file_range(input, None, &*output, None, KERNEL_CHUNK) {
+            Ok(0) if same_fs && total > 0 => return Ok(total),
+            Ok(0) => break,
+            Ok(n) => total += n as u64,
+            Err(Errno::INTR) => {}
+            Err(Errno::XDEV | Errno::INVAL | Errno::OPNOTSUPP | Errno::NOSYS | Errno::BADF) => {
+                break
+            }
+            Err(e) => return Err(e.into()),
         }
+    }
+    let mut input = input;
+    loop {
+        if ctx.cancelled() {
+            return Err(cancel::interrupted());
+        }
+        let n = match input.read(buf) {
+            Ok(0) => return Ok(total),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        output.write_all(&buf[..n])?;
+        total += n as u64;
     }
 }
 
-/// Recreates the symlink `src` at `dst` with the same target, dangling or not, and its times.
-pub fn copy_symlink(src: &Path, dst: &Path) -> Result<Outcome, CopyError> {
-    let target = fs::read_link(src).map_err(|e| CopyError::new("cannot read link", src, e))?;
-    let meta = fs::symlink_metadata(src).map_err(|e| CopyError::new("cannot stat", src, e))?;
-    let tmp = TempPath::create_with(dst, |tmp| std::os::unix::fs::symlink(&target, tmp))?;
-    set_symlink_times(&tmp.path, &meta)
-        .map_err(|e| CopyError::new("cannot set times of", &tmp.path, e))?;
-    tmp.commit(dst)?;
+/// Copies only the data ranges of a file with holes (`SEEK_DATA`, `SEEK_HOLE`), each with
+/// `copy_file_range` at its own offset, and gives the copy the full `size` (a hole at the
+/// end is a length, not data). Leaves both offsets at `size`. `false`: this file system
+/// cannot tell holes; nothing was written.
+fn copy_sparse(
+    ctx: &Context,
+    input: &File,
+    output: &File,
+    size: u64,
+    buf: &mut [u8],
+) -> io::Result<bool> {
+    let mut pos = 0;
+    while pos < size {
+        if ctx.cancelled() {
+            return Err(cancel::interrupted());
+        }
+        let data = match seek(input, SeekFrom::Data(pos)) {
+            Ok(data) => data,
+            Err(Errno::NXIO) => break, // only a hole from `pos` to the end
+            Err(Errno::INVAL | Errno::OPNOTSUPP) if pos == 0 => return Ok(false),
+            Err(e) => return Err(e.into()),
+        };
+        if data >= size {
+            break;
+        }
+        let hole = seek(input, SeekFrom::Hole(data))?.min(size);
+        copy_range(input, output, data, hole - data, buf)?;
+        pos = hole;
+    }
+    ftruncate(output, size)?;
+    seek(input, SeekFrom::Start(size))?;
+    seek(output, SeekFrom::Start(size))?;
+    Ok(true)
+}
+
+/// `len` bytes at offset `off` of `input` to the same offset of `output`.
+fn copy_range(input: &File, output: &File, off: u64, len: u64, buf: &mut [u8]) -> io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    let (mut off_in, mut off_out) = (off, off);
+    let end = off + len;
+    while off_in < end {
+        let want = (end - off_in).min(KERNEL_CHUNK as u64) as usize;
+        match copy_file_range(input, Some(&mut off_in), output, Some(&mut off_out), want) {
+            Ok(0) => return Ok(()), // shrank meanwhile: the change check will tell
+            Ok(_) => {}
+            Err(Errno::INTR) => {}
+            Err(Errno::XDEV | Errno::INVAL | Errno::OPNOTSUPP | Errno::NOSYS) => {
+                let take = want.min(buf.len());
+                let n = input.read_at(&mut buf[..take], off_in)?;
+                if n == 0 {
+                    return Ok(());
+                }
+                output.write_all_at(&buf[..n], off_out)?;
+                off_in += n as u64;
+                off_out += n as u64;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// Recreates a symlink (same target, dangling or not), a FIFO, a socket or a device, with
+/// its owner, attributes and times, under a temporary name first, then renamed into place.
+fn copy_other(
+    ctx: &Context,
+    src_dir: Option<BorrowedFd<'_>>,
+    src: &Path,
+    to: To<'_>,
+    claim: bool,
+) -> Result<Outcome, CopyError> {
+    let (dir, path) = src_at(src_dir, src);
+    let follow = if ctx.dereference {
+        AtFlags::empty()
+    } else {
+        AtFlags::SYMLINK_NOFOLLOW
+    };
+    let st = Stat::of(&statat(dir, path, follow).at("cannot stat", src)?);
+    let id = (st.dev, st.ino);
+    if claim && st.nlink > 1 && !ctx.links.claim(id, src, to.path) {
+        return Ok(Outcome::LinkLater);
+    }
+    let kind = FileType::from_raw_mode(st.mode);
+    let perm = Mode::from_raw_mode(st.mode & PERM_MASK & !meta::SET_ID);
+    let tmp = match kind {
+        FileType::Symlink => {
+            let target = readlinkat(dir, path, Vec::new()).at("cannot read link", src)?;
+            TempName::create_with(to.dir, |tmp| Ok(symlinkat(target.as_c_str(), to.dir, tmp)?))
+                .at("cannot create a symlink in", dst::parent(to.path))?
+        }
+        FileType::Fifo | FileType::Socket | FileType::CharacterDevice | FileType::BlockDevice => {
+            TempName::create_with(to.dir, |tmp| Ok(mknodat(to.dir, tmp, kind, perm, st.rdev)?))
+                .map_err(|e| {
+                    let what = format!("cannot create {}", kind_name(kind));
+                    CopyError::new(&what, to.path, e)
+                })?
+        }
+        _ => {
+            let e = io::Error::other("it changed type since the walk");
+            return Err(CopyError::new("cannot copy", src, e));
+        }
+    };
+    meta::apply(ctx, &st, None, src, Target::At(to.dir, &tmp.name), true)
+        .at("cannot set the metadata of", to.path)?;
+    tmp.commit(to.name, ctx.force)
+        .at("cannot rename into", to.path)?;
+    if claim && st.nlink > 1 {
+        ctx.links.copied(id, to.path);
+    }
     Ok(Outcome::Copied { bytes: 0 })
 }
 
-/// Makes `dst` a hard link to `existing` (an earlier copy), replacing whatever is at `dst`.
-pub fn link_file(existing: &Path, dst: &Path) -> Result<(), CopyError> {
-    let tmp = TempPath::create_with(dst, |tmp| fs::hard_link(existing, tmp))?;
-    tmp.commit(dst)
-}
-
-/// Access and modification times of `meta`, for `File::set_times` (futimens).
-pub fn file_times(meta: &fs::Metadata) -> io::Result<FileTimes> {
-    Ok(FileTimes::new()
-        .set_accessed(meta.accessed()?)
-        .set_modified(meta.modified()?))
-}
-
-/// Sets a symlink's own times (std has no call for that: `utimensat` with
-/// `AT_SYMLINK_NOFOLLOW`).
-fn set_symlink_times(path: &Path, meta: &fs::Metadata) -> io::Result<()> {
-    let c_path = CString::new(path.as_os_str().as_bytes())?;
-    let times = [
-        libc::timespec {
-            tv_sec: meta.atime() as libc::time_t,
-            tv_nsec: meta.atime_nsec() as _,
-        },
-        libc::timespec {
-            tv_sec: meta.mtime() as libc::time_t,
-            tv_nsec: meta.mtime_nsec() as _,
-        },
-    ];
-    // SAFETY: `c_path` is a valid NUL-terminated string and `times` an array of two
-    // timespecs, both alive for the duration of the call.
-    let rc = unsafe {
-        libc::utimensat(
-            libc::AT_FDCWD,
-            c_path.as_ptr(),
-            times.as_ptr(),
-            libc::AT_SYMLINK_NOFOLLOW,
-        )
+/// Makes `dst` a hard link to `existing` (an earlier copy, both under DST), replacing
+/// whatever is at `dst`. Both directories are opened from DST's root, nothing followed.
+pub fn link_file(ctx: &Context, existing: &Path, dst: &Path) -> Result<(), CopyError> {
+    let root = ctx.dst_root.as_fd();
+    let rel = |p: &Path| {
+        let parent = dst::parent(p);
+        dst::open_beneath(root, parent.strip_prefix(&ctx.dst).unwrap_or(Path::new("")))
+            .at("cannot open", parent)
     };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
-/// The process umask, read once without changing it (Linux reports it in
-/// /proc/self/status). If it cannot be read, assume the worst so that `chmod` always runs.
-fn umask() -> u32 {
-    static UMASK: OnceLock<u32> = OnceLock::new();
-    *UMASK.get_or_init(|| {
-        fs::read_to_string("/proc/self/status")
-            .ok()
-            .and_then(|status| {
-                status
-                    .lines()
-                    .find_map(|l| l.strip_prefix("Umask:"))
-                    .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
-            })
-            .unwrap_or(0o7777)
+    let (from_dir, to_dir) = (rel(existing)?, rel(dst)?);
+    let from = existing.file_name().unwrap_or(OsStr::new("."));
+    let tmp = TempName::create_with(to_dir.as_fd(), |tmp| {
+        Ok(linkat(&from_dir, from, &to_dir, tmp, AtFlags::empty())?)
     })
+    .at("cannot link to", existing)?;
+    let name = dst.file_name().unwrap_or(OsStr::new("."));
+    tmp.commit(name, ctx.force).at("cannot rename into", dst)
 }
 
-/// A name for a file type that is not copied, for the warning.
-pub fn kind_name(ft: &fs::FileType) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    if ft.is_fifo() {
-        "FIFO"
-    } else if ft.is_socket() {
-        "socket"
-    } else if ft.is_block_device() {
-        "block device"
-    } else if ft.is_char_device() {
-        "character device"
-    } else if ft.is_dir() {
-        "directory"
-    } else if ft.is_symlink() {
-        "symlink"
-    } else {
-        "special file"
+/// A name for a kind of special file, for messages.
+pub fn kind_name(kind: FileType) -> &'static str {
+    match kind {
+        FileType::Fifo => "FIFO",
+        FileType::Socket => "socket",
+        FileType::BlockDevice => "block device",
+        FileType::CharacterDevice => "character device",
+        FileType::Directory => "directory",
+        FileType::Symlink => "symlink",
+        _ => "special file",
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::staging::{Staging, TEMP_PREFIX};
-
-    fn leftovers(dir: &Path) -> Vec<std::ffi::OsString> {
-        fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .filter(|n| n.as_bytes().starts_with(TEMP_PREFIX.as_bytes()))
-            .collect()
-    }
-
-    #[test]
-    fn small_and_large_files_keep_content_mode_and_mtime_with_every_staging() {
-        let tmp = tempfile::tempdir().unwrap();
-        let mut ctx = Context::for_test(tmp.path(), tmp.path());
-        let mut buf = buffer();
-        let files = [
-            ("empty", 0, 0o600),
-            ("small", 5000, 0o640),
-            ("group-write", 100, 0o664),
-            ("large", 3 * SMALL_FILE_MAX + 7, 0o755),
-        ];
-        let stagings = [
-            Staging::UnnamedEmptyPath,
-            Staging::UnnamedProcFd,
-            Staging::TempName,
-        ];
-        // Only those this kernel allows (the probe's choice, and every one after it).
-        let probed = ctx.staging;
-        let usable = stagings.into_iter().skip_while(|s| *s != probed);
-        for staging in usable {
-            ctx.staging = staging;
-            for (name, len, mode) in files {
-                let src = tmp.path().join(name);
-                let data: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
-                fs::write(&src, &data).unwrap();
-                fs::set_permissions(&src, Permissions::from_mode(mode)).unwrap();
-                let dst = tmp.path().join(format!("{name}.copy"));
-                // The second round copies over the first one's files: replacing works too.
-                let outcome = copy_file(&ctx, &src, &dst, None, &mut buf, true).unwrap();
-                assert_eq!(outcome, Outcome::Copied { bytes: len as u64 });
-                assert_eq!(fs::read(&dst).unwrap(), data);
-                let (s, d) = (fs::metadata(&src).unwrap(), fs::metadata(&dst).unwrap());
-                assert_eq!(d.mode() & 0o7777, mode, "{staging:?}");
-                assert_eq!(d.modified().unwrap(), s.modified().unwrap());
-            }
-            assert!(leftovers(tmp.path()).is_empty(), "{staging:?}");
-        }
-    }
-
-    #[test]
-    fn failed_copy_leaves_nothing_behind() {
-        let tmp = tempfile::tempdir().unwrap();
-        let mut ctx = Context::for_test(tmp.path(), tmp.path());
-        let src = tmp.path().join("f");
-        fs::write(&src, b"data").unwrap();
-        // The destination is an existing non-empty directory: giving the copy its name fails.
-        let dst = tmp.path().join("d");
-        fs::create_dir(&dst).unwrap();
-        fs::write(dst.join("x"), b"x").unwrap();
-        for staging in [ctx.staging, Staging::TempName] {
-            ctx.staging = staging;
-            let err = copy_file(&ctx, &src, &dst, None, &mut buffer(), false).unwrap_err();
-            assert!(err.to_string().contains("cannot rename into"), "{err}");
-            assert_eq!(
-                fs::read_dir(tmp.path()).unwrap().count(),
-                2,
-                "only f and d remain"
-            );
-        }
-    }
-
-    #[test]
-    fn symlinks_keep_their_target_even_dangling() {
-        let tmp = tempfile::tempdir().unwrap();
-        let src = tmp.path().join("link");
-        std::os::unix::fs::symlink("../nowhere", &src).unwrap();
-        let dst = tmp.path().join("link2");
-        copy_symlink(&src, &dst).unwrap();
-        assert_eq!(fs::read_link(&dst).unwrap(), Path::new("../nowhere"));
-        let (s, d) = (
-            fs::symlink_metadata(&src).unwrap(),
-            fs::symlink_metadata(&dst).unwrap(),
-        );
-        assert_eq!((s.mtime(), s.mtime_nsec()), (d.mtime(), d.mtime_nsec()));
-        assert!(leftovers(tmp.path()).is_empty());
-    }
-}
+#[path = "copy_tests.rs"]
+mod tests;

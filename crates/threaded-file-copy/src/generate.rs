@@ -16,7 +16,7 @@ use std::path::Path;
 use anyhow::{Context as _, Result};
 
 use crate::cli::Preset;
-use crate::plan::Refusal;
+use crate::error::Refusal;
 
 /// SplitMix64: a tiny, fast, well-mixed generator; plenty for test data.
 pub struct Rng(u64);

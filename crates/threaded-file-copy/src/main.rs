@@ -8,10 +8,15 @@
 mod bench;
 mod cancel;
 mod cli;
+mod context;
 mod copy;
+mod dst;
+mod entry;
+mod error;
 mod generate;
 mod hardlinks;
 mod job;
+mod meta;
 mod modes;
 mod plan;
 mod progress;
@@ -28,7 +33,7 @@ use anyhow::Result;
 use clap::Parser;
 
 use cli::{Action, Cli};
-use plan::Refusal;
+use error::Refusal;
 
 /// How a run ended, decided by `run` and turned into an exit status by `main`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +77,10 @@ fn run(cli: Cli) -> Result<Outcome> {
                 workers: cli.workers,
                 dereference: cli.dereference,
                 force: cli.force,
+                keep: context::Keep {
+                    owner: !cli.no_owner,
+                    xattrs: !cli.no_xattrs,
+                },
                 verify: cli.verify,
                 quiet: cli.quiet,
                 progress: !cli.quiet && std::io::stderr().is_terminal(),

@@ -11,28 +11,12 @@
 
 use std::fs::{self, Metadata};
 use std::io;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use crate::staging;
+use crate::dst;
 
-/// A copy refused before it started, or a usage error: exit status 2, nothing written.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct Refusal(String);
-
-impl Refusal {
-    pub fn new(msg: impl Into<String>) -> Self {
-        Refusal(msg.into())
-    }
-}
-
-/// (device, inode): what a path *is*, whatever its spelling.
-pub type FileId = (u64, u64);
-
-pub fn file_id(meta: &Metadata) -> FileId {
-    (meta.dev(), meta.ino())
-}
+use crate::context::{file_id, FileId};
+use crate::error::Refusal;
 
 /// A copy that passed every check.
 #[derive(Debug)]
@@ -101,7 +85,7 @@ pub fn check(src: &Path, dst: &Path, force: bool) -> Result<Plan, Refusal> {
                     dst.display()
                 )));
             }
-            let parent = staging::parent(dst);
+            let parent = dst::parent(dst);
             if !fs::metadata(parent).is_ok_and(|m| m.is_dir()) {
                 return Err(Refusal(format!(
                     "the parent directory of destination '{}' does not exist",
@@ -149,7 +133,7 @@ fn is_empty_dir(dir: &Path) -> Result<bool, Refusal> {
 }
 
 /// Whether `start` or one of its ancestors is the directory `id`.
-fn has_ancestor(start: &Path, id: FileId) -> bool {
+pub fn has_ancestor(start: &Path, id: FileId) -> bool {
     start
         .ancestors()
         .any(|p| fs::metadata(p).is_ok_and(|m| file_id(&m) == id))

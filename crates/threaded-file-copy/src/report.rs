@@ -6,7 +6,6 @@
 //! way ripgrep's parallel walker does it. The counters are atomics, so reporting needs no lock.
 
 use std::fmt::Display;
-use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -19,8 +18,6 @@ use crate::cli::Mode;
 /// Shared by every thread of one copy.
 #[derive(Default)]
 pub struct Report {
-    /// `--quiet`: warnings are not printed (errors always are).
-    pub quiet: bool,
     /// Set while the progress bar is drawn, so that lines are printed above it, not through it.
     pub bar: OnceLock<ProgressBar>,
     pub files: AtomicU64,
@@ -28,8 +25,8 @@ pub struct Report {
     pub symlinks: AtomicU64,
     pub hardlinks: AtomicU64,
     pub dirs: AtomicU64,
-    /// FIFOs, sockets and devices: not copied, by design.
-    pub skipped: AtomicU64,
+    /// FIFOs, sockets and devices, recreated.
+    pub specials: AtomicU64,
     /// Entries that could not be copied (or, with --verify, copies that differ).
     pub errors: AtomicU64,
     /// Jobs finished by the workers, whatever their outcome.
@@ -40,25 +37,10 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn new(quiet: bool) -> Self {
-        Report {
-            quiet,
-            ..Report::default()
-        }
-    }
-
     /// One failed entry: counted, and printed with what failed.
     pub fn error(&self, what: impl Display) {
         self.errors.fetch_add(1, Relaxed);
         self.print(format_args!("error: {what}"));
-    }
-
-    /// An entry that is not copied on purpose (a FIFO, socket or device).
-    pub fn skipped(&self, path: &Path, kind: &str) {
-        self.skipped.fetch_add(1, Relaxed);
-        if !self.quiet {
-            self.print(format_args!("warning: skipped {kind} '{}'", path.display()));
-        }
     }
 
     fn print(&self, line: impl Display) {
@@ -81,7 +63,7 @@ pub struct Summary {
     pub symlinks: u64,
     pub hardlinks: u64,
     pub dirs: u64,
-    pub skipped: u64,
+    pub specials: u64,
     pub errors: u64,
     pub peak_in_flight: u64,
     /// Walk, copy, links and directory metadata; not the checks before, not --verify after.
@@ -89,7 +71,7 @@ pub struct Summary {
     pub interrupted: bool,
 }
 
-/// The `--json` timing record (DESIGN.md; field names are read by `perf-report`).
+/// The `--json` timing record (field names are read by `perf-report`).
 #[derive(Debug, Serialize)]
 pub struct Record<'a> {
     pub demo: &'a str,
@@ -103,6 +85,8 @@ pub struct Record<'a> {
     pub wall_ms: f64,
     pub ok: bool,
     pub errors: u64,
+    /// Entries left out on purpose: none since FIFOs, sockets and devices are recreated;
+    /// kept in the record, whose fields other tools read.
     pub skipped: u64,
     /// Files walked but not yet copied, at most (see `Report::peak_in_flight`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -119,7 +103,7 @@ impl Summary {
             symlinks: report.symlinks.load(Relaxed),
             hardlinks: report.hardlinks.load(Relaxed),
             dirs: report.dirs.load(Relaxed),
-            skipped: report.skipped.load(Relaxed),
+            specials: report.specials.load(Relaxed),
             errors: report.errors.load(Relaxed),
             peak_in_flight: report.peak_in_flight.load(Relaxed),
             wall,
@@ -132,7 +116,7 @@ impl Summary {
     }
 
     pub fn items(&self) -> u64 {
-        self.files + self.symlinks + self.hardlinks
+        self.files + self.symlinks + self.hardlinks + self.specials
     }
 
     pub fn record<'a>(&self, mode: Mode, workers: usize, workload: Option<&'a str>) -> Record<'a> {
@@ -146,7 +130,7 @@ impl Summary {
             wall_ms: self.wall.as_secs_f64() * 1000.0,
             ok: self.ok(),
             errors: self.errors,
-            skipped: self.skipped,
+            skipped: 0,
             peak_in_flight: Some(self.peak_in_flight),
             reference: None,
         }
@@ -156,7 +140,7 @@ impl Summary {
     pub fn describe(&self, mode: Mode, workers: usize) -> String {
         format!(
             "copied {} files ({}), {} symlinks, {} hard links, {} directories in {:.1} ms \
-             ({} mode, {} workers); {} skipped, {} errors",
+             ({} mode, {} workers); {} special files, {} errors",
             self.files,
             human_bytes(self.bytes),
             self.symlinks,
@@ -165,7 +149,7 @@ impl Summary {
             self.wall.as_secs_f64() * 1000.0,
             mode.name(),
             mode.workers(workers),
-            self.skipped,
+            self.specials,
             self.errors
         )
     }

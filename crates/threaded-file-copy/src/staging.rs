@@ -2,12 +2,12 @@
 //! real name, whatever happens during the copy.
 //!
 //! The preferred way is Linux's `O_TMPFILE`: the new file is created in its destination
-//! directory *without a name*, written, given its permission bits and times, and only then
-//! linked into the directory under its real name with `linkat`. Until that moment no name
-//! refers to it. If the copy fails, is stopped by Ctrl-C, or the process is killed outright
-//! (SIGKILL, a crash), the unnamed file disappears with its last file descriptor: there is
-//! nothing to clean up. It is also the cheaper way: one directory update per file (the link)
-//! where a temporary name costs two (create the name, then rename it).
+//! directory *without a name*, written, given its owner, attributes, permission bits and
+//! times, and only then linked into the directory under its real name with `linkat`. Until
+//! that moment no name refers to it. If the copy fails, is stopped by Ctrl-C, or the process
+//! is killed outright (SIGKILL, a crash), the unnamed file disappears with its last file
+//! descriptor: there is nothing to clean up. It is also the cheaper way: one directory
+//! update per file (the link) where a temporary name costs two (create, then rename).
 //!
 //! Giving an open file a name takes one of two calls; `Staging::probe` finds out, once per
 //! copy, which one this process may use on DST:
@@ -19,19 +19,22 @@
 //!
 //! Where neither works (a file system without `O_TMPFILE`, no /proc), each file is written
 //! under a temporary name, `.threaded-file-copy.<pid>.<n>.tmp`, in its destination directory
-//! and renamed into place when complete; the `TempPath` guard removes it if the copy fails or
+//! and renamed into place when complete; the `TempName` guard removes it if the copy fails or
 //! is interrupted (a SIGKILL leaves it behind, under that name, never under the real one).
+//! Symlinks, special files and hard links are made under a temporary name the same way.
+//!
+//! Every call here is relative to the destination directory's descriptor (see `dst.rs`).
 
-use std::ffi::CString;
-use std::fs::{self, File, OpenOptions};
+use std::ffi::{OsStr, OsString};
+use std::fs::File;
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, RawFd};
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::copy::CopyError;
+use rustix::fs::{linkat, openat, unlinkat, AtFlags, Mode, OFlags, CWD};
+use rustix::io::Errno;
+
+use crate::dst;
 
 /// How new files get their names in this copy (decided by `probe`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,15 +50,13 @@ pub enum Staging {
 impl Staging {
     /// Finds the best way that works in `dir`: creates an unnamed file there, tries to link
     /// it under a temporary name with each call in turn, and removes the link again.
-    pub fn probe(dir: &Path) -> Staging {
+    pub fn probe(dir: BorrowedFd<'_>) -> Staging {
         let Ok(file) = open_unnamed(dir, 0o600) else {
             return Staging::TempName;
         };
-        let probe_name = dir.join("probe");
         for staging in [Staging::UnnamedEmptyPath, Staging::UnnamedProcFd] {
             // The guard unlinks the probe's link when dropped at the end of this statement.
-            if TempPath::create_with(&probe_name, |tmp| link_fd(&file, None, tmp, staging)).is_ok()
-            {
+            if TempName::create_with(dir, |tmp| link_fd(&file, dir, tmp, staging)).is_ok() {
                 return staging;
             }
         }
@@ -65,29 +66,18 @@ impl Staging {
 
 /// A file being written: unnamed (`O_TMPFILE`) or under a temporary name.
 pub struct NewFile<'a> {
-    file: File,
+    pub file: File,
     /// `None`: unnamed, linked by `commit`. `Some`: the temporary name, renamed by `commit`.
-    temp: Option<TempPath>,
+    temp: Option<TempName<'a>>,
     staging: Staging,
-    /// The destination directory, open (see `job::DirPair`), or `None`: use full paths.
-    dir: Option<BorrowedFd<'a>>,
+    dir: BorrowedFd<'a>,
 }
 
 impl<'a> NewFile<'a> {
-    /// Creates the new file for `dst`, with permission bits `perm`. `dir`, when given, is
-    /// `dst`'s directory, open.
-    pub fn create(
-        staging: Staging,
-        dst: &Path,
-        dir: Option<BorrowedFd<'a>>,
-        perm: u32,
-    ) -> Result<NewFile<'a>, CopyError> {
+    /// Creates the new file in the directory `dir`, with permission bits `perm`.
+    pub fn create(staging: Staging, dir: BorrowedFd<'a>, perm: u32) -> io::Result<NewFile<'a>> {
         if staging != Staging::TempName {
-            let unnamed = match dir {
-                Some(_) => open_at(dir, Path::new("."), libc::O_WRONLY | libc::O_TMPFILE, perm),
-                None => open_unnamed(parent(dst), perm),
-            };
-            match unnamed {
+            match open_unnamed(dir, perm) {
                 Ok(file) => {
                     return Ok(NewFile {
                         file,
@@ -98,23 +88,22 @@ impl<'a> NewFile<'a> {
                 }
                 // This directory is on a file system without O_TMPFILE: use a temporary name.
                 Err(e) if unsupported(&e) => {}
-                Err(e) => return Err(CopyError::new("cannot create a file in", parent(dst), e)),
+                Err(e) => return Err(e),
             }
         }
         let mut file = None;
-        let temp = TempPath::create_with(dst, |tmp| {
-            // O_CREAT|O_EXCL: never an existing file.
-            let opened = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(perm)
-                .open(tmp)?;
-            file = Some(opened);
+        let temp = TempName::create_with(dir, |tmp| {
+            // O_CREAT|O_EXCL: never an existing file, never through a symlink.
+            let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::CLOEXEC;
+            file = Some(File::from(openat(
+                dir,
+                tmp,
+                flags,
+                Mode::from_raw_mode(perm),
+            )?));
             Ok(())
         })?;
-        let file = file.ok_or_else(|| {
-            CopyError::new("cannot create", &temp.path, io::Error::other("no file"))
-        })?;
+        let file = file.ok_or_else(|| io::Error::other("no file"))?;
         Ok(NewFile {
             file,
             temp: Some(temp),
@@ -123,133 +112,70 @@ impl<'a> NewFile<'a> {
         })
     }
 
-    pub fn file(&mut self) -> &mut File {
-        &mut self.file
-    }
-
-    /// Gives the complete file its real name, replacing whatever is there (with --force).
-    pub fn commit(self, dst: &Path) -> Result<(), CopyError> {
+    /// Gives the complete file its real `name`, replacing a file or symlink there (and,
+    /// with `force`, a directory: see `dst::replace`).
+    pub fn commit(self, name: &OsStr, force: bool) -> io::Result<()> {
         match self.temp {
-            Some(temp) => {
-                drop(self.file);
-                temp.commit(dst)
-            }
-            None => match link_fd(&self.file, self.dir, dst, self.staging) {
+            Some(temp) => temp.commit(name, force),
+            None => match link_fd(&self.file, self.dir, name, self.staging) {
                 Ok(()) => Ok(()),
-                // `dst` exists (--force): `linkat` never replaces, so link under a temporary
-                // name and rename that over `dst`, which replaces it in one step.
+                // `name` exists: `linkat` never replaces, so link under a temporary name and
+                // rename that over `name`, which replaces it in one step.
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                    let temp = TempPath::create_with(dst, |tmp| {
-                        link_fd(&self.file, None, tmp, self.staging)
+                    let (file, staging) = (&self.file, self.staging);
+                    let temp = TempName::create_with(self.dir, |tmp| {
+                        link_fd(file, self.dir, tmp, staging)
                     })?;
-                    temp.commit(dst)
+                    temp.commit(name, force)
                 }
-                Err(e) => Err(CopyError::new("cannot link into place", dst, e)),
+                Err(e) => Err(e),
             },
         }
     }
 }
 
-/// The directory `path` is in (`.` for a bare name).
-pub fn parent(path: &Path) -> &Path {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    }
-}
-
 /// An unnamed regular file in `dir` (O_TMPFILE), open for writing, with mode `perm`.
-fn open_unnamed(dir: &Path, perm: u32) -> io::Result<File> {
-    OpenOptions::new()
-        .write(true)
-        .mode(perm)
-        .custom_flags(libc::O_TMPFILE)
-        .open(dir)
+fn open_unnamed(dir: BorrowedFd<'_>, perm: u32) -> io::Result<File> {
+    let flags = OFlags::WRONLY | OFlags::TMPFILE | OFlags::CLOEXEC;
+    Ok(File::from(openat(
+        dir,
+        ".",
+        flags,
+        Mode::from_raw_mode(perm),
+    )?))
 }
 
 /// O_TMPFILE is not available here: old kernels (EISDIR) or file systems (EOPNOTSUPP).
 fn unsupported(e: &io::Error) -> bool {
     matches!(
-        e.raw_os_error(),
-        Some(libc::EOPNOTSUPP | libc::EISDIR | libc::EINVAL)
+        Errno::from_io_error(e),
+        Some(Errno::OPNOTSUPP | Errno::ISDIR | Errno::INVAL)
     )
 }
 
-/// `path` as the kernel should look it up: its last name relative to `dir` when the
-/// directory is open, else the whole path.
-fn lookup(dir: Option<BorrowedFd<'_>>, path: &Path) -> io::Result<(RawFd, CString)> {
-    match (dir, path.file_name()) {
-        (Some(dir), Some(name)) => Ok((dir.as_raw_fd(), CString::new(name.as_bytes())?)),
-        (Some(dir), None) if path == Path::new(".") => Ok((dir.as_raw_fd(), CString::new(".")?)),
-        _ => Ok((libc::AT_FDCWD, CString::new(path.as_os_str().as_bytes())?)),
-    }
-}
-
-/// `openat`: opens `path` (see `lookup`) with `flags` (close-on-exec added) and `mode`.
-pub fn open_at(
-    dir: Option<BorrowedFd<'_>>,
-    path: &Path,
-    flags: libc::c_int,
-    mode: u32,
-) -> io::Result<File> {
-    let (dir_fd, name) = lookup(dir, path)?;
-    // SAFETY: `name` is a valid NUL-terminated string alive during the call; `dir_fd` is an
-    // open descriptor (borrowed for the call) or AT_FDCWD.
-    let fd = unsafe {
-        libc::openat(
-            dir_fd,
-            name.as_ptr(),
-            flags | libc::O_CLOEXEC,
-            mode as libc::c_uint,
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: `fd` was just returned by openat and is owned by nothing else.
-    Ok(unsafe { File::from_raw_fd(fd) })
-}
-
-/// Links the open (unnamed) `file` at `path` (see `lookup`), with the call `staging` names.
-fn link_fd(
-    file: &File,
-    dir: Option<BorrowedFd<'_>>,
-    path: &Path,
-    staging: Staging,
-) -> io::Result<()> {
-    let (dir_fd, name) = lookup(dir, path)?;
-    let fd = file.as_raw_fd();
-    // SAFETY: every pointer is a valid NUL-terminated string alive during the call, and the
-    // descriptors are open (owned by `file`, borrowed for the call) or AT_FDCWD.
-    let rc = match staging {
-        Staging::UnnamedEmptyPath => unsafe {
-            libc::linkat(fd, c"".as_ptr(), dir_fd, name.as_ptr(), libc::AT_EMPTY_PATH)
-        },
+/// Links the open (unnamed) `file` as `name` in `dir`, with the call `staging` names.
+fn link_fd(file: &File, dir: BorrowedFd<'_>, name: &OsStr, staging: Staging) -> io::Result<()> {
+    match staging {
+        Staging::UnnamedEmptyPath => Ok(linkat(file, "", dir, name, AtFlags::EMPTY_PATH)?),
         Staging::UnnamedProcFd => {
-            let proc_path = CString::new(format!("/proc/self/fd/{fd}"))?;
-            unsafe {
-                libc::linkat(
-                    libc::AT_FDCWD,
-                    proc_path.as_ptr(),
-                    dir_fd,
-                    name.as_ptr(),
-                    libc::AT_SYMLINK_FOLLOW,
-                )
-            }
+            let proc_path = format!("/proc/self/fd/{}", file.as_fd().as_raw_fd());
+            Ok(linkat(
+                CWD,
+                proc_path.as_str(),
+                dir,
+                name,
+                AtFlags::SYMLINK_FOLLOW,
+            )?)
         }
-        Staging::TempName => return Err(io::Error::other("a named file needs no link")),
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
+        Staging::TempName => Err(io::Error::other("a named file needs no link")),
     }
 }
 
-/// A temporary name next to the destination. Dropping it without `commit` removes the
-/// file: this is how failed and interrupted copies clean up after themselves.
-pub struct TempPath {
-    pub path: PathBuf,
+/// A temporary name in a destination directory. Dropping it without `commit` removes what
+/// it names: this is how failed and interrupted copies clean up after themselves.
+pub struct TempName<'a> {
+    pub dir: BorrowedFd<'a>,
+    pub name: OsString,
     committed: bool,
 }
 
@@ -257,23 +183,23 @@ pub struct TempPath {
 /// not part of it, so a 255-byte name cannot make the temporary name too long.
 pub const TEMP_PREFIX: &str = ".threaded-file-copy.";
 
-impl TempPath {
-    /// Runs `make` (which creates something at the path it is given) on fresh temporary
-    /// names next to `dst` until one does not exist yet.
+impl<'a> TempName<'a> {
+    /// Runs `make` (which creates something under the name it is given in `dir`) on fresh
+    /// temporary names until one does not exist yet.
     pub fn create_with(
-        dst: &Path,
-        mut make: impl FnMut(&Path) -> io::Result<()>,
-    ) -> Result<TempPath, CopyError> {
+        dir: BorrowedFd<'a>,
+        mut make: impl FnMut(&OsStr) -> io::Result<()>,
+    ) -> io::Result<TempName<'a>> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let mut attempts = 0;
         loop {
             let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-            let name = format!("{TEMP_PREFIX}{}.{n}.tmp", std::process::id());
-            let path = dst.with_file_name(name);
-            match make(&path) {
+            let name = OsString::from(format!("{TEMP_PREFIX}{}.{n}.tmp", std::process::id()));
+            match make(&name) {
                 Ok(()) => {
-                    return Ok(TempPath {
-                        path,
+                    return Ok(TempName {
+                        dir,
+                        name,
                         committed: false,
                     })
                 }
@@ -281,24 +207,24 @@ impl TempPath {
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempts < 100 => {
                     attempts += 1
                 }
-                Err(e) => return Err(CopyError::new("cannot create", &path, e)),
+                Err(e) => return Err(e),
             }
         }
     }
 
-    /// Renames the finished temporary file to its real name (replacing a file there).
-    pub fn commit(mut self, dst: &Path) -> Result<(), CopyError> {
-        fs::rename(&self.path, dst).map_err(|e| CopyError::new("cannot rename into", dst, e))?;
+    /// Renames the finished entry to its real name (see `dst::replace`).
+    pub fn commit(mut self, name: &OsStr, force: bool) -> io::Result<()> {
+        dst::replace(self.dir, &self.name, name, force)?;
         self.committed = true;
         Ok(())
     }
 }
 
-impl Drop for TempPath {
+impl Drop for TempName<'_> {
     fn drop(&mut self) {
         if !self.committed {
             // Best effort: the error that brought us here is the one worth reporting.
-            let _ = fs::remove_file(&self.path);
+            let _ = unlinkat(self.dir, &self.name, AtFlags::empty());
         }
     }
 }

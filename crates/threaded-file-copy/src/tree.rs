@@ -5,24 +5,31 @@
 //!    files and symlinks by the workers;
 //! 3. link the hard links put aside during step 2 (`hardlinks.rs`), now that every copy
 //!    they could point to is complete;
-//! 4. apply the directories' permission bits and mtimes, deepest first: creating an entry
-//!    changes its directory's mtime, and a read-only directory accepts no new entries, so
-//!    this must come after everything else, children before parents;
+//! 4. apply the directories' owners, attributes, permission bits and times, deepest first:
+//!    creating an entry changes its directory's mtime, and a read-only directory accepts no
+//!    new entries, so this must come after everything else, children before parents;
 //! 5. with --verify, compare the copy with SRC (`verify.rs`), outside the timed part.
 //!
 //! Ctrl-C skips steps 3 to 5: the copy stops where it is, without its unfinished files.
 
+use std::os::fd::AsFd;
+use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context as _, Result};
 
+use rustix::fs::{openat, Mode as FileMode, OFlags, CWD};
+
 use crate::cli::Mode;
-use crate::hardlinks::HardLinks;
-use crate::job::Context;
+use crate::context::{file_id, Context, Keep};
+use crate::dst::Cursor;
+use crate::hardlinks;
+use crate::job;
+use crate::meta::Stat;
 use crate::modes;
-use crate::plan::{file_id, Plan};
+use crate::plan::Plan;
 use crate::progress;
 use crate::report::{Report, Summary};
 use crate::staging::Staging;
@@ -36,6 +43,7 @@ pub struct Options {
     pub workers: usize,
     pub dereference: bool,
     pub force: bool,
+    pub keep: Keep,
     pub verify: bool,
     pub quiet: bool,
     /// Draw a progress bar on stderr (only when it is a terminal).
@@ -55,18 +63,32 @@ pub fn copy_tree(plan: &Plan, opts: &Options, cancel: Arc<AtomicBool>) -> Result
         .with_context(|| format!("cannot create destination '{}'", plan.dst.display()))?;
     let dst_meta = std::fs::metadata(&plan.dst)
         .with_context(|| format!("cannot stat destination '{}'", plan.dst.display()))?;
+    // DST itself, as the user named it (a symlink there is followed, like cp): from here on
+    // every name under it is looked up relative to this descriptor (`dst.rs`).
+    let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let dst_root = openat(CWD, &plan.dst, flags, FileMode::empty())
+        .with_context(|| format!("cannot open destination '{}'", plan.dst.display()))?;
     let ctx = Context {
         src: plan.src.clone(),
         dst: plan.dst.clone(),
+        staging: Staging::probe(dst_root.as_fd()),
+        dst_root,
         dst_id: file_id(&dst_meta),
         dereference: opts.dereference,
         force: opts.force,
-        staging: Staging::probe(&plan.dst),
-        report: Report::new(opts.quiet),
-        links: HardLinks::default(),
+        keep: opts.keep,
+        euid: rustix::process::geteuid().as_raw(),
+        egid: rustix::process::getegid().as_raw(),
+        report: Report::default(),
+        links: Default::default(),
         cancel,
+        open_pairs: Default::default(),
     };
-    let root = DirMeta::new(plan.dst.clone(), &plan.src_meta);
+    let root = DirMeta::new(
+        PathBuf::new(),
+        plan.src.clone(),
+        Stat::from_metadata(&plan.src_meta),
+    );
 
     let wall = std::thread::scope(|s| {
         let bar = totals.map(|totals| progress::spawn(s, &ctx.report, totals));
@@ -78,7 +100,7 @@ pub fn copy_tree(plan: &Plan, opts: &Options, cancel: Arc<AtomicBool>) -> Result
         };
         // Every worker has been joined by now: the copies are complete.
         if !ctx.cancelled() {
-            ctx.links.link_all(&ctx);
+            hardlinks::link_all(&ctx, job::record);
         }
         if !ctx.cancelled() {
             finalize_dirs(&ctx, &dirs);
@@ -111,15 +133,17 @@ pub fn copy_tree(plan: &Plan, opts: &Options, cancel: Arc<AtomicBool>) -> Result
     Ok(Summary::from_report(&ctx.report, wall, ctx.cancelled()))
 }
 
-/// Applies each directory's permission bits and times, children before parents. `dirs` is in
-/// walk order, where a directory comes before everything inside it, so the reverse order
-/// puts every directory after all of its descendants, and DST itself (the first) last.
+/// Applies each directory's metadata, children before parents. `dirs` is in walk order,
+/// where a directory comes before everything inside it, so the reverse order puts every
+/// directory after all of its descendants, and DST itself (the first) last. The cursor keeps
+/// the chain of parents open from one directory to the next, so each is opened about once.
 fn finalize_dirs(ctx: &Context, dirs: &[DirMeta]) {
+    let mut cursor = Cursor::default();
     for dir in dirs.iter().rev() {
-        if let Err(e) = dir.apply() {
+        if let Err(e) = dir.apply(ctx, &mut cursor) {
             ctx.report.error(format_args!(
-                "cannot set permissions and times of '{}': {e}",
-                dir.dst.display()
+                "cannot set the metadata of '{}': {e}",
+                ctx.dst.join(&dir.rel).display()
             ));
         }
     }

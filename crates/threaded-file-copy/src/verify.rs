@@ -17,8 +17,8 @@ use std::sync::Mutex;
 use rayon::iter::{ParallelBridge, ParallelIterator};
 use walkdir::WalkDir;
 
-use crate::copy::PERM_MASK;
-use crate::plan::{file_id, FileId};
+use crate::context::{file_id, FileId};
+use crate::meta::PERM_MASK;
 
 /// Compares `dst` with `src`; returns one line per difference (empty: the copy is exact).
 pub fn compare(
@@ -72,9 +72,6 @@ fn compare_entry(
     links: &Mutex<HashMap<FileId, (FileId, PathBuf)>>,
 ) -> io::Result<Option<String>> {
     let ft = entry.file_type();
-    if !(ft.is_dir() || ft.is_file() || ft.is_symlink()) {
-        return Ok(None); // FIFOs, sockets, devices are not copied
-    }
     let Ok(src_meta) = entry.metadata() else {
         return Ok(None); // unreadable: reported by the copy
     };
@@ -98,8 +95,10 @@ fn compare_entry(
     if let Some(why) = compare_meta(&src_meta, &copy_meta) {
         return Ok(Some(format!("'{shown}': {why}")));
     }
-    if ft.is_dir() {
-        return Ok(None);
+    if !ft.is_file() {
+        // Directories are compared above; a FIFO, socket or device by its device number.
+        return Ok((src_meta.rdev() != copy_meta.rdev())
+            .then(|| format!("'{shown}' has another device number than its source")));
     }
     if src_meta.nlink() > 1 {
         let mut links = lock(links);
@@ -120,7 +119,7 @@ fn compare_entry(
 }
 
 fn compare_meta(src: &Metadata, copy: &Metadata) -> Option<String> {
-    let (want, got) = (src.mode() & PERM_MASK, copy.mode() & 0o7777);
+    let (want, got) = (src.mode() & PERM_MASK, copy.mode() & PERM_MASK);
     if want != got {
         return Some(format!("permission bits {got:o}, expected {want:o}"));
     }

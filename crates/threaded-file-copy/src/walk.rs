@@ -3,18 +3,19 @@
 //! It walks SRC depth first (walkdir, which reads file types from the directory entries
 //! themselves, so a plain walk costs no `stat` per file) and for each entry:
 //!
-//! - a directory: creates it in DST right away, before any job for a file inside it is handed
-//!   out, so copiers never wait for or race on directory creation; and remembers its
-//!   permission bits and mtime, which are applied only after everything is copied (see
-//!   `tree::finalize_dirs`). Until then it is owner-writable, so a read-only directory still
-//!   receives its files;
-//! - a regular file or a symlink: adds a job to the current batch;
-//! - a FIFO, socket or device: skips it with a warning, counted;
+//! - a directory: creates it in DST right away (`dst::make_dir`: relative to its parent's
+//!   descriptor, nothing there followed), before any job for a file inside it is handed out,
+//!   so copiers never wait for or race on directory creation; and remembers its metadata,
+//!   which is applied only after everything is copied (see `tree::finalize_dirs`). Until then
+//!   it is owner-writable, so a read-only directory still receives its files;
+//! - a file, a symlink, a FIFO, a socket or a device: adds a job to the current batch;
 //! - an error (an unreadable directory, a symlink loop with --dereference): reports it with
 //!   the path and goes on with the rest of the tree.
 //!
 //! With --dereference, walkdir follows symlinks and detects loops by comparing each directory
-//! with its ancestors by (device, inode).
+//! with its ancestors by (device, inode); a directory reached through a link is also checked
+//! against DST and DST's own subtree, which the copy is filling as it goes: following such a
+//! link would copy the copy into itself, deeper at every turn.
 //!
 //! The walker is an `Iterator` of batches, so the sequential mode loops over it, the threads
 //! mode runs it in its own thread feeding a channel, and the rayon mode hands it to
@@ -23,63 +24,74 @@
 //! It also keeps open the directories that pending jobs are in (`job::DirPair`), so that the
 //! copiers can open and link files by name relative to them rather than by full path.
 
-use std::fs::{self, DirBuilder, FileTimes, Metadata};
-use std::io;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::ffi::OsStr;
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
 use walkdir::WalkDir;
 
-use crate::copy::{self, PERM_MASK};
-use crate::job::{Batch, Context, DirPair, Job, Kind};
-use crate::plan::file_id;
+use crate::context::{file_id, Context};
+use crate::dst::{self, Cursor, DirError};
+use crate::entry::{Batch, DirPair, Job, Kind};
+use crate::meta::{self, Stat, Target};
+use crate::plan;
 use crate::report::Report;
 
 /// Jobs per batch: large enough that handing a batch over costs little per file, small
 /// enough that a few batches in flight keep every worker busy on a small tree.
 pub const BATCH_SIZE: usize = 32;
 
-/// A directory created in DST whose permission bits and times are applied at the end.
+/// A directory created in DST whose metadata is applied at the end.
 #[derive(Debug)]
 pub struct DirMeta {
-    pub dst: PathBuf,
-    mode: u32,
-    times: Option<FileTimes>,
+    /// Relative to DST ("" for DST itself).
+    pub rel: PathBuf,
+    pub src: PathBuf,
+    st: Stat,
 }
 
 impl DirMeta {
-    pub fn new(dst: PathBuf, meta: &Metadata) -> Self {
-        DirMeta {
-            dst,
-            mode: meta.mode() & PERM_MASK,
-            times: copy::file_times(meta).ok(),
-        }
+    pub fn new(rel: PathBuf, src: PathBuf, st: Stat) -> Self {
+        DirMeta { rel, src, st }
     }
 
-    /// Sets the directory's times, then its permission bits, through one open handle
-    /// (the times first: after `chmod 000` nothing could be changed by path any more).
-    pub fn apply(&self) -> io::Result<()> {
-        let dir = fs::File::open(&self.dst)?;
-        if let Some(times) = self.times {
-            dir.set_times(times)?;
-        }
-        dir.set_permissions(fs::Permissions::from_mode(self.mode))
+    /// Sets the directory's owner, attributes, permission bits and times through one
+    /// descriptor, opened from its parent (found through `cursor`) without following it.
+    pub fn apply(&self, ctx: &Context, cursor: &mut Cursor) -> std::io::Result<()> {
+        let root = ctx.dst_root.as_fd();
+        let dir = match self.rel.file_name() {
+            None => dst::open_dir_rw(root, OsStr::new("."))?,
+            Some(name) => {
+                let parent = cursor.get(root, self.rel.parent().unwrap_or(Path::new("")))?;
+                dst::open_dir_rw(parent, name)?
+            }
+        };
+        meta::apply(
+            ctx,
+            &self.st,
+            None,
+            &self.src,
+            Target::Fd(dir.as_fd()),
+            false,
+        )
     }
 }
 
 pub struct Walker<'a> {
     ctx: &'a Context,
     it: walkdir::IntoIter,
-    batch: Batch,
+    batch: Batch<'a>,
     /// Directories in the order they were created: parents before children.
     dirs: Vec<DirMeta>,
     /// Jobs handed out so far.
     walked: u64,
     /// Open handles of the directories on the path from SRC down to the current one, by
     /// depth (SRC and DST are depth 0): an entry at depth d lies in `open_dirs[d - 1]`.
-    open_dirs: Vec<Option<Arc<DirPair>>>,
+    open_dirs: Vec<Option<Arc<DirPair<'a>>>>,
+    /// Where `open_dirs` has no pair (past the limit): DST's directories, opened from the root.
+    cursor: Cursor,
 }
 
 impl<'a> Walker<'a> {
@@ -89,18 +101,22 @@ impl<'a> Walker<'a> {
             .min_depth(1)
             .follow_links(ctx.dereference)
             .into_iter();
+        let root_pair = dst::open_dir(ctx.dst_root.as_fd(), OsStr::new("."))
+            .ok()
+            .and_then(|fd| DirPair::open(ctx, &ctx.src, fd));
         Walker {
             ctx,
             it,
             batch: Vec::with_capacity(BATCH_SIZE),
             dirs: vec![root],
             walked: 0,
-            open_dirs: vec![DirPair::open(&ctx.src, &ctx.dst)],
+            open_dirs: vec![root_pair],
+            cursor: Cursor::default(),
         }
     }
 
     /// Hands out the current batch, noting how many jobs are now walked but not finished.
-    fn emit(&mut self) -> Batch {
+    fn emit(&mut self) -> Batch<'a> {
         let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_SIZE));
         self.walked += batch.len() as u64;
         let report = &self.ctx.report;
@@ -114,58 +130,75 @@ impl<'a> Walker<'a> {
         self.dirs
     }
 
-    fn dst_of(&self, src: &Path) -> PathBuf {
+    fn rel_of<'p>(&self, src: &'p Path) -> &'p Path {
         // walkdir's paths all start with the root it was given.
-        match src.strip_prefix(&self.ctx.src) {
-            Ok(rel) => self.ctx.dst.join(rel),
-            Err(_) => self.ctx.dst.join(src.file_name().unwrap_or_default()),
-        }
+        src.strip_prefix(&self.ctx.src).unwrap_or(src)
     }
 
-    /// Creates the directory `dst` for the source directory `entry`. `false`: it was not
-    /// created (the error is reported) and its contents must be skipped.
-    fn make_dir(&mut self, entry: &walkdir::DirEntry, dst: PathBuf) -> bool {
+    /// Creates the directory for the source directory `entry` (at `depth`), and opens it.
+    /// `None`: it was not created (the error is reported) and its contents must be skipped.
+    fn make_dir(&mut self, entry: &walkdir::DirEntry, dst: &Path) -> Option<OwnedFd> {
         let report = &self.ctx.report;
+        let shown = entry.path().display();
         let meta = match entry.metadata() {
             Ok(meta) => meta,
             Err(e) => {
-                report.error(format_args!(
-                    "cannot stat '{}': {e}",
-                    entry.path().display()
-                ));
-                return false;
+                report.error(format_args!("cannot stat '{shown}': {e}"));
+                return None;
             }
         };
-        if self.ctx.dereference && file_id(&meta) == self.ctx.dst_id {
+        if self.ctx.dereference
+            && (file_id(&meta) == self.ctx.dst_id
+                || entry.path_is_symlink() && self.leads_into_dst(entry.path()))
+        {
             report.error(format_args!(
-                "'{}' leads into the destination; not copied into itself",
-                entry.path().display()
+                "'{shown}' leads into the destination; not copied into itself"
             ));
-            return false;
+            return None;
         }
-        // Owner rwx until the end, whatever the final bits, so that files can be written in.
-        match DirBuilder::new().mode(0o700).create(&dst) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && self.ctx.force => {
-                if !fs::metadata(&dst).is_ok_and(|m| m.is_dir()) {
-                    report.error(format_args!(
-                        "cannot create directory '{}': it exists and is not a directory",
-                        dst.display()
-                    ));
-                    return false;
-                }
+        let rel = self.rel_of(entry.path()).to_path_buf();
+        let name = rel.file_name().unwrap_or(OsStr::new("."));
+        let depth = entry.depth();
+        let parent = match self.open_dirs.get(depth - 1).cloned().flatten() {
+            Some(pair) => Ok(pair),
+            None => Err(rel.parent().unwrap_or(Path::new("")).to_path_buf()),
+        };
+        let made = match &parent {
+            Ok(pair) => dst::make_dir(pair.dst.as_fd(), name, self.ctx.force),
+            Err(parent_rel) => match self.cursor.get(self.ctx.dst_root.as_fd(), parent_rel) {
+                Ok(parent) => dst::make_dir(parent, name, self.ctx.force),
+                Err(e) => Err(DirError::Io(e)),
+            },
+        };
+        match made {
+            Ok(fd) => {
+                Report::add(&report.dirs, 1);
+                let st = Stat::from_metadata(&meta);
+                self.dirs
+                    .push(DirMeta::new(rel, entry.path().to_path_buf(), st));
+                Some(fd)
             }
-            Err(e) => {
+            Err(DirError::NotADirectory) => {
+                report.error(format_args!(
+                    "cannot create directory '{}': it exists and is not a directory \
+                     (use --force to replace it)",
+                    dst.display()
+                ));
+                None
+            }
+            Err(DirError::Io(e)) => {
                 report.error(format_args!(
                     "cannot create directory '{}': {e}",
                     dst.display()
                 ));
-                return false;
+                None
             }
         }
-        Report::add(&report.dirs, 1);
-        self.dirs.push(DirMeta::new(dst, &meta));
-        true
+    }
+
+    /// Whether the directory `path` (reached through a symlink) is DST or inside it.
+    fn leads_into_dst(&self, path: &Path) -> bool {
+        std::fs::canonicalize(path).is_ok_and(|real| plan::has_ancestor(&real, self.ctx.dst_id))
     }
 
     fn walk_error(&self, err: walkdir::Error) {
@@ -185,10 +218,10 @@ impl<'a> Walker<'a> {
     }
 }
 
-impl Iterator for Walker<'_> {
-    type Item = Batch;
+impl<'a> Iterator for Walker<'a> {
+    type Item = Batch<'a>;
 
-    fn next(&mut self) -> Option<Batch> {
+    fn next(&mut self) -> Option<Batch<'a>> {
         loop {
             // Ctrl-C: stop walking. The partial batch is dropped: nothing of it was started.
             if self.ctx.cancelled() {
@@ -203,17 +236,21 @@ impl Iterator for Walker<'_> {
                 }
                 Some(Ok(entry)) => entry,
             };
-            let dst = self.dst_of(entry.path());
+            let dst = self.ctx.dst.join(self.rel_of(entry.path()));
             let ft = entry.file_type();
             let depth = entry.depth();
             let kind = if ft.is_dir() {
                 // Walking depth first, every directory deeper than this one is finished.
                 self.open_dirs.truncate(depth);
-                if self.make_dir(&entry, dst.clone()) {
-                    self.open_dirs.push(DirPair::open(entry.path(), &dst));
-                } else {
-                    self.open_dirs.push(None);
-                    self.it.skip_current_dir();
+                match self.make_dir(&entry, &dst) {
+                    Some(fd) => {
+                        let pair = DirPair::open(self.ctx, entry.path(), fd);
+                        self.open_dirs.push(pair);
+                    }
+                    None => {
+                        self.open_dirs.push(None);
+                        self.it.skip_current_dir();
+                    }
                 }
                 continue;
             } else if ft.is_file() {
@@ -221,8 +258,7 @@ impl Iterator for Walker<'_> {
             } else if ft.is_symlink() {
                 Kind::Symlink
             } else {
-                self.ctx.report.skipped(entry.path(), copy::kind_name(&ft));
-                continue;
+                Kind::Special
             };
             let dirs = self.open_dirs.get(depth - 1).cloned().flatten();
             self.batch.push(Job {

@@ -80,7 +80,7 @@ fn refused_copies_exit_2_and_write_nothing() {
 #[test]
 fn unreadable_entries_are_reported_and_the_rest_is_copied() {
     if !permissions_enforced() {
-        eprintln!("note: skipped: permission bits do not bind this user");
+        eprintln!("SKIP: permission bits do not bind this user (root without a droppable CAP_DAC_OVERRIDE)");
         return;
     }
     let tmp = Scratch::new();

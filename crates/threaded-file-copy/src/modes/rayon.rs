@@ -13,8 +13,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use ::rayon::iter::{ParallelBridge, ParallelIterator};
 use ::rayon::ThreadPoolBuilder;
 
+use crate::context::Context;
 use crate::copy;
-use crate::job::{self, Context};
+use crate::job;
 use crate::report::panic_message;
 use crate::walk::{DirMeta, Walker};
 

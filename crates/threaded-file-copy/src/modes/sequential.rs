@@ -1,8 +1,9 @@
 //! The baseline: one thread walks the tree and copies each file as it finds it. Every other
 //! mode does exactly this work, split across threads.
 
+use crate::context::Context;
 use crate::copy;
-use crate::job::{self, Context};
+use crate::job;
 use crate::walk::{DirMeta, Walker};
 
 pub fn run(ctx: &Context, mut walker: Walker<'_>) -> Vec<DirMeta> {

@@ -17,13 +17,15 @@ use std::thread;
 
 use crossbeam_channel::bounded;
 
+use crate::context::Context;
 use crate::copy;
-use crate::job::{self, Batch, Context};
+use crate::entry::Batch;
+use crate::job;
 use crate::report::panic_message;
 use crate::walk::{DirMeta, Walker};
 
 pub fn run(ctx: &Context, walker: Walker<'_>, workers: usize) -> Vec<DirMeta> {
-    let (tx, rx) = bounded::<Batch>(2 * workers);
+    let (tx, rx) = bounded::<Batch<'_>>(2 * workers);
 
     // Scoped threads may borrow `ctx`; the scope joins any thread we did not join ourselves.
     thread::scope(|s| {

@@ -9,11 +9,13 @@
 
 #![allow(dead_code)] // each test file uses a different part of this module
 
+pub mod parity;
+
 use std::collections::{BTreeSet, HashMap};
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, FileTimes};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{symlink, FileTypeExt, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -54,7 +56,7 @@ pub fn permissions_enforced() -> bool {
         unsafe { probe.pre_exec(drop_dac_capabilities) };
         let ok = probe.status().is_ok_and(|s| s.success());
         if !ok {
-            eprintln!("note: running as root and cannot drop CAP_DAC_OVERRIDE: permission checks are skipped");
+            eprintln!("SKIP: running as root and cannot drop CAP_DAC_OVERRIDE: permission checks are skipped");
         }
         ok
     })
@@ -261,8 +263,8 @@ fn set_dir_times_and_modes(root: &Path) {
 
 /// Asserts that `dst` is an exact copy of `src`: the same names in every directory (so no
 /// leftover temporary file either), the same kinds, file contents, permission bits, file and
-/// directory mtimes, symlink targets, and the same hard-link groups. FIFOs, sockets and
-/// devices are expected to be absent; so are the relative paths in `missing`.
+/// directory mtimes, symlink targets, device numbers of FIFOs, sockets and devices, and the
+/// same hard-link groups. The relative paths in `missing` are expected to be absent.
 pub fn assert_same_tree(src: &Path, dst: &Path, missing: &[&Path]) {
     let mut groups: HashMap<(u64, u64), Vec<PathBuf>> = HashMap::new();
     compare_dir(src, dst, Path::new(""), missing, &mut groups);
@@ -291,12 +293,7 @@ fn compare_dir(
 ) {
     let (s, d) = (src.join(rel), dst.join(rel));
     compare_meta(&s, &d);
-    let copied = |name: &OsString| {
-        let r = rel.join(name);
-        let ft = fs::symlink_metadata(src.join(&r)).unwrap().file_type();
-        let special = ft.is_fifo() || ft.is_socket() || ft.is_block_device() || ft.is_char_device();
-        !special && !missing.contains(&r.as_path())
-    };
+    let copied = |name: &OsString| !missing.contains(&rel.join(name).as_path());
     let names = |dir: &Path| -> BTreeSet<OsString> {
         fs::read_dir(dir)
             .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
@@ -325,6 +322,9 @@ fn compare_dir(
                 "target of {}",
                 r.display()
             );
+        } else if !sm.is_file() {
+            compare_meta(&src.join(&r), &dst.join(&r));
+            assert_eq!(sm.rdev(), dm.rdev(), "device number of {}", r.display());
         } else {
             compare_meta(&src.join(&r), &dst.join(&r));
             let content =

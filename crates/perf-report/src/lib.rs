@@ -7,12 +7,16 @@
 //! [`findings`] write the Markdown, [`charts`] draws the SVGs, and [`readmes`] splices the
 //! per-demo block into the crate READMEs. Every number printed is computed from the records.
 
+pub mod atomic;
 pub mod charts;
+pub mod evidence;
 pub mod findings;
+pub mod format;
 pub mod readmes;
 pub mod records;
 pub mod report;
 pub mod stats;
+pub mod summary;
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -60,7 +64,7 @@ pub fn run(opts: &Options) -> Result<()> {
     let mut written = BTreeSet::new();
     for group in demos.iter().flat_map(|d| &d.groups) {
         for (name, svg) in charts::render_charts(group, cores)? {
-            readmes::write_atomically(&charts_dir.join(&name), svg.as_bytes())?;
+            atomic::write_atomically(&charts_dir.join(&name), svg.as_bytes())?;
             written.insert(name);
         }
     }
@@ -72,7 +76,7 @@ pub fn run(opts: &Options) -> Result<()> {
     };
     let md = report::render_report(&demos, &machine, records.len(), &links);
     let report_path = out.join("README.md");
-    readmes::write_atomically(&report_path, md.as_bytes())?;
+    atomic::write_atomically(&report_path, md.as_bytes())?;
     eprintln!(
         "wrote {} and {} chart{} in {}",
         report_path.display(),

@@ -7,10 +7,12 @@
 //! complete, so an interrupted run leaves either the old README or the new one, never half.
 
 use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+
+/// Kept here too for callers that wrote files through this module before it moved.
+pub use crate::atomic::write_atomically;
 
 pub const BEGIN: &str = "<!-- perf-report:begin -->";
 pub const END: &str = "<!-- perf-report:end -->";
@@ -57,31 +59,6 @@ pub fn update_readme(dir: &Path, demo: &str, block: &str) -> Result<Outcome> {
     }
     write_atomically(&path, new.as_bytes())?;
     Ok(Outcome::Updated(path))
-}
-
-/// Writes `bytes` to a temporary file in the same directory, then renames it over `path`: the
-/// rename is atomic within a file system, so readers see the old file or the new, never half.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.perf-report-{}.tmp", std::process::id()));
-    let result = (|| -> Result<()> {
-        let mut file =
-            fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-        file.write_all(bytes)
-            .and_then(|()| file.sync_all())
-            .with_context(|| format!("cannot write {}", tmp.display()))?;
-        fs::rename(&tmp, path)
-            .with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()))
-    })();
-    if result.is_err() {
-        // Best effort: the error being returned is the one worth reporting.
-        let _ = fs::remove_file(&tmp);
-    }
-    result
 }
 
 #[cfg(test)]

@@ -4,16 +4,34 @@
 //! Parsing is strict where a mistake would silently change the report (a missing field, a
 //! negative time, a line that is not an object) and lenient where it cannot (unknown fields are
 //! ignored, so a demo may add fields of its own). Every error names the file and the line.
+//!
+//! Three record shapes beyond a demo's own runs:
+//!
+//! - **Reference**: an outside tool a user would pick instead, timed on the same input
+//!   (`cp -r`, `rsync -a`, DuckDB, `wget --spider -r`, ...): `"reference": true`, `mode` names
+//!   the tool, every other field as usual. A reference whose `workload` the demo does not
+//!   measure (or that has none) is compared against every workload of its demo.
+//! - **Not installed**: a reference the runner could not run: `"reference": true`,
+//!   `"ok": false`, `"skipped": "not installed"` (or another short reason), the usual required
+//!   fields with `workers: 1`, `items: 0`, `bytes: 0`, `wall_ms: 0`:
+//!   `{"demo":"threaded-file-copy","workload":"small-files","mode":"fcp","workers":1,"items":0,"bytes":0,"wall_ms":0,"ok":false,"reference":true,"skipped":"not installed"}`.
+//!   It is listed as "not installed" in the tables, never timed, never dropped.
+//! - **Python**: `"language": "python"` (absent means `"rust"`), with `python_version` and
+//!   `gil_enabled`; a free-threaded build (`gil_enabled: false`) is a runtime of its own.
+//!
+//! The machine description gains `commit` (the full sha, or null) and `dirty` (whether the
+//! tree had uncommitted changes, or null when unknown): the report's staleness banner is
+//! decided from them.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// One timed run of one demo in one mode, as printed by `--json`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct Record {
     /// Crate name, e.g. `process-crunch`.
     pub demo: String,
@@ -31,22 +49,75 @@ pub struct Record {
     pub ok: bool,
     /// What was measured when a demo measures several kinds of work; `None` is the group
     /// "default".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workload: Option<String>,
     /// Items that failed, where the demo counts them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub errors: Option<u64>,
     /// Most requests in flight at once, where the demo tracks it (the crawler).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peak_in_flight: Option<u64>,
     /// Process count where it differs from `workers` (timely: workers = P x W).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub processes: Option<u64>,
-    /// True only for an outside tool timed by the script (e.g. `cp -r`), shown for comparison.
-    #[serde(default)]
+    /// True only for an outside tool timed by the runner (e.g. `cp -r`), shown for comparison.
+    #[serde(default, skip_serializing_if = "is_false")]
     pub reference: bool,
+    /// Set (to why, e.g. "not installed") when the configuration could not be run at all: the
+    /// record holds no time and is listed, not measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+    /// `"rust"` (the default when absent) or `"python"` for the Python baseline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// The interpreter's version for Python records, e.g. "3.11.7".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub python_version: Option<String>,
+    /// Whether the interpreter ran with the GIL (false only for a free-threaded build).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gil_enabled: Option<bool>,
+    /// Peak resident memory of the run in KiB, where the demo measures it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_rss_kb: Option<u64>,
+    /// CPU time (user + system) of the run in milliseconds, where the demo measures it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_ms: Option<f64>,
+    /// Tasks started, where it differs from `items` (cpu-vs-io's `many` workload: N tasks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tasks: Option<u64>,
 }
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// The language of records without a `language` field.
+pub const RUST: &str = "rust";
 
 impl Record {
     /// The workload group this record belongs to.
     pub fn workload(&self) -> &str {
         self.workload.as_deref().unwrap_or("default")
+    }
+
+    /// `"rust"` unless the record says otherwise.
+    pub fn language(&self) -> &str {
+        self.language.as_deref().unwrap_or(RUST)
+    }
+
+    /// What the record ran on, as the report names it: "rust", "python", or
+    /// "python (free-threaded)" for a build without the GIL, which is measured as its own
+    /// column.
+    pub fn runtime(&self) -> String {
+        match (self.language(), self.gil_enabled) {
+            (lang, Some(false)) => format!("{lang} (free-threaded)"),
+            (lang, _) => lang.to_string(),
+        }
+    }
+
+    /// The task count N of a sweep over tasks: `tasks`, else `items`.
+    pub fn task_count(&self) -> u64 {
+        self.tasks.unwrap_or(self.items)
     }
 
     /// Checks what serde cannot: values that parse but make no sense.
@@ -70,6 +141,15 @@ impl Record {
         }
         if self.processes == Some(0) {
             return Err("field `processes` is 0".into());
+        }
+        if self.language.as_deref().is_some_and(|l| l.trim().is_empty()) {
+            return Err("field `language` is empty".into());
+        }
+        if self.cpu_ms.is_some_and(|c| !c.is_finite() || c < 0.0) {
+            return Err("field `cpu_ms` is not a time >= 0".into());
+        }
+        if self.skipped.as_deref().is_some_and(|s| s.trim().is_empty()) {
+            return Err("field `skipped` is empty (say why the configuration was not run)".into());
         }
         Ok(())
     }
@@ -133,7 +213,7 @@ fn excerpt(line: &str) -> String {
 
 /// The machine a run was measured on, as `scripts/run_all.sh` records it. Every field is
 /// optional: a value the script could not find is simply left out of the report.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct Machine {
     /// Host name (`uname -n`).
     pub host: Option<String>,
@@ -151,8 +231,13 @@ pub struct Machine {
     pub kernel: Option<String>,
     /// `rustc --version` of the toolchain that built the binaries.
     pub rustc: Option<String>,
-    /// The workspace's git commit.
+    /// The workspace's git commit as older runners wrote it: a short sha, with
+    /// " (with uncommitted changes)" appended for a dirty tree. Superseded by `commit`/`dirty`.
     pub git_commit: Option<String>,
+    /// The full sha of the commit the binaries were built from (null when git was unavailable).
+    pub commit: Option<String>,
+    /// Whether the tree had uncommitted changes (null when unknown).
+    pub dirty: Option<bool>,
     /// Timed runs per configuration.
     pub runs: Option<u64>,
     /// Untimed warm-up runs per configuration.
@@ -182,6 +267,26 @@ impl Machine {
             parts.push(format!("{memory} RAM"));
         }
         parts.join(", ")
+    }
+
+    /// The commit measured and whether the tree was dirty: `commit`/`dirty` when the runner
+    /// wrote them, else read from an older runner's `git_commit` ("abc123 (with uncommitted
+    /// changes)"; "unknown" means none).
+    pub fn source(&self) -> (Option<String>, Option<bool>) {
+        if self.commit.is_some() || self.dirty.is_some() {
+            return (self.commit.clone(), self.dirty);
+        }
+        let Some(old) = self.git_commit.as_deref() else {
+            return (None, None);
+        };
+        let sha = old.split_whitespace().next().unwrap_or("");
+        if sha.is_empty() || !sha.chars().all(|c| c.is_ascii_hexdigit()) {
+            return (None, None);
+        }
+        (
+            Some(sha.to_string()),
+            Some(old.contains("uncommitted changes")),
+        )
     }
 
     /// The total memory in GiB, e.g. "15.6 GiB".
@@ -269,6 +374,44 @@ mod tests {
         let err = parse_records("", "r.jsonl").unwrap_err().to_string();
         assert_eq!(err, "r.jsonl: no timing records: the file is empty");
         assert!(parse_records("\n  \n", "r.jsonl").is_err());
+    }
+
+    #[test]
+    fn python_skipped_and_new_optional_fields() {
+        let text = [
+            r#"{"demo":"cpu-vs-io","language":"python","workload":"cpu","mode":"threading","workers":4,"items":16,"bytes":0,"wall_ms":900.5,"ok":true,"python_version":"3.11.7","gil_enabled":true}"#,
+            r#"{"demo":"cpu-vs-io","language":"python","workload":"cpu","mode":"threading","workers":4,"items":16,"bytes":0,"wall_ms":300,"ok":true,"python_version":"3.13.1","gil_enabled":false}"#,
+            r#"{"demo":"threaded-file-copy","workload":"small-files","mode":"fcp","workers":1,"items":0,"bytes":0,"wall_ms":0,"ok":false,"reference":true,"skipped":"not installed"}"#,
+            r#"{"demo":"cpu-vs-io","workload":"many","mode":"threads","workers":1,"items":1000,"tasks":1000,"bytes":0,"wall_ms":5,"ok":true,"peak_rss_kb":20480,"cpu_ms":4.5}"#,
+        ]
+        .join("\n");
+        let r = parse_records(&text, "r").unwrap();
+        assert_eq!(r[0].language(), "python");
+        assert_eq!(r[0].runtime(), "python");
+        assert_eq!(r[1].runtime(), "python (free-threaded)");
+        assert_eq!(r[2].language(), "rust");
+        assert_eq!(r[2].skipped.as_deref(), Some("not installed"));
+        assert!(r[2].reference);
+        assert_eq!((r[3].peak_rss_kb, r[3].cpu_ms, r[3].task_count()), (Some(20480), Some(4.5), 1000));
+        // Written back, a record parses the same (the runner can serialize through this type).
+        let again = serde_json::to_string(&r[2]).unwrap();
+        assert!(again.contains(r#""skipped":"not installed""#), "{again}");
+        assert!(!again.contains("language"), "{again}");
+        assert_eq!(parse_records(&again, "r").unwrap()[0].mode, "fcp");
+    }
+
+    #[test]
+    fn source_commit_from_new_and_old_fields() {
+        let m: Machine = serde_json::from_str(r#"{"commit":"abc123","dirty":false}"#).unwrap();
+        assert_eq!(m.source(), (Some("abc123".into()), Some(false)));
+        let m: Machine =
+            serde_json::from_str(r#"{"git_commit":"813f38185d94 (with uncommitted changes)"}"#)
+                .unwrap();
+        assert_eq!(m.source(), (Some("813f38185d94".into()), Some(true)));
+        let m: Machine = serde_json::from_str(r#"{"git_commit":"unknown"}"#).unwrap();
+        assert_eq!(m.source(), (None, None));
+        let m: Machine = serde_json::from_str(r#"{"commit":null,"dirty":null}"#).unwrap();
+        assert_eq!(m.source(), (None, None));
     }
 
     #[test]

@@ -1,34 +1,97 @@
-//! Grouping the records into tables: one group per (demo, workload), one row per configuration
-//! (mode, worker count, process count), and the medians every number of the report comes from.
+//! Grouping the records into tables: one group per (runtime, demo, workload), one row per
+//! configuration (mode, worker count, process count, task count), and the medians every number
+//! of the report comes from.
 //!
 //! Medians rather than means: one run disturbed by another process on a shared machine moves a
 //! mean but not a median. Speedup is the median of the `sequential` runs of the same group over
-//! the median of the row, so 2.0 means "half the time of the sequential baseline".
+//! the median of the row, so 2.0 means "half the time of the sequential baseline". A speedup
+//! above what the row's workers can give (one per worker, or per core for CPU-bound work) is
+//! not a result but noise in the baseline: such a row is marked `noisy` and is never the
+//! fastest.
 
-use crate::records::Record;
+use crate::records::{Record, RUST};
 
 /// The mode every group is compared against.
 pub const BASELINE: &str = "sequential";
 
-/// One demo and its workload groups, in the order they first appear in the results.
+/// What limits a workload, which decides its ideal speedup and how the summary names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Computation: the ideal stops at the logical cores.
+    Cpu,
+    /// Waiting (sleeps, sockets, a remote server): the ideal is one per worker.
+    Io,
+    /// Copying files: system calls and the page cache; one per worker.
+    FileSystem,
+    /// Parsing and aggregating a data file: computation over memory; stops at the cores.
+    Data,
+}
+
+impl Kind {
+    /// The kind of a demo's workload, from what the demo does.
+    pub fn of(demo: &str, workload: &str) -> Kind {
+        match demo {
+            "cpu-vs-io" if workload.starts_with("cpu") => Kind::Cpu,
+            "threaded-file-copy" => Kind::FileSystem,
+            "process-crunch" => Kind::Data,
+            _ => Kind::Io,
+        }
+    }
+
+    /// "CPU-bound", "I/O-bound", "file system", "data".
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Cpu => "CPU-bound",
+            Kind::Io => "I/O-bound",
+            Kind::FileSystem => "file system",
+            Kind::Data => "data",
+        }
+    }
+
+    /// Whether the cores, not the workers, bound the speedup.
+    pub fn computes(self) -> bool {
+        matches!(self, Kind::Cpu | Kind::Data)
+    }
+}
+
+/// One runtime's demo and its workload groups, in the order they first appear in the results.
 #[derive(Debug, Clone)]
 pub struct Demo {
     pub name: String,
+    /// "rust", "python" or "python (free-threaded)": see [`Record::runtime`].
+    pub language: String,
     pub groups: Vec<Group>,
 }
 
-/// One table: the runs of one demo on one workload.
+/// A configuration the runner could not run (a reference tool that is not installed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub mode: String,
+    /// Why, e.g. "not installed".
+    pub why: String,
+}
+
+/// One table: the runs of one demo on one workload in one runtime.
 #[derive(Debug, Clone)]
 pub struct Group {
     pub demo: String,
     pub workload: String,
+    /// The runtime, as in [`Demo::language`].
+    pub language: String,
+    /// The Python version of Python records (the first one seen).
+    pub python_version: Option<String>,
+    pub kind: Kind,
     /// The demo's own configurations: the baseline first, then modes in order of first
     /// appearance, each by worker count.
     pub rows: Vec<Row>,
     /// Outside tools timed for comparison (`reference: true`), e.g. `cp -r`.
     pub references: Vec<Row>,
+    /// Outside tools the runner could not run, listed so that none is silently missing.
+    pub skipped: Vec<Skipped>,
     /// Median wall time of every `sequential` run of the group, when there is one.
     pub baseline_ms: Option<f64>,
+    /// Every `sequential` run's wall time: the spread the effects are read against.
+    pub baseline_times: Vec<f64>,
 }
 
 /// One configuration and the statistics of its runs.
@@ -38,9 +101,13 @@ pub struct Row {
     pub workers: u64,
     /// Set for engines that spread workers over processes (timely: workers = P x W).
     pub processes: Option<u64>,
+    /// Tasks started (`tasks`, else `items`): the x axis of a sweep over task counts.
+    pub tasks: u64,
     pub reference: bool,
     /// Timed runs behind the medians.
     pub runs: usize,
+    /// Every run's wall time, in the order measured: what the tests of a difference use.
+    pub times: Vec<f64>,
     /// Runs that reported `ok: false`.
     pub failed_runs: usize,
     /// The largest `errors` count any run reported.
@@ -51,10 +118,18 @@ pub struct Row {
     /// Median items and bytes per run (the same in every run unless an input changed).
     pub items: f64,
     pub bytes: f64,
+    /// Median peak resident memory in KiB, where every run measured it.
+    pub peak_rss_kb: Option<f64>,
+    /// Median CPU time in ms, where every run measured it.
+    pub cpu_ms: Option<f64>,
     /// Baseline median over this row's median.
     pub speedup: Option<f64>,
+    /// The most speedup this row's workers can give: its workers, capped at the cores for
+    /// work that computes.
+    pub ideal: Option<f64>,
+    /// True when the speedup is above the ideal: the baseline ran slow, the number is noise.
+    pub noisy: bool,
 }
-
 impl Row {
     /// The label of the row in tables and findings: the mode, and for engines that spread their
     /// workers over processes, `P×W` (processes × worker threads per process).
@@ -80,7 +155,7 @@ impl Row {
 
     /// `(processes, threads per process)` for rows that record a process count, unless the mode
     /// is plainly one process per worker (`processes` with processes == workers).
-    fn shape(&self) -> Option<(u64, Option<u64>)> {
+    pub fn shape(&self) -> Option<(u64, Option<u64>)> {
         let p = self.processes?;
         if p == self.workers && self.mode.contains("process") {
             return None;
@@ -100,12 +175,56 @@ impl Row {
     }
 }
 
+impl Demo {
+    /// True for the demos themselves, false for the Python baseline.
+    pub fn is_rust(&self) -> bool {
+        self.language == RUST
+    }
+}
+
 impl Group {
-    /// The fastest of the demo's own rows (references excluded).
+    /// True for the demos themselves, false for the Python baseline.
+    pub fn is_rust(&self) -> bool {
+        self.language == RUST
+    }
+
+    /// The fastest of the demo's own rows, references and noisy rows excluded: a speedup
+    /// above the ideal is never the headline.
     pub fn fastest(&self) -> Option<&Row> {
         self.rows
             .iter()
+            .filter(|r| !r.noisy)
             .min_by(|a, b| a.median_ms.total_cmp(&b.median_ms))
+    }
+
+    /// The fastest row of each mode (noisy rows excluded), fastest first.
+    pub fn best_per_mode(&self) -> Vec<&Row> {
+        let mut best: Vec<&Row> = self
+            .modes()
+            .into_iter()
+            .filter_map(|m| {
+                self.rows_of(m)
+                    .filter(|r| !r.noisy)
+                    .min_by(|a, b| a.median_ms.total_cmp(&b.median_ms))
+            })
+            .collect();
+        best.sort_by(|a, b| a.median_ms.total_cmp(&b.median_ms));
+        best
+    }
+
+    /// The rows of the group that are marked noisy.
+    pub fn noisy_rows(&self) -> impl Iterator<Item = &Row> {
+        self.rows.iter().filter(|r| r.noisy)
+    }
+
+    /// Max minus min of the baseline runs, when there are at least two.
+    pub fn baseline_spread(&self) -> Option<f64> {
+        if self.baseline_times.len() < 2 {
+            return None;
+        }
+        let lo = self.baseline_times.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = self.baseline_times.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        Some(hi - lo)
     }
 
     /// The modes of the group in table order, each once.
@@ -156,32 +275,95 @@ pub fn median(values: &[f64]) -> f64 {
     }
 }
 
-/// (mode, workers, processes, reference): what makes two runs the same configuration.
-type RowKey = (String, u64, Option<u64>, bool);
+/// (mode, workers, processes, tasks, reference): what makes two runs the same configuration.
+type RowKey = (String, u64, Option<u64>, u64, bool);
 
-/// Groups records into demos, workloads and rows, in the order they first appear.
+/// Groups records into demos, workloads and rows, in the order they first appear, without
+/// knowing the cores: the ideal of every row is then one per worker.
 pub fn group(records: &[Record]) -> Vec<Demo> {
-    // Everything in first-appearance order (the script runs demos in a deliberate order and the
-    // report keeps it): per demo its workloads, per workload its configurations and their runs.
+    group_on(records, None)
+}
+
+/// Groups records into demos, workloads and rows, in the order they first appear. `cores`
+/// caps the ideal speedup of work that computes.
+pub fn group_on(records: &[Record], cores: Option<u64>) -> Vec<Demo> {
+    // Everything in first-appearance order (the runner runs demos in a deliberate order and
+    // the report keeps it): per runtime and demo its workloads, per workload its
+    // configurations and their runs.
     type Runs<'a> = Vec<(RowKey, Vec<&'a Record>)>;
-    let mut demos: Vec<(String, Vec<(String, Runs)>)> = Vec::new();
+    type Workloads<'a> = Vec<(String, (Runs<'a>, Vec<Skipped>))>;
+    let mut demos: Vec<((String, String), Workloads)> = Vec::new();
     for rec in records {
-        let workloads = slot(&mut demos, rec.demo.clone());
-        let runs = slot(workloads, rec.workload().to_string());
-        let key: RowKey = (rec.mode.clone(), rec.workers, rec.processes, rec.reference);
+        let workloads = slot(&mut demos, (rec.runtime(), rec.demo.clone()));
+        let (runs, skipped) = slot(workloads, rec.workload().to_string());
+        if let Some(why) = &rec.skipped {
+            let s = Skipped {
+                mode: rec.mode.clone(),
+                why: why.clone(),
+            };
+            if !skipped.contains(&s) {
+                skipped.push(s);
+            }
+            continue;
+        }
+        let key: RowKey = (
+            rec.mode.clone(),
+            rec.workers,
+            rec.processes,
+            rec.task_count(),
+            rec.reference,
+        );
         slot(runs, key).push(rec);
     }
 
     demos
         .into_iter()
-        .map(|(name, workloads)| {
-            let groups = workloads
-                .into_iter()
-                .map(|(workload, runs)| build_group(&name, &workload, &runs))
+        .map(|((language, name), workloads)| {
+            let mut groups: Vec<Group> = workloads
+                .iter()
+                .map(|(workload, (runs, skipped))| {
+                    let mut g = build_group(&name, workload, &language, runs, cores);
+                    g.skipped = skipped.clone();
+                    g
+                })
                 .collect();
-            Demo { name, groups }
+            share_orphan_references(&mut groups);
+            Demo {
+                name,
+                language,
+                groups,
+            }
         })
         .collect()
+}
+
+/// A group holding only references (or skipped references) measured none of the demo's own
+/// work: the tool ran on a workload the demo does not name, or without one. Its references are
+/// compared against every workload of the demo instead, and the empty group goes.
+fn share_orphan_references(groups: &mut Vec<Group>) {
+    if groups.iter().all(|g| g.rows.is_empty()) {
+        return;
+    }
+    let (orphans, mut kept): (Vec<Group>, Vec<Group>) =
+        groups.drain(..).partition(|g| g.rows.is_empty());
+    for orphan in orphans {
+        for g in &mut kept {
+            for r in &orphan.references {
+                let mut r = r.clone();
+                r.speedup = g
+                    .baseline_ms
+                    .filter(|_| r.median_ms > 0.0)
+                    .map(|b| b / r.median_ms);
+                g.references.push(r);
+            }
+            for s in &orphan.skipped {
+                if !g.skipped.contains(s) {
+                    g.skipped.push(s.clone());
+                }
+            }
+        }
+    }
+    *groups = kept;
 }
 
 /// The value under `key`, appended empty when the key is new: a map in insertion order.
@@ -196,6 +378,12 @@ fn slot<K: PartialEq, V: Default>(entries: &mut Vec<(K, V)>, key: K) -> &mut V {
     &mut entries[at].1
 }
 
+/// The median of the values that every record has, `None` when any lacks it.
+fn median_of(recs: &[&Record], field: impl Fn(&Record) -> Option<f64>) -> Option<f64> {
+    let values: Option<Vec<f64>> = recs.iter().map(|r| field(r)).collect();
+    values.filter(|v| !v.is_empty()).map(|v| median(&v))
+}
+
 /// The statistics of the runs of one configuration (speedup filled in later).
 fn summarize(recs: &[&Record]) -> Row {
     let first = recs[0];
@@ -206,6 +394,7 @@ fn summarize(recs: &[&Record]) -> Row {
         mode: first.mode.clone(),
         workers: first.workers,
         processes: first.processes,
+        tasks: first.task_count(),
         reference: first.reference,
         runs: recs.len(),
         failed_runs: recs.iter().filter(|r| !r.ok).count(),
@@ -213,29 +402,41 @@ fn summarize(recs: &[&Record]) -> Row {
         median_ms: median(&times),
         min_ms: times.iter().copied().fold(f64::INFINITY, f64::min),
         max_ms: times.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        times,
         items: median(&items),
         bytes: median(&bytes),
+        peak_rss_kb: median_of(recs, |r| r.peak_rss_kb.map(|k| k as f64)),
+        cpu_ms: median_of(recs, |r| r.cpu_ms),
         speedup: None,
+        ideal: None,
+        noisy: false,
     }
 }
 
 /// Summarizes each configuration's runs, orders the rows, splits off the references and
-/// computes the speedups.
-fn build_group(demo: &str, workload: &str, runs: &[(RowKey, Vec<&Record>)]) -> Group {
+/// computes the speedups, the ideals and which rows are noise.
+fn build_group(
+    demo: &str,
+    workload: &str,
+    language: &str,
+    runs: &[(RowKey, Vec<&Record>)],
+    cores: Option<u64>,
+) -> Group {
+    let kind = Kind::of(demo, workload);
     // The baseline pools every sequential run of the group, whatever worker count it was
     // started with: sequential code ignores --workers.
-    let baseline: Vec<f64> = runs
+    let baseline_times: Vec<f64> = runs
         .iter()
-        .filter(|((mode, _, _, reference), _)| mode == BASELINE && !reference)
+        .filter(|((mode, _, _, _, reference), _)| mode == BASELINE && !reference)
         .flat_map(|(_, recs)| recs.iter().map(|r| r.wall_ms))
         .collect();
-    let baseline_ms = (!baseline.is_empty()).then(|| median(&baseline));
+    let baseline_ms = (!baseline_times.is_empty()).then(|| median(&baseline_times));
 
     let (mut references, own): (Vec<Row>, Vec<Row>) = runs
         .iter()
         .map(|(_, recs)| summarize(recs))
         .partition(|r| r.reference);
-    // Baseline first, then modes in first-appearance order, each by workers then processes.
+    // Baseline first, then modes in first-appearance order, each by workers, processes, tasks.
     let mut order: Vec<String> = vec![BASELINE.to_string()];
     for row in &own {
         if !order.contains(&row.mode) {
@@ -248,19 +449,37 @@ fn build_group(demo: &str, workload: &str, runs: &[(RowKey, Vec<&Record>)]) -> G
             .iter()
             .position(|m| *m == r.mode)
             .unwrap_or(usize::MAX);
-        (at, r.workers, r.processes.unwrap_or(0))
+        (at, r.workers, r.processes.unwrap_or(0), r.tasks)
     });
     for row in rows.iter_mut().chain(references.iter_mut()) {
         row.speedup = baseline_ms
             .filter(|_| row.median_ms > 0.0)
             .map(|b| b / row.median_ms);
     }
+    for row in rows.iter_mut().filter(|r| r.mode != BASELINE) {
+        let w = row.workers as f64;
+        let ideal = match cores {
+            Some(n) if kind.computes() => w.min(n as f64),
+            _ => w,
+        };
+        row.ideal = Some(ideal);
+        row.noisy = row.speedup.is_some_and(|s| s > ideal);
+    }
+    let python_version = runs
+        .iter()
+        .flat_map(|(_, recs)| recs.iter())
+        .find_map(|r| r.python_version.clone());
     Group {
         demo: demo.to_string(),
         workload: workload.to_string(),
+        language: language.to_string(),
+        python_version,
+        kind,
         rows,
         references,
+        skipped: Vec::new(),
         baseline_ms,
+        baseline_times,
     }
 }
 
@@ -339,6 +558,61 @@ mod tests {
         assert_eq!(small.rows.len(), 1);
         assert_eq!(small.references[0].mode, "cp -r");
         assert_eq!(small.references[0].speedup, Some(2.0));
+    }
+
+    #[test]
+    fn speedups_above_the_ideal_are_noisy_and_never_the_fastest() {
+        let lines = [
+            rec("sequential", 1, 100.0),
+            rec("sequential", 1, 300.0),
+            rec("sequential", 1, 310.0),
+            rec("threads", 2, 100.0),
+            rec("threads", 4, 90.0),
+            rec("processes", 2, 140.0),
+        ]
+        .join("\n");
+        let records = parse_records(&lines, "t").unwrap();
+        // Demo "d" is I/O by kind: the ideal is the workers. 300/90 = 3.33 < 4: not noisy;
+        // 300/100 = 3 > 2: noisy.
+        let g = &group_on(&records, Some(2))[0].groups[0];
+        let noisy: Vec<(String, u64)> = g.noisy_rows().map(|r| (r.mode.clone(), r.workers)).collect();
+        assert_eq!(noisy, [("threads".to_string(), 2), ("processes".to_string(), 2)]);
+        assert_eq!(g.fastest().unwrap().workers, 4);
+        assert_eq!(g.baseline_spread(), Some(210.0));
+        // CPU-bound work stops at the cores: 4 workers on 2 cores have an ideal of 2.
+        let cpu = lines.replace(r#""demo":"d""#, r#""demo":"cpu-vs-io","workload":"cpu""#);
+        let g = &group_on(&parse_records(&cpu, "t").unwrap(), Some(2))[0].groups[0];
+        assert_eq!(g.kind, Kind::Cpu);
+        assert!(g.rows.iter().filter(|r| r.mode != BASELINE).all(|r| r.noisy));
+        assert_eq!(g.fastest().unwrap().mode, BASELINE);
+    }
+
+    #[test]
+    fn languages_skipped_tools_and_orphan_references() {
+        let text = [
+            r#"{"demo":"c","workload":"small","mode":"sequential","workers":1,"items":1,"bytes":0,"wall_ms":200,"ok":true}"#,
+            r#"{"demo":"c","workload":"large","mode":"sequential","workers":1,"items":1,"bytes":0,"wall_ms":400,"ok":true}"#,
+            r#"{"demo":"c","language":"python","workload":"small","mode":"sequential","workers":1,"items":1,"bytes":0,"wall_ms":900,"ok":true,"python_version":"3.11.7","gil_enabled":true}"#,
+            r#"{"demo":"c","mode":"duckdb","workers":2,"items":1,"bytes":0,"wall_ms":100,"ok":true,"reference":true}"#,
+            r#"{"demo":"c","workload":"small","mode":"fcp","workers":1,"items":0,"bytes":0,"wall_ms":0,"ok":false,"reference":true,"skipped":"not installed"}"#,
+        ]
+        .join("\n");
+        let demos = group(&parse_records(&text, "t").unwrap());
+        let keys: Vec<(&str, &str)> = demos.iter().map(|d| (d.language.as_str(), d.name.as_str())).collect();
+        assert_eq!(keys, [("rust", "c"), ("python", "c")]);
+        let rust = &demos[0];
+        let workloads: Vec<&str> = rust.groups.iter().map(|g| g.workload.as_str()).collect();
+        assert_eq!(workloads, ["small", "large"]);
+        // The reference without a workload is compared with both workloads.
+        assert_eq!(rust.groups[0].references[0].speedup, Some(2.0));
+        assert_eq!(rust.groups[1].references[0].speedup, Some(4.0));
+        assert_eq!(
+            rust.groups[0].skipped,
+            [Skipped { mode: "fcp".into(), why: "not installed".into() }]
+        );
+        assert!(rust.groups[1].skipped.is_empty());
+        assert_eq!(demos[1].groups[0].python_version.as_deref(), Some("3.11.7"));
+        assert_eq!(demos[1].groups[0].baseline_ms, Some(900.0));
     }
 
     #[test]

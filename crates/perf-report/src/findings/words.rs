@@ -1,7 +1,7 @@
 //! The words of the findings: how a configuration, a ratio or a range of gaps is said, so that
 //! every sentence in `mod.rs` phrases the same numbers the same way.
 
-use crate::report::fmt_x;
+use crate::format::fmt_x;
 use crate::stats::{Row, BASELINE};
 
 /// Within this fraction two times are called a tie: closer than a shared machine's noise.

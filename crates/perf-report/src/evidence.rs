@@ -43,7 +43,10 @@ impl Verdict {
     pub fn explained(self) -> String {
         match self {
             Verdict::Real { chance } => format!("real (ranges apart; {} by chance)", pct(chance)),
-            Verdict::TooFew { chance, runs: (n, m) } => format!(
+            Verdict::TooFew {
+                chance,
+                runs: (n, m),
+            } => format!(
                 "too few runs to tell (ranges apart, but with {n} and {m} runs that happens by \
                  chance {} of the time)",
                 pct(chance)
@@ -89,7 +92,9 @@ pub fn compare_times(a: &[f64], b: &[f64]) -> Verdict {
 
 fn range(v: &[f64]) -> (f64, f64) {
     v.iter()
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| (lo.min(*x), hi.max(*x)))
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
+            (lo.min(*x), hi.max(*x))
+        })
 }
 
 /// 2 / C(n + m, n), capped at 1: the chance that n and m runs of the same configuration come
@@ -125,7 +130,10 @@ mod tests {
         assert!(compare_times(&a, &b).is_real());
         assert!(compare_times(&b, &a).is_real());
         // Apart, but one run each: no evidence.
-        assert!(matches!(compare_times(&[1.0], &[100.0]), Verdict::TooFew { .. }));
+        assert!(matches!(
+            compare_times(&[1.0], &[100.0]),
+            Verdict::TooFew { .. }
+        ));
         assert_eq!(
             compare_times(&[1.0, 2.0, 3.0], &[4.0, 5.0, 6.0]).explained(),
             "too few runs to tell (ranges apart, but with 3 and 3 runs that happens by chance 10% of the time)"

@@ -42,6 +42,26 @@ pub fn replace_block(text: &str, block: &str) -> Option<String> {
 
 /// Updates `dir/<demo>/README.md` with `block`.
 pub fn update_readme(dir: &Path, demo: &str, block: &str) -> Result<Outcome> {
+    let outcome = updated_text(dir, demo, block)?;
+    if let Outcome::Updated(path) = &outcome {
+        let new = render_into(path, block)?;
+        write_atomically(path, new.as_bytes())?;
+    }
+    Ok(outcome)
+}
+
+/// The README's text with `block` in place of its marked block (the README must have the
+/// markers: see [`updated_text`]).
+pub fn render_into(path: &Path, block: &str) -> Result<String> {
+    let text =
+        fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    replace_block(&text, block)
+        .with_context(|| format!("{}: the perf-report markers are gone", path.display()))
+}
+
+/// What updating `dir/<demo>/README.md` with `block` would do, without writing:
+/// `Updated` means the block would change.
+pub fn updated_text(dir: &Path, demo: &str, block: &str) -> Result<Outcome> {
     let path = dir.join(demo).join("README.md");
     let text = match fs::read_to_string(&path) {
         Ok(t) => t,
@@ -57,7 +77,6 @@ pub fn update_readme(dir: &Path, demo: &str, block: &str) -> Result<Outcome> {
     if new == text {
         return Ok(Outcome::Unchanged(path));
     }
-    write_atomically(&path, new.as_bytes())?;
     Ok(Outcome::Updated(path))
 }
 

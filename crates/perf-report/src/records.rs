@@ -12,9 +12,9 @@
 //!   the tool, every other field as usual. A reference whose `workload` the demo does not
 //!   measure (or that has none) is compared against every workload of its demo.
 //! - **Not installed**: a reference the runner could not run: `"reference": true`,
-//!   `"ok": false`, `"skipped": "not installed"` (or another short reason), the usual required
+//!   `"ok": false`, `"unavailable": "not installed"` (or another short reason), the usual required
 //!   fields with `workers: 1`, `items: 0`, `bytes: 0`, `wall_ms: 0`:
-//!   `{"demo":"threaded-file-copy","workload":"small-files","mode":"fcp","workers":1,"items":0,"bytes":0,"wall_ms":0,"ok":false,"reference":true,"skipped":"not installed"}`.
+//!   `{"demo":"threaded-file-copy","workload":"small-files","mode":"fcp","workers":1,"items":0,"bytes":0,"wall_ms":0,"ok":false,"reference":true,"unavailable":"not installed"}`.
 //!   It is listed as "not installed" in the tables, never timed, never dropped.
 //! - **Python**: `"language": "python"` (absent means `"rust"`), with `python_version` and
 //!   `gil_enabled`; a free-threaded build (`gil_enabled: false`) is a runtime of its own.
@@ -64,9 +64,10 @@ pub struct Record {
     #[serde(default, skip_serializing_if = "is_false")]
     pub reference: bool,
     /// Set (to why, e.g. "not installed") when the configuration could not be run at all: the
-    /// record holds no time and is listed, not measured.
+    /// record holds no time and is listed, not measured. (Not `skipped`: the copier already
+    /// prints a `skipped` count of files.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub skipped: Option<String>,
+    pub unavailable: Option<String>,
     /// `"rust"` (the default when absent) or `"python"` for the Python baseline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
@@ -142,14 +143,24 @@ impl Record {
         if self.processes == Some(0) {
             return Err("field `processes` is 0".into());
         }
-        if self.language.as_deref().is_some_and(|l| l.trim().is_empty()) {
+        if self
+            .language
+            .as_deref()
+            .is_some_and(|l| l.trim().is_empty())
+        {
             return Err("field `language` is empty".into());
         }
         if self.cpu_ms.is_some_and(|c| !c.is_finite() || c < 0.0) {
             return Err("field `cpu_ms` is not a time >= 0".into());
         }
-        if self.skipped.as_deref().is_some_and(|s| s.trim().is_empty()) {
-            return Err("field `skipped` is empty (say why the configuration was not run)".into());
+        if self
+            .unavailable
+            .as_deref()
+            .is_some_and(|s| s.trim().is_empty())
+        {
+            return Err(
+                "field `unavailable` is empty (say why the configuration was not run)".into(),
+            );
         }
         Ok(())
     }
@@ -381,7 +392,7 @@ mod tests {
         let text = [
             r#"{"demo":"cpu-vs-io","language":"python","workload":"cpu","mode":"threading","workers":4,"items":16,"bytes":0,"wall_ms":900.5,"ok":true,"python_version":"3.11.7","gil_enabled":true}"#,
             r#"{"demo":"cpu-vs-io","language":"python","workload":"cpu","mode":"threading","workers":4,"items":16,"bytes":0,"wall_ms":300,"ok":true,"python_version":"3.13.1","gil_enabled":false}"#,
-            r#"{"demo":"threaded-file-copy","workload":"small-files","mode":"fcp","workers":1,"items":0,"bytes":0,"wall_ms":0,"ok":false,"reference":true,"skipped":"not installed"}"#,
+            r#"{"demo":"threaded-file-copy","workload":"small-files","mode":"fcp","workers":1,"items":0,"bytes":0,"wall_ms":0,"ok":false,"reference":true,"unavailable":"not installed"}"#,
             r#"{"demo":"cpu-vs-io","workload":"many","mode":"threads","workers":1,"items":1000,"tasks":1000,"bytes":0,"wall_ms":5,"ok":true,"peak_rss_kb":20480,"cpu_ms":4.5}"#,
         ]
         .join("\n");
@@ -390,12 +401,18 @@ mod tests {
         assert_eq!(r[0].runtime(), "python");
         assert_eq!(r[1].runtime(), "python (free-threaded)");
         assert_eq!(r[2].language(), "rust");
-        assert_eq!(r[2].skipped.as_deref(), Some("not installed"));
+        assert_eq!(r[2].unavailable.as_deref(), Some("not installed"));
         assert!(r[2].reference);
-        assert_eq!((r[3].peak_rss_kb, r[3].cpu_ms, r[3].task_count()), (Some(20480), Some(4.5), 1000));
+        assert_eq!(
+            (r[3].peak_rss_kb, r[3].cpu_ms, r[3].task_count()),
+            (Some(20480), Some(4.5), 1000)
+        );
         // Written back, a record parses the same (the runner can serialize through this type).
         let again = serde_json::to_string(&r[2]).unwrap();
-        assert!(again.contains(r#""skipped":"not installed""#), "{again}");
+        assert!(
+            again.contains(r#""unavailable":"not installed""#),
+            "{again}"
+        );
         assert!(!again.contains("language"), "{again}");
         assert_eq!(parse_records(&again, "r").unwrap()[0].mode, "fcp");
     }

@@ -14,6 +14,10 @@ use crate::records::{Record, RUST};
 /// The mode every group is compared against.
 pub const BASELINE: &str = "sequential";
 
+/// How far above its ideal a speedup must be to be noise rather than the precision of the
+/// timer and of two medians: a sleep-bound 4-worker row can measure 4.004× honestly.
+pub const PRECISION: f64 = 0.01;
+
 /// What limits a workload, which decides its ideal speedup and how the summary names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -222,8 +226,16 @@ impl Group {
         if self.baseline_times.len() < 2 {
             return None;
         }
-        let lo = self.baseline_times.iter().copied().fold(f64::INFINITY, f64::min);
-        let hi = self.baseline_times.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let lo = self
+            .baseline_times
+            .iter()
+            .copied()
+            .fold(f64::INFINITY, f64::min);
+        let hi = self
+            .baseline_times
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max);
         Some(hi - lo)
     }
 
@@ -296,7 +308,7 @@ pub fn group_on(records: &[Record], cores: Option<u64>) -> Vec<Demo> {
     for rec in records {
         let workloads = slot(&mut demos, (rec.runtime(), rec.demo.clone()));
         let (runs, skipped) = slot(workloads, rec.workload().to_string());
-        if let Some(why) = &rec.skipped {
+        if let Some(why) = &rec.unavailable {
             let s = Skipped {
                 mode: rec.mode.clone(),
                 why: why.clone(),
@@ -463,7 +475,7 @@ fn build_group(
             _ => w,
         };
         row.ideal = Some(ideal);
-        row.noisy = row.speedup.is_some_and(|s| s > ideal);
+        row.noisy = row.speedup.is_some_and(|s| s > ideal * (1.0 + PRECISION));
     }
     let python_version = runs
         .iter()
@@ -575,15 +587,25 @@ mod tests {
         // Demo "d" is I/O by kind: the ideal is the workers. 300/90 = 3.33 < 4: not noisy;
         // 300/100 = 3 > 2: noisy.
         let g = &group_on(&records, Some(2))[0].groups[0];
-        let noisy: Vec<(String, u64)> = g.noisy_rows().map(|r| (r.mode.clone(), r.workers)).collect();
-        assert_eq!(noisy, [("threads".to_string(), 2), ("processes".to_string(), 2)]);
+        let noisy: Vec<(String, u64)> = g
+            .noisy_rows()
+            .map(|r| (r.mode.clone(), r.workers))
+            .collect();
+        assert_eq!(
+            noisy,
+            [("threads".to_string(), 2), ("processes".to_string(), 2)]
+        );
         assert_eq!(g.fastest().unwrap().workers, 4);
         assert_eq!(g.baseline_spread(), Some(210.0));
         // CPU-bound work stops at the cores: 4 workers on 2 cores have an ideal of 2.
         let cpu = lines.replace(r#""demo":"d""#, r#""demo":"cpu-vs-io","workload":"cpu""#);
         let g = &group_on(&parse_records(&cpu, "t").unwrap(), Some(2))[0].groups[0];
         assert_eq!(g.kind, Kind::Cpu);
-        assert!(g.rows.iter().filter(|r| r.mode != BASELINE).all(|r| r.noisy));
+        assert!(g
+            .rows
+            .iter()
+            .filter(|r| r.mode != BASELINE)
+            .all(|r| r.noisy));
         assert_eq!(g.fastest().unwrap().mode, BASELINE);
     }
 
@@ -594,11 +616,14 @@ mod tests {
             r#"{"demo":"c","workload":"large","mode":"sequential","workers":1,"items":1,"bytes":0,"wall_ms":400,"ok":true}"#,
             r#"{"demo":"c","language":"python","workload":"small","mode":"sequential","workers":1,"items":1,"bytes":0,"wall_ms":900,"ok":true,"python_version":"3.11.7","gil_enabled":true}"#,
             r#"{"demo":"c","mode":"duckdb","workers":2,"items":1,"bytes":0,"wall_ms":100,"ok":true,"reference":true}"#,
-            r#"{"demo":"c","workload":"small","mode":"fcp","workers":1,"items":0,"bytes":0,"wall_ms":0,"ok":false,"reference":true,"skipped":"not installed"}"#,
+            r#"{"demo":"c","workload":"small","mode":"fcp","workers":1,"items":0,"bytes":0,"wall_ms":0,"ok":false,"reference":true,"unavailable":"not installed"}"#,
         ]
         .join("\n");
         let demos = group(&parse_records(&text, "t").unwrap());
-        let keys: Vec<(&str, &str)> = demos.iter().map(|d| (d.language.as_str(), d.name.as_str())).collect();
+        let keys: Vec<(&str, &str)> = demos
+            .iter()
+            .map(|d| (d.language.as_str(), d.name.as_str()))
+            .collect();
         assert_eq!(keys, [("rust", "c"), ("python", "c")]);
         let rust = &demos[0];
         let workloads: Vec<&str> = rust.groups.iter().map(|g| g.workload.as_str()).collect();
@@ -608,7 +633,10 @@ mod tests {
         assert_eq!(rust.groups[1].references[0].speedup, Some(4.0));
         assert_eq!(
             rust.groups[0].skipped,
-            [Skipped { mode: "fcp".into(), why: "not installed".into() }]
+            [Skipped {
+                mode: "fcp".into(),
+                why: "not installed".into()
+            }]
         );
         assert!(rust.groups[1].skipped.is_empty());
         assert_eq!(demos[1].groups[0].python_version.as_deref(), Some("3.11.7"));

@@ -32,7 +32,12 @@ pub fn cell(row: &Row) -> String {
     if row.mode == BASELINE {
         format!("`{}`, {}", row.label(), fmt_ms(row.median_ms))
     } else {
-        format!("`{}` ×{}, {}", row.label(), row.workers, fmt_ms(row.median_ms))
+        format!(
+            "`{}` ×{}, {}",
+            row.label(),
+            row.workers,
+            fmt_ms(row.median_ms)
+        )
     }
 }
 
@@ -69,7 +74,10 @@ pub fn what_wins_when(demos: &[Demo], cores: Option<u64>) -> String {
          read the tables*) or a **tie**. Rows whose speedup is above the ideal are noise and \
          never win.\n\n",
     );
-    let _ = write!(md, "| Workload | Kind | Best | Other models | Real or tie |");
+    let _ = write!(
+        md,
+        "| Workload | Kind | Best | Other models | Real or tie |"
+    );
     for o in &others {
         let _ = write!(md, " Best {o} |");
     }
@@ -99,12 +107,18 @@ fn row(g: &Group, demos: &[Demo], others: &[&str], cores: Option<u64>) -> String
     } else {
         "—".to_string()
     };
+    let faster_noise = faster_noise(g);
     let mut real = match verdict(g) {
+        _ if faster_noise > 0 => format!(
+            "not decided: {} faster row{} above the ideal (the sequential runs were uneven)",
+            faster_noise,
+            if faster_noise == 1 { " is" } else { "s are" }
+        ),
         Some((_, r, v)) => format!("{} against `{}`", v.explained(), r.label()),
         None => "only one model measured".to_string(),
     };
     let noisy = g.noisy_rows().count();
-    if noisy > 0 {
+    if noisy > 0 && faster_noise == 0 {
         let _ = write!(
             real,
             "; {noisy} row{} above the ideal left out as noise",
@@ -150,6 +164,17 @@ fn ratio_words(r: f64) -> String {
     }
 }
 
+/// How many noisy rows ran faster than the best row that is not noise: when there are any, the
+/// baseline was too uneven to rank the modes at all.
+pub fn faster_noise(g: &Group) -> usize {
+    let Some(best) = g.fastest() else {
+        return g.noisy_rows().count();
+    };
+    g.noisy_rows()
+        .filter(|r| r.median_ms < best.median_ms)
+        .count()
+}
+
 /// True when the sequential runs spread over more than the winner gained on their median.
 pub fn spread_hides_gain(g: &Group) -> bool {
     match (g.baseline_spread(), g.baseline_ms, g.fastest()) {
@@ -165,8 +190,10 @@ fn tools(g: &Group, ours: &Row) -> String {
         .iter()
         .map(|t| {
             let v = evidence::compare(ours, t);
-            let how = if !v.is_real() {
-                format!("a {}", v.word())
+            let how = if v == Verdict::Tie {
+                "a tie".to_string()
+            } else if !v.is_real() {
+                v.word().to_string()
             } else if ours.median_ms < t.median_ms {
                 format!("ours {} faster", fmt_x(t.median_ms / ours.median_ms))
             } else {
@@ -175,11 +202,7 @@ fn tools(g: &Group, ours: &Row) -> String {
             format!("`{}` {}: {how}", t.mode, fmt_ms(t.median_ms))
         })
         .collect();
-    parts.extend(
-        g.skipped
-            .iter()
-            .map(|s| format!("`{}`: {}", s.mode, s.why)),
-    );
+    parts.extend(g.skipped.iter().map(|s| format!("`{}`: {}", s.mode, s.why)));
     if parts.is_empty() {
         "—".to_string()
     } else {
@@ -192,17 +215,31 @@ pub fn advice(g: &Group, cores: Option<u64>) -> String {
     let Some(winner) = g.fastest() else {
         return "Every parallel row was noise; rerun on a quiet machine.".to_string();
     };
+    if faster_noise(g) > 0 {
+        return "The sequential runs were too uneven to rank these modes: rerun on a quiet \
+                machine before choosing."
+            .to_string();
+    }
     let Some((_, runner_up, v)) = verdict(g) else {
         return "Only one model was measured here.".to_string();
     };
     let past_cores = cores.is_some_and(|n| winner.workers > n);
     let why = match g.kind {
         Kind::Cpu | Kind::Data => cores
-            .map(|n| format!("the work computes, so the {} set the limit", crate::format::plural(n, "core")))
+            .map(|n| {
+                format!(
+                    "the work computes, so the {} set the limit",
+                    crate::format::plural(n, "core")
+                )
+            })
             .unwrap_or_else(|| "the work computes, so the cores set the limit".to_string()),
-        Kind::Io if past_cores => "the workers mostly wait, so more of them than cores pay off".to_string(),
+        Kind::Io if past_cores => {
+            "the workers mostly wait, so more of them than cores pay off".to_string()
+        }
         Kind::Io => "the work waits, so overlap is what pays".to_string(),
-        Kind::FileSystem => "the copy is system calls and memory traffic, which overlap only so far".to_string(),
+        Kind::FileSystem => {
+            "the copy is system calls and memory traffic, which overlap only so far".to_string()
+        }
     };
     if !v.is_real() {
         // A tie: the simplest of the tied models is the one to pick.
@@ -211,17 +248,19 @@ pub fn advice(g: &Group, cores: Option<u64>) -> String {
             .into_iter()
             .filter(|r| !evidence::compare(winner, r).is_real())
             .collect();
+        let names: Vec<String> = tied.iter().map(|r| format!("`{}`", r.label())).collect();
         tied.sort_by_key(|r| machinery(&r.mode));
         let simplest = tied.first().copied().unwrap_or(winner);
-        let caveat = if matches!(v, Verdict::TooFew { .. }) {
-            "the runs cannot tell them apart yet (rerun with more runs)"
-        } else {
-            "their runs overlap"
-        };
+        let names = crate::findings::join_and(&names);
+        if matches!(v, Verdict::TooFew { .. }) {
+            return format!(
+                "Too few runs to tell {names} apart (rerun with more runs); until then the \
+                 simplest is `{}`; {why}.",
+                simplest.label()
+            );
+        }
         return format!(
-            "`{}` and `{}` are a tie, {caveat}: take the simplest, `{}`; {why}.",
-            winner.label(),
-            runner_up.label(),
+            "{names} are a tie, their runs overlap: take the simplest, `{}`; {why}.",
             simplest.label()
         );
     }
@@ -273,7 +312,11 @@ mod tests {
             lines(
                 "threaded-file-copy",
                 "small-files",
-                &[("sequential", 1, &[200.0]), ("threads", 2, &[150.0]), ("rayon", 2, &[120.0])],
+                &[
+                    ("sequential", 1, &[200.0]),
+                    ("threads", 2, &[150.0]),
+                    ("rayon", 2, &[120.0]),
+                ],
             ),
             // A speedup above the ideal from a slow baseline: 4 workers on 2 cores of CPU
             // work; the 3× row is noise, the real winner is the 2-worker row.
@@ -297,13 +340,34 @@ mod tests {
             assert!(!row.contains("| real"), "a tie called real: {row}");
             assert!(!row.contains("for real"), "a tie advised as a win: {row}");
         }
-        assert!(rows[0].contains("tie (min–max ranges overlap) against `process-pool`"), "{}", rows[0]);
-        assert!(rows[0].contains("take the simplest, `thread-pool`"), "{}", rows[0]);
+        assert!(
+            rows[0].contains("tie (min–max ranges overlap) against `process-pool`"),
+            "{}",
+            rows[0]
+        );
+        assert!(
+            rows[0].contains("take the simplest, `thread-pool`"),
+            "{}",
+            rows[0]
+        );
         assert!(rows[1].contains("too few runs to tell"), "{}", rows[1]);
         // The 3× row (noise) is not the best; the 2-worker one is.
         assert!(rows[2].contains("**`threads` ×2, 455 ms**"), "{}", rows[2]);
-        assert!(rows[2].contains("1 row above the ideal left out as noise"), "{}", rows[2]);
-        assert!(rows[2].contains("the sequential runs spread wider than the gain"), "{}", rows[2]);
+        assert!(
+            rows[2].contains("not decided: 1 faster row is above the ideal"),
+            "{}",
+            rows[2]
+        );
+        assert!(
+            rows[2].contains("too uneven to rank these modes"),
+            "{}",
+            rows[2]
+        );
+        assert!(
+            rows[2].contains("the sequential runs spread wider than the gain"),
+            "{}",
+            rows[2]
+        );
     }
 
     #[test]
@@ -319,7 +383,7 @@ mod tests {
                 ],
             ),
             r#"{"demo":"threaded-scrape","workload":"200-pages-20ms","mode":"wget --spider -r","workers":1,"items":200,"bytes":0,"wall_ms":4100,"ok":true,"reference":true}"#.to_string(),
-            r#"{"demo":"threaded-scrape","workload":"200-pages-20ms","mode":"wget2","workers":1,"items":0,"bytes":0,"wall_ms":0,"ok":false,"reference":true,"skipped":"not installed"}"#.to_string(),
+            r#"{"demo":"threaded-scrape","workload":"200-pages-20ms","mode":"wget2","workers":1,"items":0,"bytes":0,"wall_ms":0,"ok":false,"reference":true,"unavailable":"not installed"}"#.to_string(),
             r#"{"demo":"threaded-scrape","language":"python","workload":"200-pages-20ms","mode":"thread-pool","workers":32,"items":200,"bytes":0,"wall_ms":300,"ok":true,"python_version":"3.11.7","gil_enabled":true}"#.to_string(),
         ]
         .join("\n");
@@ -327,12 +391,29 @@ mod tests {
         let md = what_wins_when(&demos, Some(2));
         assert!(md.starts_with("## What wins when\n"), "{md}");
         assert!(md.contains("| Best python |"), "{md}");
-        let row = md.lines().find(|l| l.starts_with("| `threaded-scrape`")).unwrap();
+        let row = md
+            .lines()
+            .find(|l| l.starts_with("| `threaded-scrape`"))
+            .unwrap();
         assert!(row.contains("| I/O-bound | **`threads` ×32, 150 ms** | `async` ×32, 181 ms; `sequential`, 4.01 s |"), "{row}");
-        assert!(row.contains("| real (ranges apart; 0.8% by chance) against `async` |"), "{row}");
-        assert!(row.contains("`thread-pool` ×32, 300 ms (2.00× as long as Rust's best)"), "{row}");
-        assert!(row.contains("`wget --spider -r` 4.10 s: a too few runs to tell"), "{row}");
+        assert!(
+            row.contains("| real (ranges apart; 0.8% by chance) against `async` |"),
+            "{row}"
+        );
+        assert!(
+            row.contains("`thread-pool` ×32, 300 ms (2.00× as long as Rust's best)"),
+            "{row}"
+        );
+        assert!(
+            row.contains("`wget --spider -r` 4.10 s: too few runs to tell"),
+            "{row}"
+        );
         assert!(row.contains("`wget2`: not installed"), "{row}");
-        assert!(row.contains("Use `threads` with 32 workers: it beat `async` for real; the workers mostly wait"), "{row}");
+        assert!(
+            row.contains(
+                "Use `threads` with 32 workers: it beat `async` for real; the workers mostly wait"
+            ),
+            "{row}"
+        );
     }
 }

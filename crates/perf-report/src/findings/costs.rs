@@ -187,4 +187,3 @@ fn fastest_at<'a>(g: &'a Group, mode: &'a str, workers: u64) -> Option<&'a Row> 
     fastest(at().filter(|r| r.processes == Some(workers)).collect())
         .or_else(|| fastest(at().collect()))
 }
-

@@ -15,7 +15,8 @@ mod costs;
 mod noise;
 mod tools;
 mod words;
-use words::{config, describe, faster_by, join_and, longer_by};
+pub use words::join_and;
+use words::{config, describe, faster_by, longer_by};
 
 /// The findings paragraph of one table. `cores` is the machine's logical CPU count, if known.
 pub fn group_findings(g: &Group, cores: Option<u64>) -> String {

@@ -25,9 +25,12 @@ pub(super) fn above_ideal(g: &Group, cores: Option<u64>) -> Option<String> {
         }
         _ => "one per worker".to_string(),
     };
-    let (lo, hi) = g.baseline_times.iter().fold((f64::INFINITY, 0f64), |(lo, hi), t| {
-        (lo.min(*t), hi.max(*t))
-    });
+    let (lo, hi) = g
+        .baseline_times
+        .iter()
+        .fold((f64::INFINITY, 0f64), |(lo, hi), t| {
+            (lo.min(*t), hi.max(*t))
+        });
     let runs = g.baseline_times.len() as u64;
     let why = if runs > 1 {
         format!(
@@ -58,9 +61,7 @@ pub(super) fn above_ideal(g: &Group, cores: Option<u64>) -> Option<String> {
             noisy.len()
         ));
     }
-    s.push_str(
-        ". They are marked *noisy* in the table and never counted as the fastest.",
-    );
+    s.push_str(". They are marked *noisy* in the table and never counted as the fastest.");
     Some(s)
 }
 

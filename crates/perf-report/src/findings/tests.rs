@@ -67,7 +67,12 @@ fn names_the_fastest_mode_and_the_runner_up() {
         text.contains("`processes` fell behind `threads`: at its best, with 2 workers, it took 250 ms against 210 ms, 40.0 ms (19%) more, about 20.0 ms per worker."),
         "{text}"
     );
-    assert!(text.contains("Across the 2 worker counts both ran at, `processes` was between 19% and 30% slower."), "{text}");
+    assert!(
+        text.contains(
+            "Across the 2 worker counts both ran at, `processes` was between 19% and 30% slower."
+        ),
+        "{text}"
+    );
 }
 
 #[test]
@@ -100,7 +105,10 @@ fn a_speedup_above_the_ideal_is_called_out_as_a_slow_baseline() {
         text.starts_with("The sequential runs were too uneven to rank the parallel modes here"),
         "{text}"
     );
-    assert!(text.contains("2 rows of this table are above their ideal"), "{text}");
+    assert!(
+        text.contains("2 rows of this table are above their ideal"),
+        "{text}"
+    );
 
     // Within the ideal, nothing is said.
     let demos = groups(&[("w", "sequential", 1, 400.0), ("w", "threads", 2, 210.0)]);

@@ -26,7 +26,11 @@ pub(super) fn references(g: &Group) -> Vec<String> {
             );
             let v = evidence::compare(best, reference);
             if !v.is_real() {
-                let but = if matches!(v, evidence::Verdict::Tie) { "a " } else { "" };
+                let but = if matches!(v, evidence::Verdict::Tie) {
+                    "a "
+                } else {
+                    ""
+                };
                 s.push_str(&format!(", but {but}{}", v.explained()));
             }
             if best.mode != BASELINE {
@@ -41,12 +45,11 @@ pub(super) fn references(g: &Group) -> Vec<String> {
             s.push('.');
             s
         })
-        .chain(g.skipped.iter().map(|t| {
-            format!(
-                "The outside tool `{}` was not measured: {}.",
-                t.mode, t.why
-            )
-        }))
+        .chain(
+            g.skipped
+                .iter()
+                .map(|t| format!("The outside tool `{}` was not measured: {}.", t.mode, t.why)),
+        )
         .collect()
 }
 
@@ -82,10 +85,7 @@ pub(super) fn measured(g: &Group) -> Vec<String> {
         })
         .collect();
     if !rss.is_empty() {
-        out.push(format!(
-            "Peak memory at {most} tasks: {}.",
-            rss.join(", ")
-        ));
+        out.push(format!("Peak memory at {most} tasks: {}.", rss.join(", ")));
     }
     out
 }
@@ -111,4 +111,3 @@ pub(super) fn failures(g: &Group) -> Vec<String> {
         })
         .collect()
 }
-

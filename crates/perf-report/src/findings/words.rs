@@ -56,7 +56,7 @@ pub(super) fn longer_by(ratio: f64) -> String {
 }
 
 /// "a, b and c".
-pub(super) fn join_and(parts: &[String]) -> String {
+pub fn join_and(parts: &[String]) -> String {
     match parts {
         [] => String::new(),
         [one] => one.clone(),

@@ -131,19 +131,8 @@ fn render_demo(demo: &Demo, machine: &Machine, level: usize, charts: &str) -> St
         }
         md.push_str(&table(g));
         md.push('\n');
-        let _ = writeln!(
-            md,
-            "![{} {}: median wall time by mode and workers]({charts}/{})",
-            g.demo,
-            g.workload,
-            charts::time_chart_name(g)
-        );
-        if let Some(name) = charts::speedup_chart_name(g) {
-            let _ = writeln!(
-                md,
-                "![{} {}: speedup over sequential by workers]({charts}/{name})",
-                g.demo, g.workload
-            );
+        for (name, alt) in charts::chart_names(g) {
+            let _ = writeln!(md, "![{alt}]({charts}/{name})");
         }
         md.push('\n');
         let _ = writeln!(

@@ -52,12 +52,22 @@ pub(super) struct XAxis {
 }
 
 pub(super) fn x_axis(g: &Group, cores: Option<u64>) -> XAxis {
-    let mut counts: Vec<u64> = g
+    let counts: Vec<u64> = g
         .rows
         .iter()
         .filter(|r| r.mode != BASELINE)
         .map(|r| r.workers)
         .collect();
+    counts_axis(counts, cores)
+}
+
+/// The x axis of a task sweep: log2 of the task counts, a tick at each.
+pub(super) fn tasks_axis(g: &Group) -> XAxis {
+    counts_axis(g.rows.iter().map(|r| r.tasks.max(1)).collect(), None)
+}
+
+/// A log2 axis over the counts given (and 1), with a tick at each and at the cores.
+fn counts_axis(mut counts: Vec<u64>, cores: Option<u64>) -> XAxis {
     counts.push(1);
     counts.sort_unstable();
     counts.dedup();

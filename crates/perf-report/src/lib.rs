@@ -17,6 +17,7 @@ pub mod charts;
 pub mod evidence;
 pub mod findings;
 pub mod format;
+pub mod kind;
 pub mod python;
 pub mod readmes;
 pub mod records;

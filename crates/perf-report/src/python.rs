@@ -34,7 +34,7 @@ fn is_processes(mode: &str) -> bool {
 }
 
 /// The best (fastest, not noisy) row of the modes that pass `pick`.
-fn best_of<'a>(g: &'a Group, pick: impl Fn(&str) -> bool) -> Option<&'a Row> {
+fn best_of(g: &Group, pick: impl Fn(&str) -> bool) -> Option<&Row> {
     g.rows
         .iter()
         .filter(|r| !r.noisy && pick(&r.mode))

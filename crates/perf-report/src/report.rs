@@ -234,10 +234,9 @@ pub fn table(g: &Group) -> String {
     if g.rows.iter().any(|r| r.label() != r.mode) {
         md.push_str("\n`P×W`: P processes of W worker threads each; Workers counts all of them.\n");
     }
-    if let Some(r) = g.noisy_rows().next() {
-        let ideal = r.ideal.unwrap_or(r.workers as f64);
-        let what = if ideal < r.workers as f64 {
-            "one per core"
+    if g.noisy_rows().next().is_some() {
+        let what = if g.kind.computes() {
+            "one per worker, and no more than one per core for work that computes"
         } else {
             "one per worker"
         };

@@ -5,7 +5,7 @@
 use anyhow::{anyhow, Result};
 use plotters::prelude::*;
 
-use super::axes::{trim_number, worker_label, Axis, XAxis};
+use super::axes::{worker_label, Axis, XAxis};
 use super::{Marker, Style};
 
 pub(super) const SIZE: (u32, u32) = (960, 500);
@@ -259,11 +259,6 @@ pub(super) fn configure_mesh(
 /// The default x labels: the worker (or task) count a tick stands for.
 pub(super) fn count_label(x: &f64) -> String {
     worker_label(x)
-}
-
-/// A y label without trailing zeros.
-pub(super) fn plain_label(v: &f64) -> String {
-    trim_number(*v)
 }
 
 /// A dashed horizontal line across the chart.

@@ -7,8 +7,8 @@ use plotters::prelude::*;
 
 use super::axes::{linear_ticks, log_ticks, tasks_axis, trim_number, x_axis, Axis, XAxis};
 use super::draw::{
-    configure_mesh, count_label, draw_cores, draw_series, horizontal, offsets, plain_label,
-    plot_err, split, Legend, BASELINE_COLOR, REFERENCE_STYLES, SIZE,
+    configure_mesh, count_label, draw_cores, draw_series, horizontal, offsets, plot_err, split,
+    Legend, BASELINE_COLOR, REFERENCE_STYLES, SIZE,
 };
 use super::{series, sweeps_tasks, Series};
 use crate::evidence::Verdict;
@@ -357,7 +357,6 @@ fn plot(
         legend.draw(&side)?;
         root.present().map_err(plot_err)?;
     }
-    let _ = plain_label;
     Ok(svg)
 }
 

@@ -22,7 +22,7 @@ use words::{config, describe, faster_by, longer_by};
 pub fn group_findings(g: &Group, cores: Option<u64>) -> String {
     let mut sentences: Vec<String> = Vec::new();
     sentences.extend(winner(g));
-    sentences.extend(scaling(g, cores));
+    sentences.extend(scaling(g));
     sentences.extend(noise::above_ideal(g, cores));
     sentences.extend(noise::spread(g));
     sentences.extend(costs::beyond_cores(g, cores));
@@ -97,7 +97,19 @@ fn winner(g: &Group) -> Option<String> {
     }
     let best = g.best_per_mode();
     let runner_up = best.iter().copied().find(|r| r.mode != fastest.mode);
-    if fastest.mode == BASELINE && g.noisy_rows().any(|r| r.median_ms < fastest.median_ms) {
+    let faster_noise = crate::summary::faster_noise(g);
+    if faster_noise > 0 && fastest.mode != BASELINE {
+        return Some(format!(
+            "The fastest row within its ideal was {} ({}), but {} faster row{} above {} \
+             ideal: the sequential runs were too uneven to rank the modes here (see below).",
+            config(fastest),
+            fmt_ms(fastest.median_ms),
+            faster_noise,
+            if faster_noise == 1 { " is" } else { "s are" },
+            if faster_noise == 1 { "its" } else { "their" }
+        ));
+    }
+    if fastest.mode == BASELINE && faster_noise > 0 {
         return Some(format!(
             "The sequential runs were too uneven to rank the parallel modes here ({} median): \
              every row that beat it did so by more than its ideal (see below).",
@@ -156,7 +168,7 @@ fn with_verdict(gap: &str, v: Verdict) -> String {
 
 /// The best speedup of each parallel mode against its ideal (one per worker, or per core for
 /// work that computes): its parallel efficiency. Noisy rows are left out.
-fn scaling(g: &Group, _cores: Option<u64>) -> Option<String> {
+fn scaling(g: &Group) -> Option<String> {
     g.baseline_ms?;
     let parts: Vec<String> = g
         .modes()

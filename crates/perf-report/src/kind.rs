@@ -41,3 +41,14 @@ impl Kind {
         matches!(self, Kind::Cpu | Kind::Data)
     }
 }
+
+/// What one item is for each demo, for the rate column.
+pub fn item_unit(demo: &str) -> &'static str {
+    match demo {
+        "cpu-vs-io" => "tasks",
+        "threaded-file-copy" => "files",
+        "threaded-scrape" => "pages",
+        "process-crunch" => "rows",
+        _ => "items",
+    }
+}

@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use crate::charts;
 use crate::findings::{demo_findings, group_findings};
 use crate::format::{capitalize, fmt_kib, fmt_ms, fmt_range, fmt_rate, fmt_x, sig3};
+use crate::kind::item_unit;
 use crate::python::python_beside_rust;
 use crate::records::Machine;
 use crate::staleness::Staleness;
@@ -332,17 +333,6 @@ fn how_to_read(m: &Machine) -> String {
            worker counts; dashed horizontal lines are the sequential baseline and outside \
            references; bars on the wall-time points span min to max.\n\n"
     )
-}
-
-/// What one item is for each demo, for the rate column.
-pub fn item_unit(demo: &str) -> &'static str {
-    match demo {
-        "cpu-vs-io" => "tasks",
-        "threaded-file-copy" => "files",
-        "threaded-scrape" => "pages",
-        "process-crunch" => "rows",
-        _ => "items",
-    }
 }
 
 fn file_name(path: &str) -> &str {

@@ -102,6 +102,27 @@ impl Group {
         self.rows.iter().filter(|r| r.noisy)
     }
 
+    /// How many noisy rows ran faster than the best row that is not noise: when there are any,
+    /// the baseline was too uneven to rank the modes at all.
+    pub fn faster_noise(&self) -> usize {
+        let Some(best) = self.fastest() else {
+            return self.noisy_rows().count();
+        };
+        self.noisy_rows()
+            .filter(|r| r.median_ms < best.median_ms)
+            .count()
+    }
+
+    /// True when the sequential runs spread over more than the winner gained on their median.
+    pub fn spread_hides_gain(&self) -> bool {
+        match (self.baseline_spread(), self.baseline_ms, self.fastest()) {
+            (Some(spread), Some(base), Some(w)) if w.mode != BASELINE => {
+                spread > base - w.median_ms
+            }
+            _ => false,
+        }
+    }
+
     /// Max minus min of the baseline runs, when there are at least two.
     pub fn baseline_spread(&self) -> Option<f64> {
         if self.baseline_times.len() < 2 {

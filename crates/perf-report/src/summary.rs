@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 
 use crate::evidence::{self, Verdict};
-use crate::format::{fmt_ms, fmt_x};
+use crate::format::{capitalize, fmt_ms, fmt_x, join_and, plural};
 use crate::stats::{Demo, Group, Kind, Row, BASELINE};
 
 /// How much machinery a model brings, for the advice on a tie: the simplest one that keeps
@@ -79,7 +79,7 @@ pub fn what_wins_when(demos: &[Demo], cores: Option<u64>) -> String {
         "| Workload | Kind | Best | Other models | Real or tie |"
     );
     for o in &others {
-        let _ = write!(md, " Best {o} |");
+        let _ = write!(md, " Best {} |", capitalize(o));
     }
     md.push_str(" Against the tools | Advice |\n|---|---|---|---|---|");
     for _ in &others {
@@ -107,7 +107,7 @@ fn row(g: &Group, demos: &[Demo], others: &[&str], cores: Option<u64>) -> String
     } else {
         "—".to_string()
     };
-    let faster_noise = faster_noise(g);
+    let faster_noise = g.faster_noise();
     let mut real = match verdict(g) {
         _ if faster_noise > 0 => format!(
             "not decided: {} faster row{} above the ideal (the sequential runs were uneven)",
@@ -125,7 +125,7 @@ fn row(g: &Group, demos: &[Demo], others: &[&str], cores: Option<u64>) -> String
             if noisy == 1 { "" } else { "s" }
         );
     }
-    if spread_hides_gain(g) {
+    if g.spread_hides_gain() {
         real.push_str("; the sequential runs spread wider than the gain");
     }
     let mut md = format!(
@@ -164,25 +164,6 @@ fn ratio_words(r: f64) -> String {
     }
 }
 
-/// How many noisy rows ran faster than the best row that is not noise: when there are any, the
-/// baseline was too uneven to rank the modes at all.
-pub fn faster_noise(g: &Group) -> usize {
-    let Some(best) = g.fastest() else {
-        return g.noisy_rows().count();
-    };
-    g.noisy_rows()
-        .filter(|r| r.median_ms < best.median_ms)
-        .count()
-}
-
-/// True when the sequential runs spread over more than the winner gained on their median.
-pub fn spread_hides_gain(g: &Group) -> bool {
-    match (g.baseline_spread(), g.baseline_ms, g.fastest()) {
-        (Some(spread), Some(base), Some(w)) if w.mode != BASELINE => spread > base - w.median_ms,
-        _ => false,
-    }
-}
-
 /// Where ours stands against each outside tool, and which were not installed.
 fn tools(g: &Group, ours: &Row) -> String {
     let mut parts: Vec<String> = g
@@ -215,7 +196,7 @@ pub fn advice(g: &Group, cores: Option<u64>) -> String {
     let Some(winner) = g.fastest() else {
         return "Every parallel row was noise; rerun on a quiet machine.".to_string();
     };
-    if faster_noise(g) > 0 {
+    if g.faster_noise() > 0 {
         return "The sequential runs were too uneven to rank these modes: rerun on a quiet \
                 machine before choosing."
             .to_string();
@@ -229,7 +210,7 @@ pub fn advice(g: &Group, cores: Option<u64>) -> String {
             .map(|n| {
                 format!(
                     "the work computes, so the {} set the limit",
-                    crate::format::plural(n, "core")
+                    plural(n, "core")
                 )
             })
             .unwrap_or_else(|| "the work computes, so the cores set the limit".to_string()),
@@ -251,7 +232,7 @@ pub fn advice(g: &Group, cores: Option<u64>) -> String {
         let names: Vec<String> = tied.iter().map(|r| format!("`{}`", r.label())).collect();
         tied.sort_by_key(|r| machinery(&r.mode));
         let simplest = tied.first().copied().unwrap_or(winner);
-        let names = crate::findings::join_and(&names);
+        let names = join_and(&names);
         if matches!(v, Verdict::TooFew { .. }) {
             return format!(
                 "Too few runs to tell {names} apart (rerun with more runs); until then the \
@@ -270,7 +251,7 @@ pub fn advice(g: &Group, cores: Option<u64>) -> String {
     format!(
         "Use `{}` with {}: it beat `{}` for real; {why}.",
         winner.label(),
-        crate::format::plural(winner.workers, "worker"),
+        plural(winner.workers, "worker"),
         runner_up.label()
     )
 }
@@ -390,7 +371,7 @@ mod tests {
         let demos = group_on(&parse_records(&text, "t").unwrap(), Some(2));
         let md = what_wins_when(&demos, Some(2));
         assert!(md.starts_with("## What wins when\n"), "{md}");
-        assert!(md.contains("| Best python |"), "{md}");
+        assert!(md.contains("| Best Python |"), "{md}");
         let row = md
             .lines()
             .find(|l| l.starts_with("| `threaded-scrape`"))

@@ -349,7 +349,7 @@ fn python_records_parse_with_the_same_reader_and_sit_beside_rust() {
         report.contains("| Model | Rust | Python 3.11.7 |"),
         "{report}"
     );
-    assert!(report.contains("| Best python |"), "{report}");
+    assert!(report.contains("| Best Python |"), "{report}");
     assert!(
         report.contains("On this CPU work Python's threads did not help"),
         "{report}"

@@ -14,7 +14,7 @@ use super::{series, sweeps_tasks, Series};
 use crate::evidence::Verdict;
 use crate::format::{fmt_kib, fmt_ms};
 use crate::stats::Group;
-use crate::summary::{faster_noise, verdict};
+use crate::summary::verdict;
 
 const WORKERS_DESC: &str = "workers (threads or processes, log scale)";
 const TASKS_DESC: &str = "tasks started (N, log scale)";
@@ -106,7 +106,7 @@ fn time_takeaway(g: &Group, tasks: bool) -> String {
             _ => String::new(),
         };
     }
-    let n = faster_noise(g);
+    let n = g.faster_noise();
     if n > 0 {
         return format!(
             "Too uneven to rank: {n} faster point{} above the ideal speedup (see the table).",

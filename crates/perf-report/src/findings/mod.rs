@@ -8,14 +8,13 @@
 //! `costs.rs` what more workers and processes cost, `tools.rs` the outside tools and failures.
 
 use crate::evidence::{self, Verdict};
-use crate::format::{fmt_ms, fmt_x, plural};
+use crate::format::{fmt_ms, fmt_x, join_and, plural};
 use crate::stats::{Demo, Group, BASELINE};
 
 mod costs;
 mod noise;
 mod tools;
 mod words;
-pub use words::join_and;
 use words::{config, describe, faster_by, longer_by};
 
 /// The findings paragraph of one table. `cores` is the machine's logical CPU count, if known.
@@ -97,7 +96,7 @@ fn winner(g: &Group) -> Option<String> {
     }
     let best = g.best_per_mode();
     let runner_up = best.iter().copied().find(|r| r.mode != fastest.mode);
-    let faster_noise = crate::summary::faster_noise(g);
+    let faster_noise = g.faster_noise();
     if faster_noise > 0 && fastest.mode != BASELINE {
         return Some(format!(
             "The fastest row within its ideal was {} ({}), but {} faster row{} above {} \

@@ -4,7 +4,6 @@
 
 use crate::format::{fmt_ms, fmt_x, plural};
 use crate::stats::Group;
-use crate::summary::spread_hides_gain;
 
 use super::words::config;
 
@@ -68,7 +67,7 @@ pub(super) fn above_ideal(g: &Group, cores: Option<u64>) -> Option<String> {
 /// When the baseline's runs spread over more than the winner gained, the speedups of the table
 /// are inside the baseline's own noise.
 pub(super) fn spread(g: &Group) -> Option<String> {
-    if !spread_hides_gain(g) {
+    if !g.spread_hides_gain() {
         return None;
     }
     let best = g.fastest()?;

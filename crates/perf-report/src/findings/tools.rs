@@ -3,7 +3,7 @@
 
 use crate::evidence;
 use crate::format::{fmt_kib, fmt_ms};
-use crate::report::item_unit;
+use crate::kind::item_unit;
 use crate::stats::{Group, BASELINE};
 
 use super::words::{compare, config};

@@ -58,15 +58,6 @@ pub(super) fn longer_by(ratio: f64) -> String {
     }
 }
 
-/// "a, b and c".
-pub fn join_and(parts: &[String]) -> String {
-    match parts {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
-    }
-}
-
 /// A range of percentage gaps (positive: slower) in words: "between 3% and 15% slower",
 /// "between 2% faster and 40% slower".
 pub(super) fn gap_range(lo: f64, hi: f64) -> String {

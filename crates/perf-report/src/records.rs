@@ -83,7 +83,8 @@ pub struct Record {
     /// CPU time (user + system) of the run in milliseconds, where the demo measures it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_ms: Option<f64>,
-    /// Tasks started, where it differs from `items` (cpu-vs-io's `many` workload: N tasks).
+    /// Tasks started, for a sweep over task counts (cpu-vs-io's `many` workload: N tasks; there
+    /// `items` stands in when `tasks` is absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tasks: Option<u64>,
 }
@@ -116,9 +117,15 @@ impl Record {
         }
     }
 
-    /// The task count N of a sweep over tasks: `tasks`, else `items`.
+    /// The task count N of a sweep over task counts: `tasks`, else `items` for cpu-vs-io's
+    /// `many` workload (whose items are its tasks); 0 for every other record, whose rows are not
+    /// split by their item counts (a crawl that lost a page is still the same configuration).
     pub fn task_count(&self) -> u64 {
-        self.tasks.unwrap_or(self.items)
+        match self.tasks {
+            Some(n) => n,
+            None if self.workload() == "many" => self.items,
+            None => 0,
+        }
     }
 
     /// Checks what serde cannot: values that parse but make no sense.

@@ -79,7 +79,7 @@ pub fn per_task(mode: &str) -> bool {
 /// True when the group sweeps the task count rather than the workers: the x axis is then N.
 pub fn sweeps_tasks(g: &Group) -> bool {
     g.modes().into_iter().any(|m| {
-        let mut tasks: Vec<u64> = g.rows_of(m).map(|r| r.tasks).collect();
+        let mut tasks: Vec<u64> = g.rows_of(m).map(|r| r.tasks).filter(|n| *n > 0).collect();
         tasks.dedup();
         tasks.len() > 1
     })

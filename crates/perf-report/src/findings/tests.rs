@@ -189,3 +189,32 @@ fn sequential_winner_and_same_input_workloads() {
          against 100 ms (2.50× faster)."
     );
 }
+
+#[test]
+fn faster_rows_that_are_noise_stop_the_ranking() {
+    // On CPU work (cores 2), the 4-worker row at 3× is noise, and faster than the rest.
+    let text = [
+        (1, "sequential", 900.0),
+        (2, "threads", 455.0),
+        (4, "threads", 300.0),
+        (2, "processes", 480.0),
+    ]
+    .iter()
+    .flat_map(|(w, mode, ms)| {
+        [0.99, 1.0, 1.01].map(|f| {
+            format!(
+                r#"{{"demo":"process-crunch","workload":"csv","mode":"{mode}","workers":{w},"items":1,"bytes":0,"wall_ms":{},"ok":true}}"#,
+                ms * f
+            )
+        })
+    })
+    .collect::<Vec<_>>()
+    .join("\n");
+    let demos = crate::stats::group_on(&parse_records(&text, "t").unwrap(), Some(2));
+    let text = group_findings(&demos[0].groups[0], Some(2));
+    assert!(
+        text.starts_with("The fastest row within its ideal was `threads` with 2 workers (455 ms), but 1 faster row is above its ideal: the sequential runs were too uneven to rank the modes here"),
+        "{text}"
+    );
+    assert!(!text.contains("The fastest configuration was"), "{text}");
+}

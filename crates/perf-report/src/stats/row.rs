@@ -8,7 +8,9 @@ pub struct Row {
     pub workers: u64,
     /// Set for engines that spread workers over processes (timely: workers = P x W).
     pub processes: Option<u64>,
-    /// Tasks started (`tasks`, else `items`): the x axis of a sweep over task counts.
+    /// Tasks started, for a sweep over task counts (see [`Record::task_count`]), else 0.
+    ///
+    /// [`Record::task_count`]: crate::records::Record::task_count
     pub tasks: u64,
     pub reference: bool,
     /// Timed runs behind the medians.

@@ -170,3 +170,21 @@ fn timely_rows_are_labelled_processes_by_threads() {
     assert_eq!(demos[0].groups[0].baseline_ms, None);
     assert_eq!(rows[0].speedup, None);
 }
+
+#[test]
+fn item_counts_do_not_split_a_configuration_but_task_counts_do() {
+    let text = [
+        r#"{"demo":"s","mode":"threads","workers":2,"items":200,"bytes":0,"wall_ms":10,"ok":true}"#,
+        r#"{"demo":"s","mode":"threads","workers":2,"items":199,"bytes":0,"wall_ms":12,"ok":false}"#,
+        r#"{"demo":"cpu-vs-io","workload":"many","mode":"async","workers":1,"items":100,"bytes":0,"wall_ms":1,"ok":true}"#,
+        r#"{"demo":"cpu-vs-io","workload":"many","mode":"async","workers":1,"items":1000,"bytes":0,"wall_ms":5,"ok":true}"#,
+        r#"{"demo":"cpu-vs-io","workload":"many","mode":"threads","workers":1,"items":7,"tasks":1000,"bytes":0,"wall_ms":5,"ok":true}"#,
+    ]
+    .join("\n");
+    let demos = group(&parse_records(&text, "t").unwrap());
+    let s = &demos[0].groups[0];
+    assert_eq!((s.rows.len(), s.rows[0].runs, s.rows[0].tasks), (1, 2, 0));
+    let many = &demos[1].groups[0];
+    let tasks: Vec<u64> = many.rows.iter().map(|r| r.tasks).collect();
+    assert_eq!(tasks, [100, 1000, 1000]);
+}

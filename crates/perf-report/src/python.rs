@@ -142,7 +142,15 @@ fn workload_section(twins: &[&Group]) -> String {
     }
     md.push('\n');
     for m in &models {
-        let _ = write!(md, "| `{m}` |");
+        // The model's name, and the names the languages give it where they differ.
+        let mut names: Vec<&str> = Vec::new();
+        for r in twins.iter().flat_map(|g| &g.rows) {
+            if model(&r.mode) == *m && r.mode != *m && !names.contains(&r.mode.as_str()) {
+                names.push(&r.mode);
+            }
+        }
+        let aka: String = names.iter().map(|n| format!(" (`{n}`)")).collect();
+        let _ = write!(md, "| `{m}`{aka} |");
         for g in twins {
             let best = g
                 .rows
@@ -284,7 +292,7 @@ mod tests {
         assert!(md.starts_with("## Python beside Rust\n"), "{md}");
         assert!(md.contains("| Model | Rust | Python 3.11.7 |"), "{md}");
         assert!(
-            md.contains("| `thread-per-task` | — | 8.10 s ×16 (0.99×) |"),
+            md.contains("| `thread-per-task` (`threading`) | — | 8.10 s ×16 (0.99×) |"),
             "{md}"
         );
         assert!(

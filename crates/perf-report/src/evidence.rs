@@ -43,6 +43,9 @@ impl Verdict {
     pub fn explained(self) -> String {
         match self {
             Verdict::Real { chance } => format!("real (ranges apart; {} by chance)", pct(chance)),
+            Verdict::TooFew { runs: (1, 1), .. } => {
+                "too few runs to tell (one run each)".to_string()
+            }
             Verdict::TooFew {
                 chance,
                 runs: (n, m),

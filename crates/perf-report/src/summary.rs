@@ -110,7 +110,7 @@ fn row(g: &Group, demos: &[Demo], others: &[&str], cores: Option<u64>) -> String
     let faster_noise = g.faster_noise();
     let mut real = match verdict(g) {
         _ if faster_noise > 0 => format!(
-            "not decided: {} faster row{} above the ideal (the sequential runs were uneven)",
+            "not decided: {} faster row{} above the ideal (a slow sequential run, not parallelism)",
             faster_noise,
             if faster_noise == 1 { " is" } else { "s are" }
         ),
@@ -222,6 +222,14 @@ pub fn advice(g: &Group, cores: Option<u64>) -> String {
             "the copy is system calls and memory traffic, which overlap only so far".to_string()
         }
     };
+    if matches!(v, Verdict::TooFew { .. }) {
+        return format!(
+            "Too few runs to call a winner (rerun with more runs): `{}` is ahead of `{}` on \
+             these runs only; {why}.",
+            winner.label(),
+            runner_up.label()
+        );
+    }
     if !v.is_real() {
         // A tie: the simplest of the tied models is the one to pick.
         let mut tied: Vec<&Row> = g
@@ -232,16 +240,9 @@ pub fn advice(g: &Group, cores: Option<u64>) -> String {
         let names: Vec<String> = tied.iter().map(|r| format!("`{}`", r.label())).collect();
         tied.sort_by_key(|r| machinery(&r.mode));
         let simplest = tied.first().copied().unwrap_or(winner);
-        let names = join_and(&names);
-        if matches!(v, Verdict::TooFew { .. }) {
-            return format!(
-                "Too few runs to tell {names} apart (rerun with more runs); until then the \
-                 simplest is `{}`; {why}.",
-                simplest.label()
-            );
-        }
         return format!(
-            "{names} are a tie, their runs overlap: take the simplest, `{}`; {why}.",
+            "{} are a tie, their runs overlap: take the simplest, `{}`; {why}.",
+            join_and(&names),
             simplest.label()
         );
     }

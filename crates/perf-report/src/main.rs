@@ -1,5 +1,6 @@
-//! `perf-report RESULTS.jsonl [--out DIR] [--machine FILE] [--readmes CRATES_DIR] [--check | --verify]`: renders the
-//! performance analysis from the demos' timing records. See the crate's lib.rs for the steps.
+//! `perf-report RESULTS.jsonl [--out DIR] [--machine FILE] [--readmes CRATES_DIR]
+//! [--check | --verify]`: renders the performance analysis from the demos' timing records (or,
+//! with --verify, checks that what is on disk is what they render to). See lib.rs for the steps.
 
 use std::path::PathBuf;
 use std::process::ExitCode;

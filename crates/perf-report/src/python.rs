@@ -80,8 +80,12 @@ pub fn python_beside_rust(demos: &[Demo]) -> String {
     }
     let mut md = String::from("## Python beside Rust\n\n");
     let versions: Vec<String> = {
-        let mut v: Vec<String> = python.iter().map(|g| header(g)).collect();
-        v.dedup();
+        let mut v: Vec<String> = Vec::new();
+        for h in python.iter().map(|g| header(g)) {
+            if !v.contains(&h) {
+                v.push(h);
+            }
+        }
         v
     };
     let gil = |g: &Group| !g.language.ends_with("(free-threaded)");

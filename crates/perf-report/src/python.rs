@@ -315,4 +315,30 @@ mod tests {
         );
         assert_eq!(python_beside_rust(&demos[..1]), "");
     }
+
+    #[test]
+    fn a_free_threaded_python_is_its_own_column() {
+        let mut lines = Vec::new();
+        for (gil, seq, threads) in [("true", 8000.0, 7900.0), ("false", 9000.0, 4700.0)] {
+            for (mode, ms, w) in [("sequential", seq, 1), ("thread-pool", threads, 2)] {
+                lines.push(format!(
+                    r#"{{"demo":"cpu-vs-io","language":"python","workload":"cpu","mode":"{mode}","workers":{w},"items":16,"bytes":0,"wall_ms":{ms},"ok":true,"python_version":"3.13.1","gil_enabled":{gil}}}"#
+                ));
+            }
+        }
+        let demos = group_on(&parse_records(&lines.join("\n"), "t").unwrap(), Some(2));
+        let md = python_beside_rust(&demos);
+        assert!(
+            md.contains("| Model | Python 3.13.1 | Python 3.13.1 (free-threaded) |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("A free-threaded build (no GIL) is its own column."),
+            "{md}"
+        );
+        assert!(
+            md.contains("Without the GIL, Python's threads ran this CPU work in parallel: `thread-pool` ×2 reached 1.91×"),
+            "{md}"
+        );
+    }
 }

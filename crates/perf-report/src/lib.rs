@@ -2,17 +2,29 @@
 //! README.md with a table and a findings paragraph per (demo, workload), SVG charts, and the
 //! performance block of every crate README.
 //!
-//! The pipeline is four steps, one module each: [`records`] parses the results file and the
-//! machine description, [`stats`] groups runs into rows and takes medians, [`report`] and
-//! [`findings`] write the Markdown, [`charts`] draws the SVGs, and [`readmes`] splices the
-//! per-demo block into the crate READMEs. Every number printed is computed from the records.
+//! The pipeline, one module a step: [`records`] parses the results file and the machine
+//! description, [`stats`] groups runs into rows, takes medians and marks the noise,
+//! [`evidence`] decides whether a difference is real, [`summary`] writes "What wins when",
+//! [`python`] sets Python beside Rust, [`report`] and [`findings`] write the Markdown,
+//! [`charts`] draws the SVGs, [`staleness`] says whether the report still describes the code,
+//! and [`readmes`] splices the per-demo block into the crate READMEs. [`format`] and
+//! [`atomic`] are the leaves every step writes through. Every number printed is computed from
+//! the records. [`run`] writes it all; [`verify`] renders in memory and compares with what is
+//! on disk.
 
+pub mod atomic;
 pub mod charts;
+pub mod evidence;
 pub mod findings;
+pub mod format;
+pub mod kind;
+pub mod python;
 pub mod readmes;
 pub mod records;
 pub mod report;
+pub mod staleness;
 pub mod stats;
+pub mod summary;
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -45,59 +57,166 @@ pub fn run(opts: &Options) -> Result<()> {
         );
         return Ok(());
     }
+    let plan = render(opts, &records)?;
+    fs::create_dir_all(&plan.charts_dir)
+        .with_context(|| format!("cannot create {}", plan.charts_dir.display()))?;
+    for (path, text) in &plan.files {
+        atomic::write_atomically(path, text.as_bytes())?;
+    }
+    for stale in stale_charts(&plan)? {
+        fs::remove_file(&stale).with_context(|| format!("cannot remove {}", stale.display()))?;
+        eprintln!("removed stale chart {}", stale.display());
+    }
+    eprintln!(
+        "wrote {} and {} chart{} in {}",
+        plan.report.display(),
+        plan.charts,
+        if plan.charts == 1 { "" } else { "s" },
+        plan.charts_dir.display()
+    );
+    for readme in &plan.readmes {
+        match readme {
+            Readme::Changed { path, new, .. } => {
+                atomic::write_atomically(path, new.as_bytes())?;
+                eprintln!("updated {}", path.display());
+            }
+            Readme::Same(p) => eprintln!("{} already up to date", p.display()),
+            Readme::Skipped(p, why) => eprintln!("warning: {}: {why}", p.display()),
+        }
+    }
+    Ok(())
+}
+
+/// Renders everything in memory and compares it with what is on disk: the report, its charts
+/// (and no chart beyond them) and, with `readmes`, every crate README's block. Writes nothing;
+/// an error lists every file that differs. This is the re-render check of CI: the committed
+/// report must be what the committed results render to.
+pub fn verify(opts: &Options) -> Result<()> {
+    let records = records::read_records(&opts.results)?;
+    let plan = render(opts, &records)?;
+    let mut differ: Vec<String> = Vec::new();
+    for (path, text) in &plan.files {
+        match fs::read_to_string(path) {
+            Ok(old) if old == *text => {}
+            Ok(_) => differ.push(format!("{} differs", path.display())),
+            Err(_) => differ.push(format!("{} is missing", path.display())),
+        }
+    }
+    for stale in stale_charts(&plan)? {
+        differ.push(format!("{} is not rendered any more", stale.display()));
+    }
+    for readme in &plan.readmes {
+        match readme {
+            Readme::Changed { path, .. } => {
+                differ.push(format!("{}: its Performance block differs", path.display()))
+            }
+            Readme::Same(_) => {}
+            Readme::Skipped(p, why) => eprintln!("warning: {}: {why}", p.display()),
+        }
+    }
+    if differ.is_empty() {
+        eprintln!(
+            "{} and {} chart{} match the rendering of {}",
+            plan.report.display(),
+            plan.charts,
+            if plan.charts == 1 { "" } else { "s" },
+            opts.results.display()
+        );
+        return Ok(());
+    }
+    for d in &differ {
+        eprintln!("  {d}");
+    }
+    anyhow::bail!(
+        "{} generated file{} differ from what {} renders to; re-render with `perf-report {}{}` \
+         (or rerun scripts/run_all.sh) and commit the result",
+        differ.len(),
+        if differ.len() == 1 { "" } else { "s" },
+        opts.results.display(),
+        opts.results.display(),
+        opts.readmes
+            .as_ref()
+            .map(|d| format!(" --readmes {}", d.display()))
+            .unwrap_or_default()
+    )
+}
+
+/// Everything one rendering produces, before anything is written.
+struct Plan {
+    /// The report and the charts, with their full text.
+    files: Vec<(PathBuf, String)>,
+    report: PathBuf,
+    charts_dir: PathBuf,
+    /// Chart file names rendered.
+    chart_names: BTreeSet<String>,
+    charts: usize,
+    readmes: Vec<Readme>,
+}
+
+/// What rendering does to one crate README.
+enum Readme {
+    Changed { path: PathBuf, new: String },
+    Same(PathBuf),
+    Skipped(PathBuf, String),
+}
+
+fn render(opts: &Options, records: &[records::Record]) -> Result<Plan> {
     let machine = load_machine(opts)?;
     let cores = machine.logical_cpus;
-    let demos = stats::group(&records);
+    let demos = stats::group_on(records, cores);
+    let staleness = staleness::check(&machine, &opts.results);
 
     let out = opts
         .out
         .clone()
         .unwrap_or_else(|| default_out(&opts.results));
     let charts_dir = out.join("charts");
-    fs::create_dir_all(&charts_dir)
-        .with_context(|| format!("cannot create {}", charts_dir.display()))?;
-
-    let mut written = BTreeSet::new();
-    for group in demos.iter().flat_map(|d| &d.groups) {
+    let mut files = Vec::new();
+    let mut chart_names = BTreeSet::new();
+    // Charts of the demos themselves; the Python runs are shown beside them in tables.
+    for group in demos.iter().filter(|d| d.is_rust()).flat_map(|d| &d.groups) {
         for (name, svg) in charts::render_charts(group, cores)? {
-            readmes::write_atomically(&charts_dir.join(&name), svg.as_bytes())?;
-            written.insert(name);
+            files.push((charts_dir.join(&name), svg));
+            chart_names.insert(name);
         }
     }
-    remove_stale_charts(&charts_dir, &written)?;
-
     let links = report::Links {
         results: &relative(&out, &opts.results),
         charts: "charts",
     };
-    let md = report::render_report(&demos, &machine, records.len(), &links);
+    let md = report::render_report(&demos, &machine, &staleness, records.len(), &links);
     let report_path = out.join("README.md");
-    readmes::write_atomically(&report_path, md.as_bytes())?;
-    eprintln!(
-        "wrote {} and {} chart{} in {}",
-        report_path.display(),
-        written.len(),
-        if written.len() == 1 { "" } else { "s" },
-        charts_dir.display()
-    );
+    files.push((report_path.clone(), md));
 
+    let mut readmes = Vec::new();
     if let Some(dir) = &opts.readmes {
-        for demo in &demos {
+        for demo in demos.iter().filter(|d| d.is_rust()) {
             let crate_dir = dir.join(&demo.name);
             let block = report::render_readme_block(
                 demo,
                 &machine,
+                &staleness,
                 &relative(&crate_dir, &report_path),
                 &relative(&crate_dir, &charts_dir),
             );
-            match readmes::update_readme(dir, &demo.name, &block)? {
-                Outcome::Updated(p) => eprintln!("updated {}", p.display()),
-                Outcome::Unchanged(p) => eprintln!("{} already up to date", p.display()),
-                Outcome::Skipped(p, why) => eprintln!("warning: {}: {why}", p.display()),
-            }
+            readmes.push(match readmes::updated_text(dir, &demo.name, &block)? {
+                Outcome::Updated(path) => {
+                    let new = readmes::render_into(&path, &block)?;
+                    Readme::Changed { path, new }
+                }
+                Outcome::Unchanged(p) => Readme::Same(p),
+                Outcome::Skipped(p, why) => Readme::Skipped(p, why),
+            });
         }
     }
-    Ok(())
+    Ok(Plan {
+        charts: chart_names.len(),
+        files,
+        report: report_path,
+        charts_dir,
+        chart_names,
+        readmes,
+    })
 }
 
 /// The machine description: the one given, else the one beside the results, else none (the
@@ -152,19 +271,26 @@ pub fn default_out(results: &Path) -> PathBuf {
     }
 }
 
-/// Removes SVGs in the charts folder that this run did not write: charts of workloads that are
-/// no longer measured would otherwise linger beside the report.
-fn remove_stale_charts(dir: &Path, written: &BTreeSet<String>) -> Result<()> {
-    let entries = fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))?;
-    for entry in entries.filter_map(|e| e.ok()) {
-        let name = entry.file_name().to_string_lossy().to_string();
-        if name.ends_with(".svg") && !written.contains(&name) {
-            fs::remove_file(entry.path())
-                .with_context(|| format!("cannot remove {}", entry.path().display()))?;
-            eprintln!("removed stale chart {}", entry.path().display());
+/// SVGs in the charts folder that this rendering does not produce: charts of workloads that
+/// are no longer measured would otherwise linger beside the report.
+fn stale_charts(plan: &Plan) -> Result<Vec<PathBuf>> {
+    let entries = match fs::read_dir(&plan.charts_dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot list {}", plan.charts_dir.display()))
         }
-    }
-    Ok(())
+    };
+    let mut stale: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().to_string();
+            name.ends_with(".svg") && !plan.chart_names.contains(&name)
+        })
+        .map(|e| e.path())
+        .collect();
+    stale.sort();
+    Ok(stale)
 }
 
 /// `to` relative to the directory `from`, with `/` separators, for a Markdown link. Falls back

@@ -1,5 +1,6 @@
-//! `perf-report RESULTS.jsonl [--out DIR] [--machine FILE] [--readmes CRATES_DIR]`: renders the
-//! performance analysis from the demos' timing records. See the crate's lib.rs for the steps.
+//! `perf-report RESULTS.jsonl [--out DIR] [--machine FILE] [--readmes CRATES_DIR]
+//! [--check | --verify]`: renders the performance analysis from the demos' timing records (or,
+//! with --verify, checks that what is on disk is what they render to). See lib.rs for the steps.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,6 +36,11 @@ struct Cli {
     /// Only validate the records (exit 1 naming the first bad line); write nothing.
     #[arg(long)]
     check: bool,
+
+    /// Render in memory and compare with the report, charts and (with --readmes) README
+    /// blocks already on disk; write nothing, exit 1 listing every file that differs.
+    #[arg(long, conflicts_with = "check")]
+    verify: bool,
 }
 
 fn main() -> ExitCode {
@@ -47,7 +53,12 @@ fn main() -> ExitCode {
         readmes: cli.readmes,
         check: cli.check,
     };
-    match perf_report::run(&opts) {
+    let result = if cli.verify {
+        perf_report::verify(&opts)
+    } else {
+        perf_report::run(&opts)
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -7,10 +7,12 @@
 //! complete, so an interrupted run leaves either the old README or the new one, never half.
 
 use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+
+/// Kept here too for callers that wrote files through this module before it moved.
+pub use crate::atomic::write_atomically;
 
 pub const BEGIN: &str = "<!-- perf-report:begin -->";
 pub const END: &str = "<!-- perf-report:end -->";
@@ -40,6 +42,26 @@ pub fn replace_block(text: &str, block: &str) -> Option<String> {
 
 /// Updates `dir/<demo>/README.md` with `block`.
 pub fn update_readme(dir: &Path, demo: &str, block: &str) -> Result<Outcome> {
+    let outcome = updated_text(dir, demo, block)?;
+    if let Outcome::Updated(path) = &outcome {
+        let new = render_into(path, block)?;
+        write_atomically(path, new.as_bytes())?;
+    }
+    Ok(outcome)
+}
+
+/// The README's text with `block` in place of its marked block (the README must have the
+/// markers: see [`updated_text`]).
+pub fn render_into(path: &Path, block: &str) -> Result<String> {
+    let text =
+        fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    replace_block(&text, block)
+        .with_context(|| format!("{}: the perf-report markers are gone", path.display()))
+}
+
+/// What updating `dir/<demo>/README.md` with `block` would do, without writing:
+/// `Updated` means the block would change.
+pub fn updated_text(dir: &Path, demo: &str, block: &str) -> Result<Outcome> {
     let path = dir.join(demo).join("README.md");
     let text = match fs::read_to_string(&path) {
         Ok(t) => t,
@@ -55,33 +77,7 @@ pub fn update_readme(dir: &Path, demo: &str, block: &str) -> Result<Outcome> {
     if new == text {
         return Ok(Outcome::Unchanged(path));
     }
-    write_atomically(&path, new.as_bytes())?;
     Ok(Outcome::Updated(path))
-}
-
-/// Writes `bytes` to a temporary file in the same directory, then renames it over `path`: the
-/// rename is atomic within a file system, so readers see the old file or the new, never half.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.perf-report-{}.tmp", std::process::id()));
-    let result = (|| -> Result<()> {
-        let mut file =
-            fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-        file.write_all(bytes)
-            .and_then(|()| file.sync_all())
-            .with_context(|| format!("cannot write {}", tmp.display()))?;
-        fs::rename(&tmp, path)
-            .with_context(|| format!("cannot rename {} to {}", tmp.display(), path.display()))
-    })();
-    if result.is_err() {
-        // Best effort: the error being returned is the one worth reporting.
-        let _ = fs::remove_file(&tmp);
-    }
-    result
 }
 
 #[cfg(test)]

@@ -4,16 +4,34 @@
 //! Parsing is strict where a mistake would silently change the report (a missing field, a
 //! negative time, a line that is not an object) and lenient where it cannot (unknown fields are
 //! ignored, so a demo may add fields of its own). Every error names the file and the line.
+//!
+//! Three record shapes beyond a demo's own runs:
+//!
+//! - **Reference**: an outside tool a user would pick instead, timed on the same input
+//!   (`cp -r`, `rsync -a`, DuckDB, `wget --spider -r`, ...): `"reference": true`, `mode` names
+//!   the tool, every other field as usual. A reference whose `workload` the demo does not
+//!   measure (or that has none) is compared against every workload of its demo.
+//! - **Not installed**: a reference the runner could not run: `"reference": true`,
+//!   `"ok": false`, `"unavailable": "not installed"` (or another short reason), the usual required
+//!   fields with `workers: 1`, `items: 0`, `bytes: 0`, `wall_ms: 0`:
+//!   `{"demo":"threaded-file-copy","workload":"small-files","mode":"fcp","workers":1,"items":0,"bytes":0,"wall_ms":0,"ok":false,"reference":true,"unavailable":"not installed"}`.
+//!   It is listed as "not installed" in the tables, never timed, never dropped.
+//! - **Python**: `"language": "python"` (absent means `"rust"`), with `python_version` and
+//!   `gil_enabled`; a free-threaded build (`gil_enabled: false`) is a runtime of its own.
+//!
+//! The machine description gains `commit` (the full sha, or null) and `dirty` (whether the
+//! tree had uncommitted changes, or null when unknown): the report's staleness banner is
+//! decided from them.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// One timed run of one demo in one mode, as printed by `--json`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct Record {
     /// Crate name, e.g. `process-crunch`.
     pub demo: String,
@@ -31,22 +49,83 @@ pub struct Record {
     pub ok: bool,
     /// What was measured when a demo measures several kinds of work; `None` is the group
     /// "default".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workload: Option<String>,
     /// Items that failed, where the demo counts them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub errors: Option<u64>,
     /// Most requests in flight at once, where the demo tracks it (the crawler).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub peak_in_flight: Option<u64>,
     /// Process count where it differs from `workers` (timely: workers = P x W).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub processes: Option<u64>,
-    /// True only for an outside tool timed by the script (e.g. `cp -r`), shown for comparison.
-    #[serde(default)]
+    /// True only for an outside tool timed by the runner (e.g. `cp -r`), shown for comparison.
+    #[serde(default, skip_serializing_if = "is_false")]
     pub reference: bool,
+    /// Set (to why, e.g. "not installed") when the configuration could not be run at all: the
+    /// record holds no time and is listed, not measured. (Not `skipped`: the copier already
+    /// prints a `skipped` count of files.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<String>,
+    /// `"rust"` (the default when absent) or `"python"` for the Python baseline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// The interpreter's version for Python records, e.g. "3.11.7".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub python_version: Option<String>,
+    /// Whether the interpreter ran with the GIL (false only for a free-threaded build).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gil_enabled: Option<bool>,
+    /// Peak resident memory of the run in KiB, where the demo measures it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peak_rss_kb: Option<u64>,
+    /// CPU time (user + system) of the run in milliseconds, where the demo measures it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_ms: Option<f64>,
+    /// Tasks started, for a sweep over task counts (cpu-vs-io's `many` workload: N tasks; there
+    /// `items` stands in when `tasks` is absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tasks: Option<u64>,
 }
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// The language of records without a `language` field.
+pub const RUST: &str = "rust";
 
 impl Record {
     /// The workload group this record belongs to.
     pub fn workload(&self) -> &str {
         self.workload.as_deref().unwrap_or("default")
+    }
+
+    /// `"rust"` unless the record says otherwise.
+    pub fn language(&self) -> &str {
+        self.language.as_deref().unwrap_or(RUST)
+    }
+
+    /// What the record ran on, as the report names it: "rust", "python", or
+    /// "python (free-threaded)" for a build without the GIL, which is measured as its own
+    /// column.
+    pub fn runtime(&self) -> String {
+        match (self.language(), self.gil_enabled) {
+            (lang, Some(false)) => format!("{lang} (free-threaded)"),
+            (lang, _) => lang.to_string(),
+        }
+    }
+
+    /// The task count N of a sweep over task counts: `tasks`, else `items` for cpu-vs-io's
+    /// `many` workload (whose items are its tasks); 0 for every other record, whose rows are not
+    /// split by their item counts (a crawl that lost a page is still the same configuration).
+    pub fn task_count(&self) -> u64 {
+        match self.tasks {
+            Some(n) => n,
+            None if self.workload() == "many" => self.items,
+            None => 0,
+        }
     }
 
     /// Checks what serde cannot: values that parse but make no sense.
@@ -70,6 +149,25 @@ impl Record {
         }
         if self.processes == Some(0) {
             return Err("field `processes` is 0".into());
+        }
+        if self
+            .language
+            .as_deref()
+            .is_some_and(|l| l.trim().is_empty())
+        {
+            return Err("field `language` is empty".into());
+        }
+        if self.cpu_ms.is_some_and(|c| !c.is_finite() || c < 0.0) {
+            return Err("field `cpu_ms` is not a time >= 0".into());
+        }
+        if self
+            .unavailable
+            .as_deref()
+            .is_some_and(|s| s.trim().is_empty())
+        {
+            return Err(
+                "field `unavailable` is empty (say why the configuration was not run)".into(),
+            );
         }
         Ok(())
     }
@@ -133,7 +231,7 @@ fn excerpt(line: &str) -> String {
 
 /// The machine a run was measured on, as `scripts/run_all.sh` records it. Every field is
 /// optional: a value the script could not find is simply left out of the report.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct Machine {
     /// Host name (`uname -n`).
     pub host: Option<String>,
@@ -151,8 +249,13 @@ pub struct Machine {
     pub kernel: Option<String>,
     /// `rustc --version` of the toolchain that built the binaries.
     pub rustc: Option<String>,
-    /// The workspace's git commit.
+    /// The workspace's git commit as older runners wrote it: a short sha, with
+    /// " (with uncommitted changes)" appended for a dirty tree. Superseded by `commit`/`dirty`.
     pub git_commit: Option<String>,
+    /// The full sha of the commit the binaries were built from (null when git was unavailable).
+    pub commit: Option<String>,
+    /// Whether the tree had uncommitted changes (null when unknown).
+    pub dirty: Option<bool>,
     /// Timed runs per configuration.
     pub runs: Option<u64>,
     /// Untimed warm-up runs per configuration.
@@ -182,6 +285,26 @@ impl Machine {
             parts.push(format!("{memory} RAM"));
         }
         parts.join(", ")
+    }
+
+    /// The commit measured and whether the tree was dirty: `commit`/`dirty` when the runner
+    /// wrote them, else read from an older runner's `git_commit` ("abc123 (with uncommitted
+    /// changes)"; "unknown" means none).
+    pub fn source(&self) -> (Option<String>, Option<bool>) {
+        if self.commit.is_some() || self.dirty.is_some() {
+            return (self.commit.clone(), self.dirty);
+        }
+        let Some(old) = self.git_commit.as_deref() else {
+            return (None, None);
+        };
+        let sha = old.split_whitespace().next().unwrap_or("");
+        if sha.is_empty() || !sha.chars().all(|c| c.is_ascii_hexdigit()) {
+            return (None, None);
+        }
+        (
+            Some(sha.to_string()),
+            Some(old.contains("uncommitted changes")),
+        )
     }
 
     /// The total memory in GiB, e.g. "15.6 GiB".
@@ -214,84 +337,4 @@ pub fn default_machine_path(results: &Path) -> Option<PathBuf> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const GOOD: &str = r#"{"demo":"d","mode":"sequential","workers":1,"items":10,"bytes":0,"wall_ms":100.5,"ok":true}"#;
-
-    #[test]
-    fn parses_required_and_optional_fields_and_ignores_unknown_ones() {
-        let text = format!(
-            "{GOOD}\n\n{}\n",
-            r#"{"demo":"d","mode":"timely","workers":4,"items":10,"bytes":5,"wall_ms":1,"ok":false,"workload":"csv","errors":2,"processes":2,"peak_in_flight":3,"something_new":[1,2]}"#
-        );
-        let records = parse_records(&text, "r.jsonl").unwrap();
-        assert_eq!(records.len(), 2);
-        assert_eq!(records[0].workload(), "default");
-        assert!(!records[0].reference);
-        assert_eq!(records[1].workload(), "csv");
-        assert_eq!(records[1].processes, Some(2));
-        assert_eq!(records[1].errors, Some(2));
-        assert!(!records[1].ok);
-    }
-
-    #[test]
-    fn malformed_line_names_file_and_line() {
-        let text = format!("{GOOD}\n{GOOD}\n{{\"demo\": \"d\", oops}}\n");
-        let err = parse_records(&text, "r.jsonl").unwrap_err().to_string();
-        assert!(err.starts_with("r.jsonl:3: "), "{err}");
-    }
-
-    #[test]
-    fn missing_field_names_line_and_field() {
-        let text = format!("{GOOD}\n{}\n", GOOD.replace(r#""wall_ms":100.5,"#, ""));
-        let err = parse_records(&text, "r.jsonl").unwrap_err().to_string();
-        assert!(err.starts_with("r.jsonl:2: "), "{err}");
-        assert!(err.contains("missing field `wall_ms`"), "{err}");
-    }
-
-    #[test]
-    fn non_object_and_nonsense_values_are_errors() {
-        let err = parse_records("[1,2]\n", "r").unwrap_err().to_string();
-        assert!(err.contains("r:1: not a JSON object"), "{err}");
-        let err = parse_records(&GOOD.replace("100.5", "-1"), "r")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("r:1: field `wall_ms`"), "{err}");
-        let err = parse_records(&GOOD.replace(r#""workers":1"#, r#""workers":0"#), "r")
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("r:1: field `workers` is 0"), "{err}");
-    }
-
-    #[test]
-    fn empty_file_is_an_error() {
-        let err = parse_records("", "r.jsonl").unwrap_err().to_string();
-        assert_eq!(err, "r.jsonl: no timing records: the file is empty");
-        assert!(parse_records("\n  \n", "r.jsonl").is_err());
-    }
-
-    #[test]
-    fn machine_fields_are_optional() {
-        let m: Machine = serde_json::from_str(r#"{"logical_cpus":2,"extra":1}"#).unwrap();
-        assert_eq!(m.logical_cpus, Some(2));
-        assert_eq!(m.summary(), "an unrecorded CPU, 2 logical cores");
-    }
-
-    #[test]
-    fn machine_path_prefers_the_stem_pair() {
-        let dir = tempfile::tempdir().unwrap();
-        let results = dir.path().join("20260101T000000Z-host.jsonl");
-        assert_eq!(default_machine_path(&results), None);
-        fs::write(dir.path().join("machine.json"), "{}").unwrap();
-        assert_eq!(
-            default_machine_path(&results),
-            Some(dir.path().join("machine.json"))
-        );
-        fs::write(dir.path().join("20260101T000000Z-host.machine.json"), "{}").unwrap();
-        assert_eq!(
-            default_machine_path(&results),
-            Some(dir.path().join("20260101T000000Z-host.machine.json"))
-        );
-    }
-}
+mod tests;

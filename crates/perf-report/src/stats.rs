@@ -1,111 +1,144 @@
-//! Grouping the records into tables: one group per (demo, workload), one row per configuration
-//! (mode, worker count, process count), and the medians every number of the report comes from.
+//! Grouping the records into tables: one group per (runtime, demo, workload), one row per
+//! configuration (mode, worker count, process count, task count), and the medians every number
+//! of the report comes from.
 //!
 //! Medians rather than means: one run disturbed by another process on a shared machine moves a
 //! mean but not a median. Speedup is the median of the `sequential` runs of the same group over
-//! the median of the row, so 2.0 means "half the time of the sequential baseline".
+//! the median of the row, so 2.0 means "half the time of the sequential baseline". A speedup
+//! above what the row's workers can give (one per worker, or per core for CPU-bound work) is
+//! not a result but noise in the baseline: such a row is marked `noisy` and is never the
+//! fastest.
 
-use crate::records::Record;
+pub use crate::kind::Kind;
+use crate::records::{Record, RUST};
+pub use row::Row;
 
 /// The mode every group is compared against.
 pub const BASELINE: &str = "sequential";
 
-/// One demo and its workload groups, in the order they first appear in the results.
+/// How far above its ideal a speedup must be to be noise rather than the precision of the
+/// timer and of two medians: a sleep-bound 4-worker row can measure 4.004× honestly.
+pub const PRECISION: f64 = 0.01;
+
+/// One runtime's demo and its workload groups, in the order they first appear in the results.
 #[derive(Debug, Clone)]
 pub struct Demo {
     pub name: String,
+    /// "rust", "python" or "python (free-threaded)": see [`Record::runtime`].
+    pub language: String,
     pub groups: Vec<Group>,
 }
 
-/// One table: the runs of one demo on one workload.
+/// A configuration the runner could not run (a reference tool that is not installed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub mode: String,
+    /// Why, e.g. "not installed".
+    pub why: String,
+}
+
+/// One table: the runs of one demo on one workload in one runtime.
 #[derive(Debug, Clone)]
 pub struct Group {
     pub demo: String,
     pub workload: String,
+    /// The runtime, as in [`Demo::language`].
+    pub language: String,
+    /// The Python version of Python records (the first one seen).
+    pub python_version: Option<String>,
+    pub kind: Kind,
     /// The demo's own configurations: the baseline first, then modes in order of first
     /// appearance, each by worker count.
     pub rows: Vec<Row>,
     /// Outside tools timed for comparison (`reference: true`), e.g. `cp -r`.
     pub references: Vec<Row>,
+    /// Outside tools the runner could not run, listed so that none is silently missing.
+    pub skipped: Vec<Skipped>,
     /// Median wall time of every `sequential` run of the group, when there is one.
     pub baseline_ms: Option<f64>,
+    /// Every `sequential` run's wall time: the spread the effects are read against.
+    pub baseline_times: Vec<f64>,
 }
 
-/// One configuration and the statistics of its runs.
-#[derive(Debug, Clone)]
-pub struct Row {
-    pub mode: String,
-    pub workers: u64,
-    /// Set for engines that spread workers over processes (timely: workers = P x W).
-    pub processes: Option<u64>,
-    pub reference: bool,
-    /// Timed runs behind the medians.
-    pub runs: usize,
-    /// Runs that reported `ok: false`.
-    pub failed_runs: usize,
-    /// The largest `errors` count any run reported.
-    pub errors: u64,
-    pub median_ms: f64,
-    pub min_ms: f64,
-    pub max_ms: f64,
-    /// Median items and bytes per run (the same in every run unless an input changed).
-    pub items: f64,
-    pub bytes: f64,
-    /// Baseline median over this row's median.
-    pub speedup: Option<f64>,
-}
-
-impl Row {
-    /// The label of the row in tables and findings: the mode, and for engines that spread their
-    /// workers over processes, `P×W` (processes × worker threads per process).
-    pub fn label(&self) -> String {
-        match self.shape() {
-            Some((p, Some(w))) => format!("{} {p}×{w}", self.mode),
-            Some((p, None)) => format!("{} {p} processes", self.mode),
-            None => self.mode.clone(),
-        }
-    }
-
-    /// The line this row belongs to in a chart: rows of one mode that vary along one axis.
-    /// For `P×W` engines, one line for one process of many threads, one for many processes of
-    /// one thread, and one per other process count.
-    pub fn series(&self) -> String {
-        match self.shape() {
-            Some((1, _)) => format!("{} 1 process × W", self.mode),
-            Some((p, Some(1))) if p > 1 => format!("{} P processes × 1", self.mode),
-            Some((p, _)) => format!("{} {p} processes × W", self.mode),
-            None => self.mode.clone(),
-        }
-    }
-
-    /// `(processes, threads per process)` for rows that record a process count, unless the mode
-    /// is plainly one process per worker (`processes` with processes == workers).
-    fn shape(&self) -> Option<(u64, Option<u64>)> {
-        let p = self.processes?;
-        if p == self.workers && self.mode.contains("process") {
-            return None;
-        }
-        let per = self.workers.is_multiple_of(p).then(|| self.workers / p);
-        Some((p, per))
-    }
-
-    /// Items per second at the median time.
-    pub fn items_per_s(&self) -> Option<f64> {
-        (self.median_ms > 0.0).then(|| self.items / (self.median_ms / 1000.0))
-    }
-
-    /// Bytes per second at the median time, where the demo counts bytes.
-    pub fn bytes_per_s(&self) -> Option<f64> {
-        (self.median_ms > 0.0 && self.bytes > 0.0).then(|| self.bytes / (self.median_ms / 1000.0))
+impl Demo {
+    /// True for the demos themselves, false for the Python baseline.
+    pub fn is_rust(&self) -> bool {
+        self.language == RUST
     }
 }
 
 impl Group {
-    /// The fastest of the demo's own rows (references excluded).
+    /// True for the demos themselves, false for the Python baseline.
+    pub fn is_rust(&self) -> bool {
+        self.language == RUST
+    }
+
+    /// The fastest of the demo's own rows, references and noisy rows excluded: a speedup
+    /// above the ideal is never the headline.
     pub fn fastest(&self) -> Option<&Row> {
         self.rows
             .iter()
+            .filter(|r| !r.noisy)
             .min_by(|a, b| a.median_ms.total_cmp(&b.median_ms))
+    }
+
+    /// The fastest row of each mode (noisy rows excluded), fastest first.
+    pub fn best_per_mode(&self) -> Vec<&Row> {
+        let mut best: Vec<&Row> = self
+            .modes()
+            .into_iter()
+            .filter_map(|m| {
+                self.rows_of(m)
+                    .filter(|r| !r.noisy)
+                    .min_by(|a, b| a.median_ms.total_cmp(&b.median_ms))
+            })
+            .collect();
+        best.sort_by(|a, b| a.median_ms.total_cmp(&b.median_ms));
+        best
+    }
+
+    /// The rows of the group that are marked noisy.
+    pub fn noisy_rows(&self) -> impl Iterator<Item = &Row> {
+        self.rows.iter().filter(|r| r.noisy)
+    }
+
+    /// How many noisy rows ran faster than the best row that is not noise: when there are any,
+    /// the baseline was too uneven to rank the modes at all.
+    pub fn faster_noise(&self) -> usize {
+        let Some(best) = self.fastest() else {
+            return self.noisy_rows().count();
+        };
+        self.noisy_rows()
+            .filter(|r| r.median_ms < best.median_ms)
+            .count()
+    }
+
+    /// True when the sequential runs spread over more than the winner gained on their median.
+    pub fn spread_hides_gain(&self) -> bool {
+        match (self.baseline_spread(), self.baseline_ms, self.fastest()) {
+            (Some(spread), Some(base), Some(w)) if w.mode != BASELINE => {
+                spread > base - w.median_ms
+            }
+            _ => false,
+        }
+    }
+
+    /// Max minus min of the baseline runs, when there are at least two.
+    pub fn baseline_spread(&self) -> Option<f64> {
+        if self.baseline_times.len() < 2 {
+            return None;
+        }
+        let lo = self
+            .baseline_times
+            .iter()
+            .copied()
+            .fold(f64::INFINITY, f64::min);
+        let hi = self
+            .baseline_times
+            .iter()
+            .copied()
+            .fold(f64::NEG_INFINITY, f64::max);
+        Some(hi - lo)
     }
 
     /// The modes of the group in table order, each once.
@@ -156,32 +189,95 @@ pub fn median(values: &[f64]) -> f64 {
     }
 }
 
-/// (mode, workers, processes, reference): what makes two runs the same configuration.
-type RowKey = (String, u64, Option<u64>, bool);
+/// (mode, workers, processes, tasks, reference): what makes two runs the same configuration.
+type RowKey = (String, u64, Option<u64>, u64, bool);
 
-/// Groups records into demos, workloads and rows, in the order they first appear.
+/// Groups records into demos, workloads and rows, in the order they first appear, without
+/// knowing the cores: the ideal of every row is then one per worker.
 pub fn group(records: &[Record]) -> Vec<Demo> {
-    // Everything in first-appearance order (the script runs demos in a deliberate order and the
-    // report keeps it): per demo its workloads, per workload its configurations and their runs.
+    group_on(records, None)
+}
+
+/// Groups records into demos, workloads and rows, in the order they first appear. `cores`
+/// caps the ideal speedup of work that computes.
+pub fn group_on(records: &[Record], cores: Option<u64>) -> Vec<Demo> {
+    // Everything in first-appearance order (the runner runs demos in a deliberate order and
+    // the report keeps it): per runtime and demo its workloads, per workload its
+    // configurations and their runs.
     type Runs<'a> = Vec<(RowKey, Vec<&'a Record>)>;
-    let mut demos: Vec<(String, Vec<(String, Runs)>)> = Vec::new();
+    type Workloads<'a> = Vec<(String, (Runs<'a>, Vec<Skipped>))>;
+    let mut demos: Vec<((String, String), Workloads)> = Vec::new();
     for rec in records {
-        let workloads = slot(&mut demos, rec.demo.clone());
-        let runs = slot(workloads, rec.workload().to_string());
-        let key: RowKey = (rec.mode.clone(), rec.workers, rec.processes, rec.reference);
+        let workloads = slot(&mut demos, (rec.runtime(), rec.demo.clone()));
+        let (runs, skipped) = slot(workloads, rec.workload().to_string());
+        if let Some(why) = &rec.unavailable {
+            let s = Skipped {
+                mode: rec.mode.clone(),
+                why: why.clone(),
+            };
+            if !skipped.contains(&s) {
+                skipped.push(s);
+            }
+            continue;
+        }
+        let key: RowKey = (
+            rec.mode.clone(),
+            rec.workers,
+            rec.processes,
+            rec.task_count(),
+            rec.reference,
+        );
         slot(runs, key).push(rec);
     }
 
     demos
         .into_iter()
-        .map(|(name, workloads)| {
-            let groups = workloads
-                .into_iter()
-                .map(|(workload, runs)| build_group(&name, &workload, &runs))
+        .map(|((language, name), workloads)| {
+            let mut groups: Vec<Group> = workloads
+                .iter()
+                .map(|(workload, (runs, skipped))| {
+                    let mut g = build_group(&name, workload, &language, runs, cores);
+                    g.skipped = skipped.clone();
+                    g
+                })
                 .collect();
-            Demo { name, groups }
+            share_orphan_references(&mut groups);
+            Demo {
+                name,
+                language,
+                groups,
+            }
         })
         .collect()
+}
+
+/// A group holding only references (or skipped references) measured none of the demo's own
+/// work: the tool ran on a workload the demo does not name, or without one. Its references are
+/// compared against every workload of the demo instead, and the empty group goes.
+fn share_orphan_references(groups: &mut Vec<Group>) {
+    if groups.iter().all(|g| g.rows.is_empty()) {
+        return;
+    }
+    let (orphans, mut kept): (Vec<Group>, Vec<Group>) =
+        groups.drain(..).partition(|g| g.rows.is_empty());
+    for orphan in orphans {
+        for g in &mut kept {
+            for r in &orphan.references {
+                let mut r = r.clone();
+                r.speedup = g
+                    .baseline_ms
+                    .filter(|_| r.median_ms > 0.0)
+                    .map(|b| b / r.median_ms);
+                g.references.push(r);
+            }
+            for s in &orphan.skipped {
+                if !g.skipped.contains(s) {
+                    g.skipped.push(s.clone());
+                }
+            }
+        }
+    }
+    *groups = kept;
 }
 
 /// The value under `key`, appended empty when the key is new: a map in insertion order.
@@ -196,6 +292,12 @@ fn slot<K: PartialEq, V: Default>(entries: &mut Vec<(K, V)>, key: K) -> &mut V {
     &mut entries[at].1
 }
 
+/// The median of the values that every record has, `None` when any lacks it.
+fn median_of(recs: &[&Record], field: impl Fn(&Record) -> Option<f64>) -> Option<f64> {
+    let values: Option<Vec<f64>> = recs.iter().map(|r| field(r)).collect();
+    values.filter(|v| !v.is_empty()).map(|v| median(&v))
+}
+
 /// The statistics of the runs of one configuration (speedup filled in later).
 fn summarize(recs: &[&Record]) -> Row {
     let first = recs[0];
@@ -206,6 +308,7 @@ fn summarize(recs: &[&Record]) -> Row {
         mode: first.mode.clone(),
         workers: first.workers,
         processes: first.processes,
+        tasks: first.task_count(),
         reference: first.reference,
         runs: recs.len(),
         failed_runs: recs.iter().filter(|r| !r.ok).count(),
@@ -213,29 +316,41 @@ fn summarize(recs: &[&Record]) -> Row {
         median_ms: median(&times),
         min_ms: times.iter().copied().fold(f64::INFINITY, f64::min),
         max_ms: times.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        times,
         items: median(&items),
         bytes: median(&bytes),
+        peak_rss_kb: median_of(recs, |r| r.peak_rss_kb.map(|k| k as f64)),
+        cpu_ms: median_of(recs, |r| r.cpu_ms),
         speedup: None,
+        ideal: None,
+        noisy: false,
     }
 }
 
 /// Summarizes each configuration's runs, orders the rows, splits off the references and
-/// computes the speedups.
-fn build_group(demo: &str, workload: &str, runs: &[(RowKey, Vec<&Record>)]) -> Group {
+/// computes the speedups, the ideals and which rows are noise.
+fn build_group(
+    demo: &str,
+    workload: &str,
+    language: &str,
+    runs: &[(RowKey, Vec<&Record>)],
+    cores: Option<u64>,
+) -> Group {
+    let kind = Kind::of(demo, workload);
     // The baseline pools every sequential run of the group, whatever worker count it was
     // started with: sequential code ignores --workers.
-    let baseline: Vec<f64> = runs
+    let baseline_times: Vec<f64> = runs
         .iter()
-        .filter(|((mode, _, _, reference), _)| mode == BASELINE && !reference)
+        .filter(|((mode, _, _, _, reference), _)| mode == BASELINE && !reference)
         .flat_map(|(_, recs)| recs.iter().map(|r| r.wall_ms))
         .collect();
-    let baseline_ms = (!baseline.is_empty()).then(|| median(&baseline));
+    let baseline_ms = (!baseline_times.is_empty()).then(|| median(&baseline_times));
 
     let (mut references, own): (Vec<Row>, Vec<Row>) = runs
         .iter()
         .map(|(_, recs)| summarize(recs))
         .partition(|r| r.reference);
-    // Baseline first, then modes in first-appearance order, each by workers then processes.
+    // Baseline first, then modes in first-appearance order, each by workers, processes, tasks.
     let mut order: Vec<String> = vec![BASELINE.to_string()];
     for row in &own {
         if !order.contains(&row.mode) {
@@ -248,121 +363,40 @@ fn build_group(demo: &str, workload: &str, runs: &[(RowKey, Vec<&Record>)]) -> G
             .iter()
             .position(|m| *m == r.mode)
             .unwrap_or(usize::MAX);
-        (at, r.workers, r.processes.unwrap_or(0))
+        (at, r.workers, r.processes.unwrap_or(0), r.tasks)
     });
     for row in rows.iter_mut().chain(references.iter_mut()) {
         row.speedup = baseline_ms
             .filter(|_| row.median_ms > 0.0)
             .map(|b| b / row.median_ms);
     }
+    for row in rows.iter_mut().filter(|r| r.mode != BASELINE) {
+        let w = row.workers as f64;
+        let ideal = match cores {
+            Some(n) if kind.computes() => w.min(n as f64),
+            _ => w,
+        };
+        row.ideal = Some(ideal);
+        row.noisy = row.speedup.is_some_and(|s| s > ideal * (1.0 + PRECISION));
+    }
+    let python_version = runs
+        .iter()
+        .flat_map(|(_, recs)| recs.iter())
+        .find_map(|r| r.python_version.clone());
     Group {
         demo: demo.to_string(),
         workload: workload.to_string(),
+        language: language.to_string(),
+        python_version,
+        kind,
         rows,
         references,
+        skipped: Vec::new(),
         baseline_ms,
+        baseline_times,
     }
 }
 
+mod row;
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::records::parse_records;
-
-    fn rec(mode: &str, workers: u64, ms: f64) -> String {
-        format!(
-            r#"{{"demo":"d","mode":"{mode}","workers":{workers},"items":100,"bytes":1000,"wall_ms":{ms},"ok":true}}"#
-        )
-    }
-
-    #[test]
-    fn median_of_odd_and_even_counts() {
-        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
-        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
-        assert_eq!(median(&[7.0]), 7.0);
-    }
-
-    #[test]
-    fn rows_have_medians_ranges_rates_and_speedups() {
-        let lines = [
-            rec("threads", 2, 60.0),
-            rec("sequential", 1, 110.0),
-            rec("threads", 2, 50.0),
-            rec("sequential", 1, 100.0),
-            rec("threads", 2, 40.0),
-            rec("sequential", 1, 90.0),
-            rec("threads", 1, 100.0),
-        ]
-        .join("\n");
-        let demos = group(&parse_records(&lines, "t").unwrap());
-        assert_eq!(demos.len(), 1);
-        let g = &demos[0].groups[0];
-        assert_eq!(g.workload, "default");
-        assert_eq!(g.baseline_ms, Some(100.0));
-        let labels: Vec<(String, u64)> = g.rows.iter().map(|r| (r.label(), r.workers)).collect();
-        assert_eq!(
-            labels,
-            [
-                ("sequential".into(), 1),
-                ("threads".into(), 1),
-                ("threads".into(), 2)
-            ]
-        );
-        let t2 = &g.rows[2];
-        assert_eq!(
-            (t2.runs, t2.median_ms, t2.min_ms, t2.max_ms),
-            (3, 50.0, 40.0, 60.0)
-        );
-        assert_eq!(t2.items_per_s(), Some(2000.0));
-        assert_eq!(t2.bytes_per_s(), Some(20_000.0));
-        assert_eq!(t2.speedup, Some(2.0));
-        assert_eq!(g.rows[0].speedup, Some(1.0));
-        assert_eq!(g.fastest().unwrap().workers, 2);
-    }
-
-    #[test]
-    fn references_and_workloads_are_kept_apart() {
-        let text = [
-            r#"{"demo":"c","workload":"small","mode":"sequential","workers":1,"items":1,"bytes":0,"wall_ms":200,"ok":true}"#,
-            r#"{"demo":"c","workload":"small","mode":"cp -r","workers":1,"items":1,"bytes":0,"wall_ms":100,"ok":true,"reference":true}"#,
-            r#"{"demo":"c","workload":"large","mode":"sequential","workers":1,"items":1,"bytes":0,"wall_ms":50,"ok":true}"#,
-        ]
-        .join("\n");
-        let demos = group(&parse_records(&text, "t").unwrap());
-        let groups: Vec<&str> = demos[0]
-            .groups
-            .iter()
-            .map(|g| g.workload.as_str())
-            .collect();
-        assert_eq!(groups, ["small", "large"]);
-        let small = &demos[0].groups[0];
-        assert_eq!(small.rows.len(), 1);
-        assert_eq!(small.references[0].mode, "cp -r");
-        assert_eq!(small.references[0].speedup, Some(2.0));
-    }
-
-    #[test]
-    fn timely_rows_are_labelled_processes_by_threads() {
-        let text = [
-            r#"{"demo":"p","mode":"timely","workers":2,"processes":1,"items":1,"bytes":0,"wall_ms":10,"ok":true}"#,
-            r#"{"demo":"p","mode":"timely","workers":2,"processes":2,"items":1,"bytes":0,"wall_ms":10,"ok":true}"#,
-            r#"{"demo":"p","mode":"processes","workers":2,"processes":2,"items":1,"bytes":0,"wall_ms":10,"ok":true}"#,
-        ]
-        .join("\n");
-        let demos = group(&parse_records(&text, "t").unwrap());
-        let rows = &demos[0].groups[0].rows;
-        let labels: Vec<String> = rows.iter().map(Row::label).collect();
-        assert_eq!(labels, ["timely 1×2", "timely 2×1", "processes"]);
-        let series: Vec<String> = rows.iter().map(Row::series).collect();
-        assert_eq!(
-            series,
-            [
-                "timely 1 process × W",
-                "timely P processes × 1",
-                "processes"
-            ]
-        );
-        assert_eq!(demos[0].groups[0].baseline_ms, None);
-        assert_eq!(rows[0].speedup, None);
-    }
-}
+mod tests;

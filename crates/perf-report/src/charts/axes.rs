@@ -52,17 +52,30 @@ pub(super) struct XAxis {
 }
 
 pub(super) fn x_axis(g: &Group, cores: Option<u64>) -> XAxis {
-    let mut counts: Vec<u64> = g
+    let counts: Vec<u64> = g
         .rows
         .iter()
         .filter(|r| r.mode != BASELINE)
         .map(|r| r.workers)
         .collect();
-    counts.push(1);
+    counts_axis(counts, cores, true)
+}
+
+/// The x axis of a task sweep: log2 of the task counts, a tick at each.
+pub(super) fn tasks_axis(g: &Group) -> XAxis {
+    counts_axis(g.rows.iter().map(|r| r.tasks.max(1)).collect(), None, false)
+}
+
+/// A log2 axis over the counts given (and 1, for worker counts), with a tick at each and at
+/// the cores.
+fn counts_axis(mut counts: Vec<u64>, cores: Option<u64>, from_one: bool) -> XAxis {
+    if from_one || counts.is_empty() {
+        counts.push(1);
+    }
     counts.sort_unstable();
     counts.dedup();
-    let lo = 0.0f64;
-    let hi = (*counts.last().unwrap_or(&1) as f64).log2().max(1.0);
+    let lo = (counts[0] as f64).log2();
+    let hi = (*counts.last().unwrap_or(&1) as f64).log2().max(lo + 1.0);
     let mut ticks: Vec<f64> = counts.iter().map(|&c| (c as f64).log2()).collect();
     if let Some(n) = cores {
         let at = (n as f64).log2();
@@ -114,7 +127,14 @@ pub(super) fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
 
 /// A tick value without trailing zeros: 0.5, 2, 150, 0.02.
 pub(super) fn trim_number(v: f64) -> String {
-    let s = format!("{v:.3}");
+    // Enough decimals for two significant digits of small values (0.0005), three at most
+    // otherwise.
+    let decimals = if v != 0.0 && v.abs() < 0.01 {
+        (-v.abs().log10()).ceil() as usize + 1
+    } else {
+        3
+    };
+    let s = format!("{v:.decimals$}");
     let s = s.trim_end_matches('0').trim_end_matches('.').to_string();
     if s == "-0" {
         "0".to_string()
@@ -136,6 +156,8 @@ mod tests {
         );
         assert_eq!(trim_number(0.5), "0.5");
         assert_eq!(trim_number(150.0), "150");
+        assert_eq!(trim_number(0.0005), "0.0005");
+        assert_eq!(trim_number(0.002), "0.002");
         let t = log_ticks(1.0f64.log10(), 30.0f64.log10());
         let shown: Vec<String> = t.iter().map(|v| trim_number(10f64.powf(*v))).collect();
         assert_eq!(shown, ["1", "2", "5", "10", "20"]);

@@ -1,10 +1,11 @@
 //! The words of the findings: how a configuration, a ratio or a range of gaps is said, so that
 //! every sentence in `mod.rs` phrases the same numbers the same way.
 
-use crate::report::fmt_x;
+use crate::format::fmt_x;
 use crate::stats::{Row, BASELINE};
 
-/// Within this fraction two times are called a tie: closer than a shared machine's noise.
+/// Within this fraction two times are said to be "about as fast". Wording only: whether a
+/// difference is real is decided from the runs, in `evidence.rs`.
 pub(super) const TIE: f64 = 0.03;
 
 /// The row's label in backticks: "`threads`", or "`timely 2×1`".
@@ -38,7 +39,7 @@ pub(super) fn config(row: &Row) -> String {
 /// How much faster a time is, given slower / faster (>= 1): "12% faster", "2.3× faster".
 pub(super) fn faster_by(ratio: f64) -> String {
     if ratio < 1.0 + TIE {
-        "about as fast (within 3%)".to_string()
+        "about as fast".to_string()
     } else if ratio < 2.0 {
         format!("{:.0}% faster", (ratio - 1.0) * 100.0)
     } else {
@@ -48,19 +49,12 @@ pub(super) fn faster_by(ratio: f64) -> String {
 
 /// How much longer a time took, given slower / faster (>= 1): "12% longer", "2.3× as long".
 pub(super) fn longer_by(ratio: f64) -> String {
-    if ratio < 2.0 {
+    if ratio < 1.005 {
+        "about as long".to_string()
+    } else if ratio < 2.0 {
         format!("{:.0}% longer", (ratio - 1.0) * 100.0)
     } else {
         format!("{} as long", fmt_x(ratio))
-    }
-}
-
-/// "a, b and c".
-pub(super) fn join_and(parts: &[String]) -> String {
-    match parts {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
 }
 
@@ -81,7 +75,7 @@ pub(super) fn compare(a: f64, b: f64) -> String {
     if a <= b {
         faster_by(b / a)
     } else if a / b < 1.0 + TIE {
-        "about as fast (within 3%)".to_string()
+        "about as fast".to_string()
     } else if a / b < 2.0 {
         format!("{:.0}% slower", (a / b - 1.0) * 100.0)
     } else {

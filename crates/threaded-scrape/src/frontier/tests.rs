@@ -15,6 +15,7 @@ fn config(per_host: usize, delay_ms: u64, robots: bool) -> CrawlConfig {
         max_depth: 10,
         retries: 2,
         robots,
+        fetch_ext: false,
         scope: Scope::new([&start], &[]),
     }
 }
@@ -80,7 +81,7 @@ fn robots_comes_first_and_is_obeyed() {
     );
     // Pages wait for the rules.
     assert_eq!(f.next(t), Next::Wait(None));
-    let rules = Robots::parse("User-agent: *\nDisallow: /private\n");
+    let rules = Robots::parse("User-agent: *\nDisallow: /private\n", "threaded-scrape");
     f.complete(
         id,
         FetchResult::Robots {

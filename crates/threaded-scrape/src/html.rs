@@ -1,30 +1,31 @@
 //! What an HTML page says: its links, `<base>`, `<title>` and `<meta name="robots">`, read
 //! by a streaming tokenizer in one pass.
 //!
-//! Why `lol_html` (Cloudflare's streaming HTML rewriter) and not a DOM (`scraper`, which builds
-//! an `html5ever` tree): a crawler needs four kinds of tags, not a tree. A tree builder on
-//! hostile input costs what the input makes it cost: 2 MiB of nested `<div>` made the tree
-//! builder's work grow with the square of the depth (over 7 minutes), and 2 MiB of NUL bytes
-//! cost 206 MB of memory. `lol_html` tokenizes in one pass (time linear in the body), keeps no
-//! tree, and its memory is capped (`MAX_PARSER_MEMORY`). It also knows the parts of HTML
-//! parsing a tokenizer needs (`<script>`, `<style>` and `<title>` contents are text, not tags)
-//! and the web's character encodings (`encoding_rs`), including a charset changed by
-//! `<meta charset>`. Over `html5gum` (a tokenizer only) that saves hand-written state
-//! switching and decoding.
+//! Why a tokenizer (`html5gum`) and not a DOM (`scraper`, which builds an `html5ever` tree): a
+//! crawler needs four kinds of tags, not a tree. A tree builder on hostile input costs what
+//! the input makes it cost: 2 MiB of nested `<div>` made its work grow with the square of the
+//! depth (over 7 minutes), and 2 MiB of NUL bytes cost 206 MB of memory. `html5gum` is the
+//! WHATWG tokenizer alone: one pass over the text (time linear in the body), one token in
+//! memory at a time, no stack of open elements, so memory is the decoded body plus the
+//! largest tag. (`lol_html` was tried first: it is also streaming, but its selector engine
+//! keeps a stack entry per open element, and 2 MiB of nested tags went over any memory cap
+//! that is a small multiple of the body.) What the tokenizer does not do, we do in a few
+//! lines: the character encoding (`encoding_rs`, below) and the switch to text inside
+//! `<script>`, `<style>` and `<title>` (html5gum's `naively_switch_states`).
 //!
 //! Nothing here knows about HTTP: the threaded fetcher calls [`extract`] on the body it read,
 //! and any other transport (an async client) can do the same.
 
-use std::cell::RefCell;
+use std::borrow::Cow;
 
 use encoding_rs::Encoding;
-use lol_html::{element, text, HtmlRewriter, MemorySettings, Settings};
+use html5gum::{DefaultEmitter, Token, Tokenizer};
 use url::Url;
 
 use crate::urls;
 
-/// Most memory the tokenizer may use for one page (it buffers a tag split across writes).
-const MAX_PARSER_MEMORY: usize = 8 * 1024 * 1024;
+/// The HTML standard's prescan for `<meta charset>` looks at the first 1024 bytes.
+const PRESCAN_BYTES: usize = 1024;
 
 /// What [`extract`] found in a page.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -48,146 +49,91 @@ pub struct Extracted {
     pub encoding: &'static str,
 }
 
-/// What the handlers collect while the tokenizer runs.
-#[derive(Default)]
-struct Found {
-    title: Option<String>,
-    in_title: bool,
-    base: Option<String>,
-    /// `(href, rel="nofollow")`, entities decoded, in page order.
-    hrefs: Vec<(String, bool)>,
-    meta_charset: Option<&'static Encoding>,
-    nofollow: bool,
-    noindex: bool,
-}
-
 /// Reads `body` (the HTML of `page_url`, perhaps cut off at `--max-bytes`).
 ///
 /// The encoding is the HTTP `charset` when `content_type` has one, else a `<meta charset>`
-/// (or `http-equiv`) in the page, else UTF-8. Links resolve against `<base href>` when the page
-/// has one, else against `page_url` (the URL that answered, after any redirects), as a browser
-/// does: see [`urls::resolve`].
+/// (or `http-equiv`) in the first 1024 bytes, else UTF-8; a byte-order mark wins over all
+/// (as in browsers). Links resolve against `<base href>` when the page has one, else against
+/// `page_url` (the URL that answered, after any redirects), as a browser does: see
+/// [`urls::resolve`].
 pub fn extract(page_url: &Url, body: &[u8], content_type: &str, follow_nofollow: bool) -> Extracted {
     let http_charset = charset_param(content_type).and_then(|l| Encoding::for_label(l.as_bytes()));
-    // UTF-16 and the like are not ASCII-compatible: lol_html cannot read them; neither can
-    // most crawlers. They fall back to UTF-8, and their links are simply not found.
-    let ascii = |e: &'static Encoding| lol_html::AsciiCompatibleEncoding::new(e);
-    let utf8 = || ascii(encoding_rs::UTF_8).expect("UTF-8 is ASCII-compatible");
-    let start = http_charset
-        .filter(|e| ascii(e).is_some())
-        .unwrap_or(encoding_rs::UTF_8);
-    let found = RefCell::new(Found::default());
-    let settings = Settings {
-        element_content_handlers: vec![
-            element!("a[href]", |el| {
-                let href = el.get_attribute("href").unwrap_or_default();
-                let rel = el.get_attribute("rel").unwrap_or_default();
-                let nofollow = rel
-                    .split_ascii_whitespace()
-                    .any(|t| t.eq_ignore_ascii_case("nofollow"));
-                found.borrow_mut().hrefs.push((decode(&href), nofollow));
-                Ok(())
-            }),
-            element!("base[href]", |el| {
-                let mut found = found.borrow_mut();
-                if found.base.is_none() {
-                    found.base = el.get_attribute("href").map(|h| decode(&h));
-                }
-                Ok(())
-            }),
-            element!("meta", |el| {
-                let mut found = found.borrow_mut();
-                if let Some(label) = el.get_attribute("charset") {
-                    found.meta_charset = found.meta_charset.or(Encoding::for_label(label.trim().as_bytes()));
-                }
-                let equiv = el.get_attribute("http-equiv").unwrap_or_default();
-                if equiv.eq_ignore_ascii_case("content-type") {
-                    let content = el.get_attribute("content").unwrap_or_default();
-                    let label = charset_param(&content).unwrap_or_default();
-                    found.meta_charset = found.meta_charset.or(Encoding::for_label(label.as_bytes()));
-                }
-                let name = el.get_attribute("name").unwrap_or_default();
-                if name.eq_ignore_ascii_case("robots") {
-                    let content = el.get_attribute("content").unwrap_or_default();
-                    for token in content.split(',').map(|t| t.trim().to_ascii_lowercase()) {
-                        match token.as_str() {
-                            "nofollow" => found.nofollow = true,
-                            "noindex" => found.noindex = true,
-                            "none" => (found.nofollow, found.noindex) = (true, true),
-                            _ => {}
+    let declared = http_charset.or_else(|| prescan(&body[..body.len().min(PRESCAN_BYTES)]));
+    let (text, encoding, _) = declared.unwrap_or(encoding_rs::UTF_8).decode(body);
+    // A page in UTF-16 has its query strings sent in UTF-8 (the URL standard says so).
+    let query_encoding = encoding.output_encoding();
+
+    let mut title: Option<String> = None;
+    let mut in_title = false;
+    let mut base: Option<String> = None;
+    // (href, rel="nofollow"), in page order: resolved at the end, against the final base.
+    let mut hrefs: Vec<(String, bool)> = Vec::new();
+    let (mut nofollow, mut noindex) = (false, false);
+    for token in tokens(&text) {
+        match token {
+            Token::StartTag(tag) => {
+                let attr = |name: &str| {
+                    tag.attributes
+                        .get(name.as_bytes())
+                        .map(|v| String::from_utf8_lossy(&v.value).into_owned())
+                };
+                match tag.name.as_slice() {
+                    b"a" => {
+                        if let Some(href) = attr("href") {
+                            let rel = attr("rel").unwrap_or_default();
+                            let nofollow = rel
+                                .split_ascii_whitespace()
+                                .any(|t| t.eq_ignore_ascii_case("nofollow"));
+                            hrefs.push((href, nofollow));
                         }
                     }
-                }
-                Ok(())
-            }),
-            element!("title", |_el| {
-                let mut found = found.borrow_mut();
-                found.in_title = found.title.is_none();
-                if found.in_title {
-                    found.title = Some(String::new());
-                }
-                Ok(())
-            }),
-            text!("title", |chunk| {
-                let mut found = found.borrow_mut();
-                if found.in_title {
-                    if let Some(title) = found.title.as_mut() {
-                        title.push_str(chunk.as_str());
+                    b"base" if base.is_none() => base = attr("href"),
+                    b"meta" => {
+                        if attr("name").is_some_and(|n| n.eq_ignore_ascii_case("robots")) {
+                            let content = attr("content").unwrap_or_default();
+                            for token in content.split(',').map(|t| t.trim().to_ascii_lowercase()) {
+                                match token.as_str() {
+                                    "nofollow" => nofollow = true,
+                                    "noindex" => noindex = true,
+                                    "none" => (nofollow, noindex) = (true, true),
+                                    _ => {}
+                                }
+                            }
+                        }
                     }
-                    if chunk.last_in_text_node() {
-                        found.in_title = false;
+                    b"title" if title.is_none() => {
+                        title = Some(String::new());
+                        in_title = true;
                     }
+                    _ => {}
                 }
-                Ok(())
-            }),
-        ],
-        encoding: ascii(start).unwrap_or_else(utf8),
-        // The HTTP charset wins over the page's own; without one, `<meta charset>` decides.
-        adjust_charset_on_meta_tag: http_charset.is_none(),
-        // Extract what we can from bad markup rather than give up on it.
-        strict: false,
-        memory_settings: MemorySettings {
-            max_allowed_memory_usage: MAX_PARSER_MEMORY,
-            ..MemorySettings::new()
-        },
-        ..Settings::new()
-    };
-    // The rewriter's output (the page, unchanged) is not needed: the sink drops it.
-    let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
-    // A tokenizer error (over the memory cap) ends the page there: what was found is kept.
-    let written = rewriter.write(body);
-    eprintln!("DEBUG {:?}", written.as_ref().err());
-    let finished = written.is_ok();
-    if finished {
-        let _ = rewriter.end();
-    } else {
-        drop(rewriter);
+            }
+            Token::String(s) if in_title => {
+                if let Some(t) = title.as_mut() {
+                    t.push_str(&String::from_utf8_lossy(&s.value));
+                }
+            }
+            Token::EndTag(tag) if in_title && tag.name.as_slice() == b"title" => in_title = false,
+            _ => {}
+        }
     }
-    let found = found.into_inner();
 
-    let encoding = if http_charset.is_some() {
-        start
-    } else {
-        found.meta_charset.filter(|e| ascii(e).is_some()).unwrap_or(start)
-    };
-    let base = found
-        .base
+    let base = base
         .as_deref()
-        .and_then(|href| urls::resolve(page_url, href, encoding))
+        .and_then(|href| urls::resolve(page_url, href, query_encoding))
         .unwrap_or_else(|| page_url.clone());
     let mut out = Extracted {
-        title: found
-            .title
-            .map(|t| decode(&t).split_whitespace().collect::<Vec<_>>().join(" "))
+        title: title
+            .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
             .unwrap_or_default(),
-        link_count: found.hrefs.len(),
-        meta_nofollow: found.nofollow,
-        meta_noindex: found.noindex,
+        link_count: hrefs.len(),
+        meta_nofollow: nofollow,
+        meta_noindex: noindex,
         encoding: encoding.name(),
         ..Extracted::default()
     };
-    for (href, nofollow) in &found.hrefs {
-        match urls::resolve(&base, href, encoding) {
+    for (href, nofollow) in &hrefs {
+        match urls::resolve(&base, href, query_encoding) {
             None => out.non_http_links += 1,
             Some(_) if *nofollow && !follow_nofollow => out.nofollow_links += 1,
             Some(url) => out.links.push(url),
@@ -196,13 +142,49 @@ pub fn extract(page_url: &Url, body: &[u8], content_type: &str, follow_nofollow:
     out
 }
 
-/// HTML entities decoded (`&amp;` is `&`), as the HTML parser does for attributes and titles.
-fn decode(s: &str) -> String {
-    if s.contains('&') {
-        html_escape::decode_html_entities(s).into_owned()
-    } else {
-        s.to_string()
+/// The tokens of `text`, one at a time. `<script>`, `<style>`, `<title>` and the like switch
+/// the tokenizer to text, as the tree builder would tell it to: a `<a href>` inside a script
+/// is not a link.
+fn tokens(text: &str) -> impl Iterator<Item = Token> + '_ {
+    let mut emitter = DefaultEmitter::default();
+    emitter.naively_switch_states(true);
+    // Reading from a `&str` cannot fail: the error type is `Infallible`.
+    Tokenizer::new_with_emitter(text, emitter).filter_map(Result::ok)
+}
+
+/// The encoding a `<meta charset>` or `<meta http-equiv="content-type">` in `head` declares.
+fn prescan(head: &[u8]) -> Option<&'static Encoding> {
+    // The first 1024 bytes may end inside a multi-byte character: decoding them lossily is
+    // fine, the declaration itself is ASCII.
+    let head: Cow<str> = String::from_utf8_lossy(head);
+    for token in tokens(&head) {
+        let Token::StartTag(tag) = token else { continue };
+        if tag.name.as_slice() != b"meta" {
+            continue;
+        }
+        let attr = |name: &str| {
+            tag.attributes
+                .get(name.as_bytes())
+                .map(|v| String::from_utf8_lossy(&v.value).trim().to_string())
+        };
+        let label = match attr("charset") {
+            Some(label) => Some(label),
+            None if attr("http-equiv").is_some_and(|e| e.eq_ignore_ascii_case("content-type")) => {
+                attr("content").and_then(|c| charset_param(&c))
+            }
+            None => None,
+        };
+        if let Some(encoding) = label.and_then(|l| Encoding::for_label(l.as_bytes())) {
+            // The standard: a page cannot declare itself UTF-16 from inside (it would not
+            // have been readable as ASCII); that means UTF-8.
+            return Some(if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE {
+                encoding_rs::UTF_8
+            } else {
+                encoding
+            });
+        }
     }
+    None
 }
 
 /// The `charset` parameter of a content type: `text/html; charset="ISO-8859-1"` -> `ISO-8859-1`.

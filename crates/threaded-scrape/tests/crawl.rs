@@ -122,7 +122,8 @@ fn each_fault_is_the_right_row() {
     assert_eq!(hit("/robots.txt"), 1);
     assert_eq!(hit("/private/secret"), 0);
     assert!(!rows.contains_key("/private/secret"));
-    assert_eq!(rows["/private/open"]["status"], "200");
+    assert_eq!(rows["/private/open/"]["status"], "200");
+    assert_eq!(hit("/blocked/"), 0);
 
     // 500 once and 429 once (Retry-After: 1): retried, then 200.
     for path in ["/flaky", "/busy"] {
@@ -140,7 +141,7 @@ fn each_fault_is_the_right_row() {
     assert_eq!(hit("/after-cut"), 0);
 
     // The binary file is not read, let alone parsed: the link hidden in it is never followed.
-    let bin = &rows["/files/data.bin"];
+    let bin = &rows["/files/blob"];
     assert_eq!(bin["status"], "200");
     assert_eq!(bin["content_type"], "application/octet-stream");
     assert_eq!(
@@ -153,9 +154,15 @@ fn each_fault_is_the_right_row() {
     );
     assert_eq!(hit("/from-binary"), 0);
 
-    // Every spelling of a page led to one fetch: `/p/3/` (the slash variant) was never asked.
-    assert_eq!(hit("/p/3/"), 0);
+    // Files whose extension says they are not HTML are not even requested.
+    assert_eq!((hit("/files/data.bin"), hit("/files/archive.zip")), (0, 0));
+    assert!(!rows.contains_key("/files/data.bin"));
+
+    // Every spelling of a page led to one fetch (`/p/%37` is `/p/7`).
+    assert!(hits.keys().all(|p| !p.contains('%') || p == "/caf%C3%A9.html"), "{hits:?}");
     assert_eq!(rows["/p/0"]["depth"], "1");
+    assert_eq!(rows["/p/0"]["referrer"], base);
+    assert_eq!(rows["/"]["referrer"], "");
 }
 
 #[test]

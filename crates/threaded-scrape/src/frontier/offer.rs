@@ -32,7 +32,7 @@ impl Frontier {
             }
         }
         if self.visited.contains(&key) {
-            self.move_up(&key, depth);
+            self.move_up(&key, depth, referrer);
             return;
         }
         if !self.config.fetch_ext && urls::ignored_extension(&url).is_some() {
@@ -81,8 +81,8 @@ impl Frontier {
     }
 
     /// `key` is visited; if it is still queued deeper than `depth`, it moves up (its row and
-    /// its links then get the shorter distance).
-    fn move_up(&mut self, key: &str, depth: u32) {
+    /// its links then get the shorter distance, and `referrer` is the page on that path).
+    fn move_up(&mut self, key: &str, depth: u32, referrer: Option<&Url>) {
         let Some(old) = self.queued_depth.get(key).copied() else {
             return; // Started already: its depth was final when it started.
         };
@@ -105,6 +105,7 @@ impl Frontier {
             queue.remove(&old);
         }
         job.depth = depth;
+        job.referrer = referrer.cloned();
         queue.entry(depth).or_insert_with(VecDeque::new).push_back(job);
         self.queued_depth.insert(key.to_string(), depth);
         self.unsettle_depth(old);

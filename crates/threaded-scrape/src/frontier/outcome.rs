@@ -18,7 +18,8 @@ pub struct Row {
     /// Clicks from a start URL: the shortest path (start URLs are 0; a redirect keeps its
     /// origin's depth).
     pub depth: u32,
-    /// The page where this URL was first found; empty for a start URL.
+    /// The page where this URL was first found at its depth (so a broken link can be
+    /// located); empty for a start URL.
     pub referrer: String,
     pub content_type: String,
     /// Body bytes read (0 when the body was not read: not HTML or not a 2xx).

@@ -144,29 +144,97 @@ fn redirect_hops_loops_and_already_crawled_targets() {
     );
 }
 
+/// The regression of the dropped trailing slash: `/docs/` is fetched as `/docs/`, and
+/// `/docs` (a link without the slash) is its own URL, whose 301 points at the page crawled.
 #[test]
-fn a_redirect_to_another_spelling_of_the_same_page_is_followed() {
+fn the_trailing_slash_is_kept() {
     let t = Instant::now();
     let mut f = Frontier::new(config(1, 0, false), &urls(&["http://a.test/docs/"]));
+    let (id, request) = ready(f.next(t));
+    assert_eq!(
+        request,
+        FetchRequest::Page(Url::parse("http://a.test/docs/").unwrap())
+    );
+    f.complete(id, html(&["http://a.test/docs", "http://a.test/docs/"]), t);
     let (id, request) = ready(f.next(t));
     assert_eq!(
         request,
         FetchRequest::Page(Url::parse("http://a.test/docs").unwrap())
     );
     f.complete(id, status(301, Some("/docs/")), t);
-    let (id, request) = ready(f.next(t));
-    assert_eq!(
-        request,
-        FetchRequest::Page(Url::parse("http://a.test/docs/").unwrap())
-    );
-    f.complete(id, html(&["http://a.test/docs/"]), t);
     assert_eq!(f.next(t), Next::Done);
     let rows = f.finish().rows;
-    assert_eq!(rows.len(), 1);
+    let got: Vec<_> = rows
+        .iter()
+        .map(|r| (r.url.as_str(), r.status, r.final_url.as_str(), r.referrer.as_str()))
+        .collect();
     assert_eq!(
-        (rows[0].status, rows[0].final_url.as_str()),
-        (Some(200), "http://a.test/docs/")
+        got,
+        [
+            ("http://a.test/docs", Some(301), "http://a.test/docs/", "http://a.test/docs/"),
+            ("http://a.test/docs/", Some(200), "http://a.test/docs/", ""),
+        ]
     );
+}
+
+/// The regression of depth by discovery order: `/x` is found first three clicks deep (via
+/// `/a` and `/a2`, answered quickly) while `/b`, which links it at two clicks, is still in
+/// flight. It must not start before `/b` is answered, and its row says depth 2.
+#[test]
+fn depth_is_the_shortest_click_distance() {
+    let t = Instant::now();
+    let mut f = Frontier::new(config(8, 0, false), &urls(&["http://a.test/"]));
+    let (root, _) = ready(f.next(t));
+    f.complete(root, html(&["http://a.test/a", "http://a.test/b"]), t);
+    let (a, _) = ready(f.next(t));
+    let (b, _) = ready(f.next(t));
+    f.complete(a, html(&["http://a.test/a2"]), t);
+    let (a2, request) = ready(f.next(t));
+    assert_eq!(request, FetchRequest::Page(Url::parse("http://a.test/a2").unwrap()));
+    f.complete(a2, html(&["http://a.test/x"]), t);
+    // `/x` (depth 3 so far) waits: `/b`, at depth 1, may still find it closer.
+    assert_eq!(f.next(t), Next::Wait(None));
+    f.complete(b, html(&["http://a.test/x"]), t);
+    let (x, _) = ready(f.next(t));
+    f.complete(x, html(&[]), t);
+    assert_eq!(f.next(t), Next::Done);
+    let rows = f.finish().rows;
+    let x = rows.iter().find(|r| r.url == "http://a.test/x").unwrap();
+    assert_eq!((x.depth, x.referrer.as_str()), (2, "http://a.test/b"));
+}
+
+/// `--max-pages` counts fetched pages: a URL refused by robots.txt gives its claim back.
+#[test]
+fn max_pages_does_not_count_urls_refused_by_robots() {
+    let t = Instant::now();
+    let mut c = config(1, 0, true);
+    c.max_pages = 3;
+    let mut f = Frontier::new(c, &urls(&["http://a.test/", "http://a.test/private/1"]));
+    let (id, _) = ready(f.next(t));
+    let rules = Robots::parse("User-agent: *\nDisallow: /private\n", "threaded-scrape");
+    f.complete(id, FetchResult::Robots { rules, warning: None }, t);
+    let mut fetched = Vec::new();
+    while let Next::Ready(id, FetchRequest::Page(url)) = f.next(t) {
+        fetched.push(url.path().to_string());
+        let links = ["http://a.test/private/2", "http://a.test/a", "http://a.test/b", "http://a.test/c"];
+        f.complete(id, html(if url.path() == "/" { &links } else { &[] }), t);
+    }
+    assert_eq!(fetched, ["/", "/a", "/b"]);
+    assert_eq!(f.finish().skipped.robots, 2);
+}
+
+/// Links with a binary extension are not requested, unless `fetch_ext`.
+#[test]
+fn ignored_extensions_are_not_requested() {
+    let t = Instant::now();
+    let mut f = Frontier::new(config(1, 0, false), &urls(&["http://a.test/"]));
+    let (id, _) = ready(f.next(t));
+    f.complete(id, html(&["http://a.test/a.zip", "http://a.test/b.PNG", "http://a.test/c.html"]), t);
+    let (id, request) = ready(f.next(t));
+    assert_eq!(request, FetchRequest::Page(Url::parse("http://a.test/c.html").unwrap()));
+    f.complete(id, html(&[]), t);
+    assert_eq!(f.next(t), Next::Done);
+    assert_eq!(f.finish().skipped.extension, 2);
 }
 
 #[test]

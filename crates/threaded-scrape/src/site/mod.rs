@@ -25,7 +25,8 @@
 //!   requests as `/caf%C3%A9.html`;
 //! - `/nofollow` (`<meta name="robots" content="nofollow">`), `/noindex`, and a
 //!   `rel="nofollow"` link to `/rel-nofollow`;
-//! - `/nested`: 2 MiB of nested tags with a link at the very end (`/after-nested`);
+//! - `/nested`: 2 MiB of nested tags with a link at the very end (`/after-nested`). Like the
+//!   trap, no page links to it: a crawl meets it when started there;
 //! - `/files/blob`: binary (`application/octet-stream`, containing `<a href>` bytes that a
 //!   crawler parsing it by mistake would follow to `/from-binary`); `/files/data.bin` and
 //!   `/files/archive.zip`: files a crawler should not even request (their extension says

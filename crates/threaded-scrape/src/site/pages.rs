@@ -111,7 +111,7 @@ fn home(n: usize) -> String {
 <li><a href="/busy">429 once, then 200</a></li>
 <li><a href="/files/blob">a binary file</a> <a href="/files/data.bin">a .bin file</a>
 <a href="files/archive.zip">a zip</a></li>
-<li><a href="/big">a page larger than 2 MiB</a> <a href="/nested">2 MiB of nested tags</a></li>
+<li><a href="/big">a page larger than 2 MiB</a></li>
 <li><a href="/docs/">the docs, a directory</a></li>
 <li><a href="/latin1">a Latin-1 page</a></li>
 <li><a href="/nofollow">a nofollow page</a> <a href="/noindex">a noindex page</a>

@@ -20,6 +20,7 @@ pub fn site() -> Site {
         SiteConfig {
             pages: PAGES,
             latency: Duration::from_millis(5),
+            ..SiteConfig::default()
         },
     )
     .expect("start the test site")
@@ -63,7 +64,7 @@ pub fn read_csv(path: &Path) -> Vec<CsvRow> {
         .collect();
     assert_eq!(
         header.join(","),
-        "url,final_url,status,depth,content_type,bytes,title,links,elapsed_ms,error"
+        "url,final_url,status,depth,referrer,content_type,bytes,title,links,elapsed_ms,error"
     );
     reader
         .records()
@@ -103,9 +104,19 @@ pub fn expected_paths() -> BTreeSet<String> {
         "/redirect/out",
         "/flaky",
         "/busy",
-        "/files/data.bin",
+        "/files/blob",
         "/big",
-        "/private/open",
+        "/private/open/",
+        "/docs/",
+        "/docs/intro.html",
+        "/docs/guide/",
+        "/docs/guide/step.html",
+        "/docs/api",
+        "/docs/api/ref.html",
+        "/latin1",
+        "/caf%C3%A9.html",
+        "/nofollow",
+        "/from-noindex",
     ] {
         paths.insert(p.to_string());
     }

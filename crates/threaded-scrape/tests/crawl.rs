@@ -223,6 +223,16 @@ fn usage_errors_exit_2() {
         &["--max-bytes", "lots", "http://127.0.0.1:1/"][..],
         &["--mode", "processes", "http://127.0.0.1:1/"][..],
         &["--serve", "http://127.0.0.1:1/"][..],
+        // Bounds: each of these aborted, hung or ran away before.
+        &["--workers", "100000", "http://127.0.0.1:1/"][..],
+        &["--per-host", "0", "http://127.0.0.1:1/"][..],
+        &["--delay-ms", "18446744073709551615", "http://127.0.0.1:1/"][..],
+        &["--max-bytes", "100GiB", "http://127.0.0.1:1/"][..],
+        &["--retries", "1000", "http://127.0.0.1:1/"][..],
+        &["--timeout-s", "1e12", "http://127.0.0.1:1/"][..],
+        &["--header", "no colon", "http://127.0.0.1:1/"][..],
+        &["--include", "(", "http://127.0.0.1:1/"][..],
+        &["--ca-file", "/nonexistent.pem", "http://127.0.0.1:1/"][..],
     ] {
         let out = run(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));

@@ -27,8 +27,13 @@ pub fn site() -> Site {
 }
 
 /// The binary, with proxies from the environment removed: everything here is on 127.0.0.1.
+///
+/// `THREADED_SCRAPE_BIN` runs the tests against another build (an older commit, to check that
+/// a regression test fails without its fix).
 pub fn bin() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_threaded-scrape"));
+    let path = std::env::var_os("THREADED_SCRAPE_BIN")
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_threaded-scrape").into());
+    let mut cmd = Command::new(path);
     for var in [
         "http_proxy",
         "HTTP_PROXY",

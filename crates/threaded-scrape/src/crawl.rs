@@ -159,6 +159,7 @@ fn sequential<F: Fetch>(
             Next::Done => break,
         }
     }
+    write_rows(frontier, driver.rows)?;
     Ok(End::default())
 }
 
@@ -282,6 +283,8 @@ fn threads<F: Fetch + Send + 'static>(
         driver.progress.update(frontier);
     }
 
+    // The last rows (all of them, after Ctrl-C) go to the file before anything else.
+    write_rows(frontier, driver.rows)?;
     // Shutdown, step 1: drop the only job sender. The channel is empty (nothing is waiting in
     // it), so each idle worker's `recv` now fails and its loop ends.
     drop(job_tx);

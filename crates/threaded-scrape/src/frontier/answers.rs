@@ -35,8 +35,9 @@ impl Frontier {
                 self.hosts[host].robots = RobotsState::Known(rules);
                 self.warnings.extend(warning);
             }
-            (InFlight::Page { host, job }, FetchResult::Page(result)) => {
+            (InFlight::Page { host, mut job }, FetchResult::Page(result)) => {
                 self.hosts[host].in_flight -= 1;
+                self.refresh(&mut job);
                 self.page_done(host, *job, result, now);
             }
             (what, _) => {
@@ -62,8 +63,9 @@ impl Frontier {
                 let origin = host.origin.as_str().trim_end_matches('/').to_string();
                 self.warnings.push(format!("{origin}/robots.txt: {why}"));
             }
-            InFlight::Page { host, job } => {
+            InFlight::Page { host, mut job } => {
                 self.hosts[host].in_flight -= 1;
+                self.refresh(&mut job);
                 let message = format!("{}: {why}", job.url);
                 self.push_row(&job, None, None, "worker panicked", message);
             }
@@ -118,7 +120,9 @@ impl Frontier {
         }
 
         // The page is settled: one row, and its links (if it is HTML we read) queued, unless
-        // the page asks not to be followed.
+        // the page asks not to be followed. The links are kept with the row until its depth is
+        // final: if a shorter path to this page turns up, they are offered again, closer.
+        let mut links = Vec::new();
         if (200..300).contains(&status) && is_html(&page.content_type) {
             self.skipped.non_http += page.non_http_links;
             self.skipped.nofollow += page.nofollow_links;
@@ -128,11 +132,12 @@ impl Frontier {
                 for link in &page.links {
                     self.offer(link.clone(), job.depth + 1, Some(&job.url));
                 }
+                links = page.links.clone();
             }
             if page.meta_noindex {
                 // Fetched and followed, but not recorded: `noindex` asks for no row.
                 self.skipped.noindex += 1;
-                self.settle(&job);
+                self.settle(&job, None, links);
                 return;
             }
         }
@@ -156,7 +161,7 @@ impl Frontier {
         let mut row = self.row(&job, Some(status), Some(&page));
         row.error = message;
         row.error_kind = kind;
-        self.push(row, &job);
+        self.settle(&job, Some(row), links);
     }
 
     /// A 3xx with a Location: queue the next hop, or settle the row if it may not be followed.
@@ -259,7 +264,7 @@ impl Frontier {
             self.push(row, &job);
         } else {
             self.skipped.robots += 1;
-            self.settle(&job);
+            self.settle(&job, None, Vec::new());
             self.release_claim();
             if self.starts.contains(&job.url.to_string()) {
                 self.refused_starts.push(format!(
@@ -302,10 +307,9 @@ impl Frontier {
         self.push(row, job);
     }
 
-    /// Every row goes out here: `job` is settled.
+    /// A row with no links to keep: `job` is settled.
     fn push(&mut self, row: Row, job: &Job) {
-        self.rows.push(row);
-        self.settle(job);
+        self.settle(job, Some(row), Vec::new());
     }
 }
 

@@ -13,11 +13,13 @@
 //! - redirect chains: each hop is a job of its own, checked like a link (scope, robots,
 //!   visited), so a chain that comes back to itself is a loop and not a second fetch.
 //!
-//! Depth is the shortest click distance from a start URL, in every mode. A URL first found at
-//! depth 3 may later be found at depth 2 by a page still in flight; so a new URL at depth `d`
-//! starts only when every page at depth `d - 2` or less is settled (all URLs of depth `d - 1`
-//! are then known), and a queued URL found again by a shorter path moves up. That still lets
-//! two levels of the breadth-first search run at once, which is plenty of parallelism.
+//! Depth is the shortest click distance from a start URL, in every mode. With many requests in
+//! flight, a URL first found at depth 3 may later be found at depth 2 by a page that was slow
+//! to answer. Waiting for each level to finish before starting the next would leave workers
+//! idle behind one slow page; instead the crawl goes on, and a URL found again by a shorter
+//! path moves up (queued, in flight, or already answered: then its links move up too). A row
+//! is written once its depth is final: when nothing at depth `d - 2` or less is left unsettled,
+//! every page that could link to a depth-`d` page from closer has been answered.
 //!
 //! The driver asks [`Frontier::next`] for work and hands back each answer with
 //! [`Frontier::complete`]. The crawl is over exactly when `next` says [`Next::Done`]: nothing is
@@ -115,6 +117,18 @@ enum RobotsState {
     Known(Robots),
 }
 
+/// An answered URL whose depth may still shrink: its row (none for `noindex` or a URL refused
+/// by robots.txt) and the links it offered, kept to offer them again from closer.
+#[derive(Debug)]
+struct Pending {
+    depth: u32,
+    seq: u64,
+    row: Option<Row>,
+    links: Vec<Url>,
+    /// The URL that answered: the referrer of `links`.
+    from: Url,
+}
+
 /// Politeness and queue state of one origin.
 #[derive(Debug)]
 struct Host {
@@ -142,12 +156,9 @@ impl Host {
         self.queue.is_empty() && self.retries.is_empty()
     }
 
-    /// The shallowest queued job, if `allowed(depth)` says it may start.
-    fn pop(&mut self, allowed: impl Fn(u32) -> bool) -> Option<Job> {
+    /// The shallowest queued job, oldest first.
+    fn pop(&mut self) -> Option<Job> {
         let mut level = self.queue.first_entry()?;
-        if !allowed(*level.key()) {
-            return None;
-        }
         let job = level.get_mut().pop_front();
         if level.get().is_empty() {
             level.remove();
@@ -175,6 +186,17 @@ pub struct Frontier {
     visited: HashSet<String>,
     /// Fresh jobs still queued, by URL, with their depth: where to find one that moves up.
     queued_depth: HashMap<String, u32>,
+    /// The depth so far of every URL whose row is not final yet (queued, in flight, waiting
+    /// for a retry, or answered and pending).
+    depth_of: HashMap<String, u32>,
+    /// Jobs in flight that moved up while they were out: their new referrer, applied when
+    /// they are answered.
+    lowered: HashMap<String, Option<Url>>,
+    /// Answered URLs whose depth is not final yet, by URL, with their row and links.
+    pending: HashMap<String, Pending>,
+    /// The same, by (depth, order settled): the shallowest are final first.
+    pending_order: BTreeMap<(u32, u64), String>,
+    pending_seq: u64,
     /// Jobs not settled yet (queued, in flight or waiting for a retry), per depth.
     unsettled: BTreeMap<u32, usize>,
     /// Pages claimed so far against `--max-pages`.
@@ -217,6 +239,11 @@ impl Frontier {
             cursor: 0,
             visited: HashSet::new(),
             queued_depth: HashMap::new(),
+            depth_of: HashMap::new(),
+            lowered: HashMap::new(),
+            pending: HashMap::new(),
+            pending_order: BTreeMap::new(),
+            pending_seq: 0,
             unsettled: BTreeMap::new(),
             claimed: 0,
             waiting: VecDeque::new(),
@@ -258,14 +285,16 @@ impl Frontier {
         self.queued
     }
 
-    /// Rows settled so far.
+    /// Rows settled so far (final or not).
     pub fn rows_done(&self) -> usize {
-        self.rows.len()
+        self.rows.len() + self.pending.len()
     }
 
     /// The rows settled since the last call, in the order they were settled: the driver
     /// writes them out at once, so a crawl killed later keeps them.
     pub fn new_rows(&mut self) -> &[Row] {
+        // After Ctrl-C every row goes out now, with the depth known so far.
+        self.flush_final(self.stopping);
         let from = self.rows_taken;
         self.rows_taken = self.rows.len();
         &self.rows[from..]
@@ -292,9 +321,6 @@ impl Frontier {
             if self.queued == 0 && self.in_flight.is_empty() {
                 return Next::Done;
             }
-            // A fresh job at depth d may start once nothing at depth d - 2 or less is left.
-            let shallowest = self.unsettled.keys().next().copied().unwrap_or(0);
-            let allowed = |depth: u32| depth <= shallowest + 1;
             let mut wake: Option<Instant> = None;
             let count = self.hosts.len();
             for k in 0..count {
@@ -321,12 +347,11 @@ impl Frontier {
                         return self.start(h, InFlight::Robots { host: h }, request, now);
                     }
                 }
-                // A retry that has come due goes first (it started long ago, its depth is
-                // settled); then the shallowest queued job, if its level may start.
+                // A retry that has come due goes first; then the shallowest queued job.
                 let due = host.retries.iter().position(|(t, _)| *t <= now);
                 let job = match due {
                     Some(i) => host.retries.swap_remove(i).1,
-                    None => match host.pop(allowed) {
+                    None => match host.pop() {
                         Some(job) => job,
                         None => {
                             let soonest = host.retries.iter().map(|(t, _)| *t).min();
@@ -399,6 +424,7 @@ impl Frontier {
 
     /// The crawl is over: what it found.
     pub fn finish(mut self) -> Outcome {
+        self.flush_final(true);
         self.skipped.out_of_scope = self.out_of_scope.len();
         self.skipped.filtered = self.filtered.len();
         self.skipped.extension = self.by_extension.len();

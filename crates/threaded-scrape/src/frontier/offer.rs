@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use url::Url;
 
-use super::{Frontier, Job, RobotsState};
+use super::{Frontier, Job, Pending, Row, RobotsState};
 use crate::urls::{self, OffScope};
 
 impl Frontier {
@@ -32,7 +32,7 @@ impl Frontier {
             }
         }
         if self.visited.contains(&key) {
-            self.move_up(&key, depth, referrer);
+            self.lower(&key, depth, referrer);
             return;
         }
         if !self.config.fetch_ext && urls::ignored_extension(&url).is_some() {
@@ -61,7 +61,8 @@ impl Frontier {
         }
         self.claimed += 1;
         self.visited.insert(key.clone());
-        self.queued_depth.insert(key, depth);
+        self.queued_depth.insert(key.clone(), depth);
+        self.depth_of.insert(key, depth);
         *self.unsettled.entry(depth).or_insert(0) += 1;
         self.hosts[h]
             .queue
@@ -80,15 +81,44 @@ impl Frontier {
         self.queued += 1;
     }
 
-    /// `key` is visited; if it is still queued deeper than `depth`, it moves up (its row and
-    /// its links then get the shorter distance, and `referrer` is the page on that path).
-    fn move_up(&mut self, key: &str, depth: u32, referrer: Option<&Url>) {
-        let Some(old) = self.queued_depth.get(key).copied() else {
-            return; // Started already: its depth was final when it started.
+    /// `key` is visited and was just found at `depth`, from `referrer`. If that is closer than
+    /// its depth so far (and its row is not final yet), it moves up: a queued job moves to
+    /// its new level; a job in flight gets the new depth when it is answered; a page already
+    /// answered gets it at once, and its links are offered again one level closer.
+    fn lower(&mut self, key: &str, depth: u32, referrer: Option<&Url>) {
+        let Some(old) = self.depth_of.get(key).copied() else {
+            return; // Its row is final: no shorter path can turn up any more.
         };
         if old <= depth {
             return;
         }
+        self.depth_of.insert(key.to_string(), depth);
+        if let Some(pending) = self.pending.get_mut(key) {
+            // Answered, row not final: lower it, then its links.
+            let order = (pending.depth, pending.seq);
+            pending.depth = depth;
+            if let Some(row) = pending.row.as_mut() {
+                row.depth = depth;
+                row.referrer = referrer.map(Url::to_string).unwrap_or_default();
+            }
+            let (links, from) = (pending.links.clone(), pending.from.clone());
+            self.pending_order.remove(&order);
+            self.pending_order.insert((depth, order.1), key.to_string());
+            for link in links {
+                self.offer(link, depth + 1, Some(&from));
+            }
+            return;
+        }
+        self.unsettle_depth(old);
+        *self.unsettled.entry(depth).or_insert(0) += 1;
+        self.lowered.insert(key.to_string(), referrer.cloned());
+        if self.queued_depth.contains_key(key) {
+            self.move_queued(key, old, depth);
+        }
+    }
+
+    /// A fresh queued job moves from level `old` to level `depth` of its host's queue.
+    fn move_queued(&mut self, key: &str, old: u32, depth: u32) {
         let Ok(url) = Url::parse(key) else { return };
         let h = self.host_for(&url);
         let queue = &mut self.hosts[h].queue;
@@ -98,24 +128,53 @@ impl Frontier {
         let Some(i) = level.iter().position(|j| j.url.as_str() == key) else {
             return;
         };
-        let Some(mut job) = level.remove(i) else {
+        let Some(job) = level.remove(i) else {
             return;
         };
         if level.is_empty() {
             queue.remove(&old);
         }
-        job.depth = depth;
-        job.referrer = referrer.cloned();
         queue.entry(depth).or_insert_with(VecDeque::new).push_back(job);
         self.queued_depth.insert(key.to_string(), depth);
-        self.unsettle_depth(old);
-        *self.unsettled.entry(depth).or_insert(0) += 1;
     }
 
-    /// `job` is done with: its row is written or it was refused. Its level may now be empty,
-    /// which lets the next level start.
-    pub(super) fn settle(&mut self, job: &Job) {
+    /// Gives `job` the depth (and referrer) of the shortest path found while it was queued or
+    /// in flight.
+    pub(super) fn refresh(&mut self, job: &mut Job) {
+        let key = job.origin.as_str();
+        if let Some(depth) = self.depth_of.get(key) {
+            job.depth = *depth;
+        }
+        if let Some(referrer) = self.lowered.remove(key) {
+            job.referrer = referrer;
+        }
+    }
+
+    /// `job` is done with: its row (if any) and its links wait in `pending` until its depth is
+    /// final. Its level may now be empty, which makes the rows of the next levels final.
+    pub(super) fn settle(&mut self, job: &Job, row: Option<Row>, links: Vec<Url>) {
+        let mut job = job.clone();
+        self.refresh(&mut job);
         self.unsettle_depth(job.depth);
+        let row = row.map(|mut r| {
+            r.depth = job.depth;
+            r.referrer = job.referrer.as_ref().map(Url::to_string).unwrap_or_default();
+            r
+        });
+        let key = job.origin.to_string();
+        let seq = self.pending_seq;
+        self.pending_seq += 1;
+        self.pending_order.insert((job.depth, seq), key.clone());
+        self.pending.insert(
+            key,
+            Pending {
+                depth: job.depth,
+                seq,
+                row,
+                links,
+                from: job.url.clone(),
+            },
+        );
     }
 
     fn unsettle_depth(&mut self, depth: u32) {
@@ -123,6 +182,26 @@ impl Frontier {
             *n -= 1;
             if *n == 0 {
                 self.unsettled.remove(&depth);
+            }
+        }
+    }
+
+    /// Moves the rows whose depth is final to `rows`, in the order they were settled within
+    /// a level. A page at depth d is final once nothing at depth d - 2 or less is unsettled:
+    /// every page that could link to it at depth d - 1 has been answered. `all`: everything
+    /// (the crawl is over).
+    pub(super) fn flush_final(&mut self, all: bool) {
+        let shallowest = self.unsettled.keys().next().copied();
+        while let Some(entry) = self.pending_order.first_entry() {
+            let (depth, _) = *entry.key();
+            let is_final = all || shallowest.is_none_or(|m| depth <= m.saturating_add(1));
+            if !is_final {
+                break;
+            }
+            let key = entry.remove();
+            self.depth_of.remove(&key);
+            if let Some(Pending { row: Some(row), .. }) = self.pending.remove(&key) {
+                self.rows.push(row);
             }
         }
     }

@@ -37,8 +37,10 @@ use url::Url;
 use crate::fetch::FetchRequest;
 use crate::robots::Robots;
 use crate::urls::{self, Scope};
+use host::{Host, RobotsState};
 
 mod answers;
+mod host;
 mod offer;
 pub mod outcome;
 #[cfg(test)]
@@ -108,15 +110,6 @@ impl Job {
     }
 }
 
-#[derive(Debug)]
-enum RobotsState {
-    /// Not asked for yet: the host's first job is its robots.txt.
-    Unknown,
-    /// Being fetched: the host's pages wait for it.
-    Fetching,
-    Known(Robots),
-}
-
 /// An answered URL whose depth may still shrink: its row (none for `noindex` or a URL refused
 /// by robots.txt) and the links it offered, kept to offer them again from closer.
 #[derive(Debug)]
@@ -127,44 +120,6 @@ struct Pending {
     links: Vec<Url>,
     /// The URL that answered: the referrer of `links`.
     from: Url,
-}
-
-/// Politeness and queue state of one origin.
-#[derive(Debug)]
-struct Host {
-    /// `http://host:port`, where robots.txt is fetched from.
-    origin: Url,
-    /// Queued jobs by depth, oldest first within a depth: the shallowest go first.
-    queue: BTreeMap<u32, VecDeque<Job>>,
-    /// Jobs waiting for their retry time.
-    retries: Vec<(Instant, Job)>,
-    in_flight: usize,
-    last_start: Option<Instant>,
-    /// No request before this (set by a 429's Retry-After: the whole host is asked to slow).
-    paused_until: Option<Instant>,
-    robots: RobotsState,
-}
-
-impl Host {
-    /// When the politeness rules let the next request start.
-    fn ready_at(&self, delay: Duration) -> Option<Instant> {
-        let after_delay = self.last_start.map(|t| t + delay);
-        after_delay.max(self.paused_until)
-    }
-
-    fn is_idle(&self) -> bool {
-        self.queue.is_empty() && self.retries.is_empty()
-    }
-
-    /// The shallowest queued job, oldest first.
-    fn pop(&mut self) -> Option<Job> {
-        let mut level = self.queue.first_entry()?;
-        let job = level.get_mut().pop_front();
-        if level.get().is_empty() {
-            level.remove();
-        }
-        job
-    }
 }
 
 /// What is in flight, by id.

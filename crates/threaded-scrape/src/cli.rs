@@ -163,7 +163,12 @@ pub struct Cli {
     pub ca_file: Option<PathBuf>,
 
     /// Write one CSV row per fetched URL here, as each page finishes.
-    #[arg(long, value_name = "FILE", conflicts_with = "jsonl", help_heading = "Output")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "jsonl",
+        help_heading = "Output"
+    )]
     pub out: Option<PathBuf>,
 
     /// Write one JSON object per fetched URL and line here, as each page finishes (the CSV's
@@ -257,7 +262,9 @@ fn bounded(
 fn positive_seconds(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(x) if x > 0.0 && x <= 86_400.0 => Ok(x),
-        _ => Err(format!("{s:?} is not a number of seconds above 0 and at most 86400")),
+        _ => Err(format!(
+            "{s:?} is not a number of seconds above 0 and at most 86400"
+        )),
     }
 }
 

@@ -108,7 +108,10 @@ pub fn crawl<F: Fetch + Send + 'static>(
 /// (`CLOCK_PROCESS_CPUTIME_ID`, what `getrusage` sums).
 pub fn cpu_time() -> Duration {
     let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
-    Duration::new(t.tv_sec.max(0) as u64, t.tv_nsec.clamp(0, 999_999_999) as u32)
+    Duration::new(
+        t.tv_sec.max(0) as u64,
+        t.tv_nsec.clamp(0, 999_999_999) as u32,
+    )
 }
 
 /// How a driver's loop ended.

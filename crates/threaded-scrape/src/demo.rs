@@ -78,7 +78,13 @@ pub fn demo(cli: &Cli) -> anyhow::Result<ExitCode> {
             // Ctrl-C in the demo simply ends the program: it has no work to keep.
             interrupt: &Interrupt::never(),
         };
-        crawl::crawl(frontier, Arc::clone(&fetcher), mode, cli.workers, &mut driver)
+        crawl::crawl(
+            frontier,
+            Arc::clone(&fetcher),
+            mode,
+            cli.workers,
+            &mut driver,
+        )
     };
     // The threads crawl's rows go to --out or --jsonl, opened before any request.
     let mut out: Box<dyn RowSink> = match (&cli.out, &cli.jsonl) {

@@ -16,8 +16,8 @@ use anyhow::Context;
 use url::Url;
 
 use crate::cli::UsageError;
-use crate::page::{parse_retry_after, read_body};
 pub use crate::page::Page;
+use crate::page::{parse_retry_after, read_body};
 use crate::robots::Robots;
 use crate::urls::Scope;
 
@@ -334,4 +334,3 @@ fn fetch_error(url: &Url, e: ureq::Error, start: Instant) -> FetchError {
         elapsed: start.elapsed(),
     }
 }
-

@@ -56,7 +56,12 @@ pub struct Extracted {
 /// (as in browsers). Links resolve against `<base href>` when the page has one, else against
 /// `page_url` (the URL that answered, after any redirects), as a browser does: see
 /// [`urls::resolve`].
-pub fn extract(page_url: &Url, body: &[u8], content_type: &str, follow_nofollow: bool) -> Extracted {
+pub fn extract(
+    page_url: &Url,
+    body: &[u8],
+    content_type: &str,
+    follow_nofollow: bool,
+) -> Extracted {
     let http_charset = charset_param(content_type).and_then(|l| Encoding::for_label(l.as_bytes()));
     let declared = http_charset.or_else(|| prescan(&body[..body.len().min(PRESCAN_BYTES)]));
     let (text, encoding, _) = declared.unwrap_or(encoding_rs::UTF_8).decode(body);
@@ -158,7 +163,9 @@ fn prescan(head: &[u8]) -> Option<&'static Encoding> {
     // fine, the declaration itself is ASCII.
     let head: Cow<str> = String::from_utf8_lossy(head);
     for token in tokens(&head) {
-        let Token::StartTag(tag) = token else { continue };
+        let Token::StartTag(tag) = token else {
+            continue;
+        };
         if tag.name.as_slice() != b"meta" {
             continue;
         }
@@ -177,11 +184,13 @@ fn prescan(head: &[u8]) -> Option<&'static Encoding> {
         if let Some(encoding) = label.and_then(|l| Encoding::for_label(l.as_bytes())) {
             // The standard: a page cannot declare itself UTF-16 from inside (it would not
             // have been readable as ASCII); that means UTF-8.
-            return Some(if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE {
-                encoding_rs::UTF_8
-            } else {
-                encoding
-            });
+            return Some(
+                if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE {
+                    encoding_rs::UTF_8
+                } else {
+                    encoding
+                },
+            );
         }
     }
     None
@@ -191,9 +200,12 @@ fn prescan(head: &[u8]) -> Option<&'static Encoding> {
 pub fn charset_param(content_type: &str) -> Option<String> {
     content_type.split(';').skip(1).find_map(|param| {
         let (key, value) = param.split_once('=')?;
-        key.trim()
-            .eq_ignore_ascii_case("charset")
-            .then(|| value.trim().trim_matches(|c| c == '"' || c == '\'').to_string())
+        key.trim().eq_ignore_ascii_case("charset").then(|| {
+            value
+                .trim()
+                .trim_matches(|c| c == '"' || c == '\'')
+                .to_string()
+        })
     })
 }
 

@@ -78,7 +78,9 @@ pub struct Body {
 pub fn read_body(reader: impl Read, limit: u64) -> std::io::Result<Body> {
     let mut bytes = Vec::new();
     // Read one byte more than allowed: getting it proves the body was longer.
-    reader.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    reader
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)?;
     let truncated = bytes.len() as u64 > limit;
     if truncated {
         bytes.truncate(limit as usize);
@@ -119,9 +121,15 @@ mod tests {
     #[test]
     fn body_limit() {
         let body = read_body(&b"0123456789"[..], 4).unwrap();
-        assert_eq!((body.bytes.as_slice(), body.truncated), (&b"0123"[..], true));
+        assert_eq!(
+            (body.bytes.as_slice(), body.truncated),
+            (&b"0123"[..], true)
+        );
         let body = read_body(&b"0123"[..], 4).unwrap();
-        assert_eq!((body.bytes.as_slice(), body.truncated), (&b"0123"[..], false));
+        assert_eq!(
+            (body.bytes.as_slice(), body.truncated),
+            (&b"0123"[..], false)
+        );
     }
 
     #[test]

@@ -223,7 +223,10 @@ mod tests {
 
     #[test]
     fn wildcards_and_anchor() {
-        let r = Robots::parse("User-agent: *\nDisallow: /*.pdf$\nDisallow: /search*q=\n", T);
+        let r = Robots::parse(
+            "User-agent: *\nDisallow: /*.pdf$\nDisallow: /search*q=\n",
+            T,
+        );
         assert!(!r.allows("/docs/a.pdf"));
         assert!(r.allows("/docs/a.pdf.html"));
         assert!(!r.allows("/search?x=1&q=rust"));
@@ -232,8 +235,10 @@ mod tests {
 
     #[test]
     fn longest_match_wins_allow_on_tie() {
-        let r =
-            Robots::parse("User-agent: *\nDisallow: /a\nAllow: /a/b\nAllow: /c\nDisallow: /c\n", T);
+        let r = Robots::parse(
+            "User-agent: *\nDisallow: /a\nAllow: /a/b\nAllow: /c\nDisallow: /c\n",
+            T,
+        );
         assert!(!r.allows("/a/x"));
         assert!(r.allows("/a/b/c"));
         assert!(r.allows("/c"));

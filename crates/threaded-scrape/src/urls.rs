@@ -81,7 +81,9 @@ pub fn resolve(base: &Url, href: &str, encoding: &'static Encoding) -> Option<Ur
         options.encoding_override(Some(encode))
     };
     // HTML strips ASCII whitespace around an href.
-    let url = options.parse(href.trim_matches(|c: char| c.is_ascii_whitespace())).ok()?;
+    let url = options
+        .parse(href.trim_matches(|c: char| c.is_ascii_whitespace()))
+        .ok()?;
     match url.scheme() {
         "http" | "https" => Some(normalize(url)),
         _ => None,
@@ -207,21 +209,16 @@ pub fn origin_key(url: &Url) -> String {
 /// audio, video, office documents, PDF and a few others), plus web fonts.
 pub const IGNORED_EXTENSIONS: &[&str] = &[
     // archives
-    "7z", "7zip", "bz2", "rar", "tar", "tar.gz", "xz", "zip", "gz", "tgz",
-    // images
+    "7z", "7zip", "bz2", "rar", "tar", "tar.gz", "xz", "zip", "gz", "tgz", // images
     "mng", "pct", "bmp", "gif", "jpg", "jpeg", "png", "pst", "psp", "tif", "tiff", "ai", "drw",
-    "dxf", "eps", "ps", "svg", "cdr", "ico", "webp", "avif",
-    // audio
+    "dxf", "eps", "ps", "svg", "cdr", "ico", "webp", "avif", // audio
     "mp3", "wma", "ogg", "wav", "ra", "aac", "mid", "au", "aiff", "flac", "m4a",
     // video
-    "3gp", "asf", "asx", "avi", "mov", "mp4", "mpg", "qt", "rm", "swf", "wmv", "m4v", "flv",
-    "webm", "mkv",
-    // fonts
-    "woff", "woff2", "ttf", "otf", "eot",
-    // office suites
+    "3gp", "asf", "asx", "avi", "mov", "mp4", "mpg", "qt", "rm", "swf", "wmv", "m4v", "flv", "webm",
+    "mkv", // fonts
+    "woff", "woff2", "ttf", "otf", "eot", // office suites
     "xls", "xlsm", "xlsx", "xltm", "xltx", "potm", "potx", "ppt", "pptm", "pptx", "pps", "doc",
-    "docb", "docm", "docx", "dotm", "dotx", "odt", "ods", "odg", "odp",
-    // other
+    "docb", "docm", "docx", "dotm", "dotx", "odt", "ods", "odg", "odp", // other
     "css", "pdf", "exe", "bin", "rss", "dmg", "iso", "apk", "jar", "deb", "rpm", "msi",
 ];
 

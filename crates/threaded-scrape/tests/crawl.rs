@@ -159,7 +159,11 @@ fn each_fault_is_the_right_row() {
     assert!(!rows.contains_key("/files/data.bin"));
 
     // Every spelling of a page led to one fetch (`/p/%37` is `/p/7`).
-    assert!(hits.keys().all(|p| !p.contains('%') || p == "/caf%C3%A9.html"), "{hits:?}");
+    assert!(
+        hits.keys()
+            .all(|p| !p.contains('%') || p == "/caf%C3%A9.html"),
+        "{hits:?}"
+    );
     assert_eq!(rows["/p/0"]["depth"], "1");
     assert_eq!(rows["/p/0"]["referrer"], base);
     assert_eq!(rows["/"]["referrer"], "");

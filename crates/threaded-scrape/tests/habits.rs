@@ -69,7 +69,14 @@ fn expected_hits(clean_urls: bool) -> BTreeMap<String, u64> {
 fn crawl(site: &Site, extra: &[&str]) -> (BTreeMap<String, common::CsvRow>, String) {
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("out.csv");
-    let mut args = vec!["--workers", "8", "--per-host", "4", "--out", csv.to_str().unwrap()];
+    let mut args = vec![
+        "--workers",
+        "8",
+        "--per-host",
+        "4",
+        "--out",
+        csv.to_str().unwrap(),
+    ];
     args.extend_from_slice(extra);
     let url = site.url();
     args.push(&url);
@@ -83,16 +90,29 @@ fn a_complete_crawl_sends_exactly_the_expected_requests() {
     for (mode, clean) in [("threads", false), ("sequential", true)] {
         let site = site_with(clean, None);
         let (rows, err) = crawl(&site, &["--mode", mode]);
-        assert_eq!(site.stats().hits, expected_hits(clean), "{mode}, clean URLs {clean}");
+        assert_eq!(
+            site.stats().hits,
+            expected_hits(clean),
+            "{mode}, clean URLs {clean}"
+        );
 
         // Directory URLs keep their slash, and their relative links resolve against it.
         assert_eq!(rows["/docs/"]["status"], "200");
         assert_eq!(rows["/docs/guide/step.html"]["status"], "200");
-        assert_eq!(rows["/docs/guide/step.html"]["referrer"], format!("{}docs/guide/", site.url()));
+        assert_eq!(
+            rows["/docs/guide/step.html"]["referrer"],
+            format!("{}docs/guide/", site.url())
+        );
         let api = &rows["/docs/api"];
         let final_path = if clean { "docs/api" } else { "docs/api/" };
-        assert_eq!(api["final_url"], format!("{}{final_path}", site.url()), "{api:?}");
-        assert!(rows.values().all(|r| r["status"] != "404" || r["url"].contains("/p/") || r["url"].ends_with("/missing")));
+        assert_eq!(
+            api["final_url"],
+            format!("{}{final_path}", site.url()),
+            "{api:?}"
+        );
+        assert!(rows.values().all(|r| r["status"] != "404"
+            || r["url"].contains("/p/")
+            || r["url"].ends_with("/missing")));
 
         // A Latin-1 page: its title decoded, its link requested as a browser would.
         assert_eq!(rows["/latin1"]["title"], "Café crème");
@@ -111,7 +131,10 @@ fn a_complete_crawl_sends_exactly_the_expected_requests() {
 #[test]
 fn follow_nofollow_and_fetch_ext_widen_the_crawl() {
     let site = site_with(false, None);
-    let (rows, _) = crawl(&site, &["--follow-nofollow", "--fetch-ext", "--max-depth", "1"]);
+    let (rows, _) = crawl(
+        &site,
+        &["--follow-nofollow", "--fetch-ext", "--max-depth", "1"],
+    );
     let hits = site.stats().hits;
     for path in ["/rel-nofollow", "/files/data.bin", "/files/archive.zip"] {
         assert_eq!(hits.get(path), Some(&1), "{path}");
@@ -159,10 +182,19 @@ fn jsonl_rows_have_the_csv_columns() {
     let site = site_with(false, None);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("rows.jsonl");
-    let out = run(&["--max-depth", "0", "--jsonl", path.to_str().unwrap(), &site.url()]);
+    let out = run(&[
+        "--max-depth",
+        "0",
+        "--jsonl",
+        path.to_str().unwrap(),
+        &site.url(),
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = std::fs::read_to_string(&path).unwrap();
-    let rows: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let rows: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["url"], site.url());
     assert_eq!(rows[0]["status"], 200);
@@ -174,7 +206,11 @@ fn a_bad_out_path_fails_before_any_request() {
     let site = site_with(false, None);
     let out = run(&["--out", "/nonexistent/dir/x.csv", &site.url()]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    assert!(stderr(&out).contains("/nonexistent/dir/x.csv"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("/nonexistent/dir/x.csv"),
+        "{}",
+        stderr(&out)
+    );
     assert!(site.stats().hits.is_empty());
 }
 
@@ -186,10 +222,13 @@ fn the_start_url_is_fetched_as_given() {
     assert!(out.status.success(), "{}", stderr(&out));
     let hits = site.stats().hits;
     // `../intro.html` is above the start directory: --no-parent leaves it out.
-    let want: BTreeMap<String, u64> =
-        [("/robots.txt", 1), ("/docs/guide/", 1), ("/docs/guide/step.html", 1)]
-            .iter()
-            .map(|(p, n)| (p.to_string(), *n))
-            .collect();
+    let want: BTreeMap<String, u64> = [
+        ("/robots.txt", 1),
+        ("/docs/guide/", 1),
+        ("/docs/guide/step.html", 1),
+    ]
+    .iter()
+    .map(|(p, n)| (p.to_string(), *n))
+    .collect();
     assert_eq!(hits, want);
 }

@@ -56,7 +56,10 @@ fn wait_at_most(child: &mut Child, limit: Duration) -> ExitStatus {
 fn wait_for(what: &str, until: impl Fn() -> bool) {
     let start = Instant::now();
     while !until() {
-        assert!(start.elapsed() < Duration::from_secs(30), "timed out waiting for {what}");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "timed out waiting for {what}"
+        );
         thread::sleep(Duration::from_millis(20));
     }
 }
@@ -86,7 +89,14 @@ fn the_first_ctrl_c_keeps_the_rows_and_the_summary() {
         let dir = tempfile::tempdir().unwrap();
         let csv = dir.path().join("out.csv");
         let mut child = spawn(&[
-            "--mode", mode, "--workers", "2", "--per-host", "2", "--out", csv.to_str().unwrap(),
+            "--mode",
+            mode,
+            "--workers",
+            "2",
+            "--per-host",
+            "2",
+            "--out",
+            csv.to_str().unwrap(),
             &site.url(),
         ]);
         // Rows are on disk while the crawl runs, not only at its end.
@@ -97,10 +107,17 @@ fn the_first_ctrl_c_keeps_the_rows_and_the_summary() {
         let err = stderr_of(child);
         assert_eq!(status.code(), Some(130), "{mode}: {err}");
         assert!(err.contains("interrupted"), "{mode}: {err}");
-        assert!(err.contains("pages:"), "{mode}: the summary is missing: {err}");
+        assert!(
+            err.contains("pages:"),
+            "{mode}: the summary is missing: {err}"
+        );
         // Every row written is whole (the CSV parses), and none was lost.
         let rows = common::read_csv(&csv);
-        assert!(rows.len() >= before, "{mode}: {} rows after, {before} before", rows.len());
+        assert!(
+            rows.len() >= before,
+            "{mode}: {} rows after, {before} before",
+            rows.len()
+        );
         assert!(rows.len() < 200, "{mode}: the crawl was not stopped");
     }
 }
@@ -112,7 +129,13 @@ fn the_grace_is_bounded_and_a_second_ctrl_c_quits_at_once() {
         let site = slow_site(8000);
         let dir = tempfile::tempdir().unwrap();
         let csv = dir.path().join("out.csv");
-        let mut child = spawn(&["--grace-s", grace, "--out", csv.to_str().unwrap(), &site.url()]);
+        let mut child = spawn(&[
+            "--grace-s",
+            grace,
+            "--out",
+            csv.to_str().unwrap(),
+            &site.url(),
+        ]);
         // The crawl's first request (robots.txt) is in flight.
         wait_for("a request in flight", || site.stats().peak_in_flight >= 1);
         let Some(()) = sigint(&child) else { return };

@@ -44,7 +44,9 @@ impl Nginx {
     /// The request URIs nginx logged, in order.
     fn requests(&self) -> Vec<String> {
         let log = fs::read_to_string(self.dir.join("access.log")).unwrap_or_default();
-        log.lines().map(|l| l.split(' ').next().unwrap_or("").to_string()).collect()
+        log.lines()
+            .map(|l| l.split(' ').next().unwrap_or("").to_string())
+            .collect()
     }
 }
 
@@ -58,18 +60,39 @@ fn write(root: &Path, path: &str, body: &[u8]) {
 fn write_site(dir: &Path) {
     let www = dir.join("www");
     let page = |title: &str, links: &[&str]| {
-        let links: String = links.iter().map(|l| format!("<a href=\"{l}\">{l}</a>\n")).collect();
-        format!("<!doctype html><html><head><title>{title}</title></head><body>{links}</body></html>\n")
-            .into_bytes()
+        let links: String = links
+            .iter()
+            .map(|l| format!("<a href=\"{l}\">{l}</a>\n"))
+            .collect();
+        format!(
+            "<!doctype html><html><head><title>{title}</title></head><body>{links}</body></html>\n"
+        )
+        .into_bytes()
     };
     let index = [
-        "docs/", "app/", "clean/page", "clean/dir", "latin1.html", "nofollow.html",
-        "private/open/", "private/secret.html", "files/data.zip", "files/logo.png",
+        "docs/",
+        "app/",
+        "clean/page",
+        "clean/dir",
+        "latin1.html",
+        "nofollow.html",
+        "private/open/",
+        "private/secret.html",
+        "files/data.zip",
+        "files/logo.png",
         "missing.html",
     ];
     write(&www, "index.html", &page("Home", &index));
-    write(&www, "robots.txt", b"User-agent: *\nDisallow: /private/\nAllow: /private/open/\n");
-    write(&www, "docs/index.html", &page("Docs", &["intro.html", "api", "#top"]));
+    write(
+        &www,
+        "robots.txt",
+        b"User-agent: *\nDisallow: /private/\nAllow: /private/open/\n",
+    );
+    write(
+        &www,
+        "docs/index.html",
+        &page("Docs", &["intro.html", "api", "#top"]),
+    );
     write(&www, "docs/intro.html", &page("Intro", &["../"]));
     write(&www, "docs/api/index.html", &page("API", &["ref.html"]));
     write(&www, "docs/api/ref.html", &page("Ref", &[]));
@@ -78,7 +101,11 @@ fn write_site(dir: &Path) {
     // resolve against /clean/, as in a browser.
     write(&www, "clean/page.html", &page("Clean page", &["other"]));
     write(&www, "clean/other.html", &page("Clean other", &[]));
-    write(&www, "clean/dir/index.html", &page("Clean dir", &["/clean/dir/leaf"]));
+    write(
+        &www,
+        "clean/dir/index.html",
+        &page("Clean dir", &["/clean/dir/leaf"]),
+    );
     write(&www, "clean/dir/leaf.html", &page("Clean leaf", &[]));
     write(
         &www,
@@ -97,14 +124,22 @@ fn write_site(dir: &Path) {
     write(&www, "files/data.zip", &[0u8; 4096]);
     write(&www, "files/logo.png", &[0u8; 4096]);
     // Served under /app/ by `alias` from a directory outside the root.
-    write(&dir.join("appfiles"), "index.html", &page("App", &["about.html"]));
+    write(
+        &dir.join("appfiles"),
+        "index.html",
+        &page("App", &["about.html"]),
+    );
     write(&dir.join("appfiles"), "about.html", &page("About", &[]));
 }
 
 fn start_nginx(nginx: &Path, dir: &Path) -> Nginx {
     // A port that was just free. Another process could take it in between; then nginx fails
     // to start and the test says so.
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let d = dir.display();
     fs::create_dir_all(dir.join("tmp")).unwrap();
     let conf = format!(
@@ -157,7 +192,10 @@ http {{
             let log = fs::read_to_string(dir.join("error.log")).unwrap_or_default();
             panic!("nginx exited with {status}: {log}");
         }
-        assert!(start.elapsed() < Duration::from_secs(10), "nginx did not start listening");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "nginx did not start listening"
+        );
         thread::sleep(Duration::from_millis(20));
     }
     server
@@ -180,12 +218,30 @@ fn a_crawl_of_nginx_sends_exactly_the_expected_requests() {
 
         let got: Vec<String> = server.requests();
         let unique: BTreeSet<&str> = got.iter().map(String::as_str).collect();
-        assert_eq!(unique.len(), got.len(), "{mode}: a URL was requested twice: {got:?}");
+        assert_eq!(
+            unique.len(),
+            got.len(),
+            "{mode}: a URL was requested twice: {got:?}"
+        );
         let want: BTreeSet<&str> = [
-            "/robots.txt", "/", "/docs/", "/docs/intro.html", "/docs/api", "/docs/api/",
-            "/docs/api/ref.html", "/app/", "/app/about.html", "/clean/page", "/clean/other",
-            "/clean/dir", "/clean/dir/leaf", "/latin1.html", "/caf%C3%A9.html",
-            "/nofollow.html", "/private/open/", "/missing.html",
+            "/robots.txt",
+            "/",
+            "/docs/",
+            "/docs/intro.html",
+            "/docs/api",
+            "/docs/api/",
+            "/docs/api/ref.html",
+            "/app/",
+            "/app/about.html",
+            "/clean/page",
+            "/clean/other",
+            "/clean/dir",
+            "/clean/dir/leaf",
+            "/latin1.html",
+            "/caf%C3%A9.html",
+            "/nofollow.html",
+            "/private/open/",
+            "/missing.html",
         ]
         .into_iter()
         .collect();
@@ -201,7 +257,9 @@ fn a_crawl_of_nginx_sends_exactly_the_expected_requests() {
         assert_eq!(row("/docs/api")["status"], "200"); // After nginx's 301 to /docs/api/.
         assert_eq!(row("/missing.html")["status"], "404");
         assert_eq!(row("/clean/dir/leaf")["depth"], "2");
-        assert!(rows.iter().all(|r| r["status"] != "404" || r["url"].ends_with("/missing.html")));
+        assert!(rows
+            .iter()
+            .all(|r| r["status"] != "404" || r["url"].ends_with("/missing.html")));
         drop(server);
         fs::remove_file(dir.path().join("access.log")).unwrap();
     }

@@ -6,10 +6,10 @@ use url::Url;
 
 use super::*;
 use crate::fetch::Page;
+use crate::frontier::CrawlConfig;
 use crate::interrupt::Interrupt;
 use crate::output::NoFile;
 use crate::progress::Progress;
-use crate::frontier::CrawlConfig;
 use crate::robots::Robots;
 use crate::urls::Scope;
 
@@ -168,4 +168,3 @@ fn when_every_worker_dies_the_crawl_still_ends() {
     assert_eq!(thr.worker_panics.len(), 1);
     assert_eq!(thr.outcome.rows.len(), 1);
 }
-

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use url::Url;
 
-use super::{Frontier, InFlight, Job, RobotsState};
 use super::Row;
+use super::{Frontier, InFlight, Job, RobotsState};
 use crate::fetch::{FetchError, FetchErrorKind, FetchResult};
 use crate::page::{is_html, Page};
 use crate::robots::Robots;
@@ -282,7 +282,11 @@ impl Frontier {
             final_url: job.url.to_string(),
             status,
             depth: job.depth,
-            referrer: job.referrer.as_ref().map(Url::to_string).unwrap_or_default(),
+            referrer: job
+                .referrer
+                .as_ref()
+                .map(Url::to_string)
+                .unwrap_or_default(),
             content_type: page.map(|p| p.content_type.clone()).unwrap_or_default(),
             bytes: page.map_or(0, |p| p.bytes),
             title: page.map(|p| p.title.clone()).unwrap_or_default(),

@@ -387,7 +387,11 @@ impl Frontier {
         // A URL first found too deep or over the limit may have been queued later by a shorter
         // path; only the ones never fetched were really skipped.
         let visited = &self.visited;
-        self.skipped.max_depth = self.too_deep.iter().filter(|u| !visited.contains(*u)).count();
+        self.skipped.max_depth = self
+            .too_deep
+            .iter()
+            .filter(|u| !visited.contains(*u))
+            .count();
         self.skipped.max_pages = self
             .over_max_pages
             .iter()

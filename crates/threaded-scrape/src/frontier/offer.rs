@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use url::Url;
 
-use super::{Frontier, Job, Pending, Row, RobotsState};
+use super::{Frontier, Job, Pending, RobotsState, Row};
 use crate::urls::{self, OffScope};
 
 impl Frontier {
@@ -134,7 +134,10 @@ impl Frontier {
         if level.is_empty() {
             queue.remove(&old);
         }
-        queue.entry(depth).or_insert_with(VecDeque::new).push_back(job);
+        queue
+            .entry(depth)
+            .or_insert_with(VecDeque::new)
+            .push_back(job);
         self.queued_depth.insert(key.to_string(), depth);
     }
 
@@ -158,7 +161,11 @@ impl Frontier {
         self.unsettle_depth(job.depth);
         let row = row.map(|mut r| {
             r.depth = job.depth;
-            r.referrer = job.referrer.as_ref().map(Url::to_string).unwrap_or_default();
+            r.referrer = job
+                .referrer
+                .as_ref()
+                .map(Url::to_string)
+                .unwrap_or_default();
             r
         });
         let key = job.origin.to_string();

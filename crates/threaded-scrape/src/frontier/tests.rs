@@ -166,12 +166,24 @@ fn the_trailing_slash_is_kept() {
     let rows = f.finish().rows;
     let got: Vec<_> = rows
         .iter()
-        .map(|r| (r.url.as_str(), r.status, r.final_url.as_str(), r.referrer.as_str()))
+        .map(|r| {
+            (
+                r.url.as_str(),
+                r.status,
+                r.final_url.as_str(),
+                r.referrer.as_str(),
+            )
+        })
         .collect();
     assert_eq!(
         got,
         [
-            ("http://a.test/docs", Some(301), "http://a.test/docs/", "http://a.test/docs/"),
+            (
+                "http://a.test/docs",
+                Some(301),
+                "http://a.test/docs/",
+                "http://a.test/docs/"
+            ),
             ("http://a.test/docs/", Some(200), "http://a.test/docs/", ""),
         ]
     );
@@ -193,7 +205,10 @@ fn depth_is_the_shortest_click_distance() {
     let (a2, _) = ready(f.next(t));
     f.complete(a2, html(&["http://a.test/x"]), t);
     let (x, request) = ready(f.next(t));
-    assert_eq!(request, FetchRequest::Page(Url::parse("http://a.test/x").unwrap()));
+    assert_eq!(
+        request,
+        FetchRequest::Page(Url::parse("http://a.test/x").unwrap())
+    );
     f.complete(x, html(&["http://a.test/y"]), t);
     // `/b`, at depth 1, may still find `/x` closer: `/x` and `/y` are not written yet.
     let written: Vec<String> = f.new_rows().iter().map(|r| r.url.clone()).collect();
@@ -221,11 +236,23 @@ fn max_pages_does_not_count_urls_refused_by_robots() {
     let mut f = Frontier::new(c, &urls(&["http://a.test/", "http://a.test/private/1"]));
     let (id, _) = ready(f.next(t));
     let rules = Robots::parse("User-agent: *\nDisallow: /private\n", "threaded-scrape");
-    f.complete(id, FetchResult::Robots { rules, warning: None }, t);
+    f.complete(
+        id,
+        FetchResult::Robots {
+            rules,
+            warning: None,
+        },
+        t,
+    );
     let mut fetched = Vec::new();
     while let Next::Ready(id, FetchRequest::Page(url)) = f.next(t) {
         fetched.push(url.path().to_string());
-        let links = ["http://a.test/private/2", "http://a.test/a", "http://a.test/b", "http://a.test/c"];
+        let links = [
+            "http://a.test/private/2",
+            "http://a.test/a",
+            "http://a.test/b",
+            "http://a.test/c",
+        ];
         f.complete(id, html(if url.path() == "/" { &links } else { &[] }), t);
     }
     assert_eq!(fetched, ["/", "/a", "/b"]);
@@ -238,9 +265,20 @@ fn ignored_extensions_are_not_requested() {
     let t = Instant::now();
     let mut f = Frontier::new(config(1, 0, false), &urls(&["http://a.test/"]));
     let (id, _) = ready(f.next(t));
-    f.complete(id, html(&["http://a.test/a.zip", "http://a.test/b.PNG", "http://a.test/c.html"]), t);
+    f.complete(
+        id,
+        html(&[
+            "http://a.test/a.zip",
+            "http://a.test/b.PNG",
+            "http://a.test/c.html",
+        ]),
+        t,
+    );
     let (id, request) = ready(f.next(t));
-    assert_eq!(request, FetchRequest::Page(Url::parse("http://a.test/c.html").unwrap()));
+    assert_eq!(
+        request,
+        FetchRequest::Page(Url::parse("http://a.test/c.html").unwrap())
+    );
     f.complete(id, html(&[]), t);
     assert_eq!(f.next(t), Next::Done);
     assert_eq!(f.finish().skipped.extension, 2);

@@ -1,7 +1,12 @@
 use super::*;
 
 fn page(body: &[u8], content_type: &str) -> Extracted {
-    extract(&Url::parse("http://h/dir/page").unwrap(), body, content_type, false)
+    extract(
+        &Url::parse("http://h/dir/page").unwrap(),
+        body,
+        content_type,
+        false,
+    )
 }
 
 fn links(e: &Extracted) -> Vec<&str> {
@@ -19,7 +24,10 @@ fn title_links_and_base() {
     assert_eq!(e.title, "Hello & World");
     assert_eq!(e.link_count, 5);
     assert_eq!(e.non_http_links, 2);
-    assert_eq!(links(&e), ["http://h/dir/a", "http://h/b", "http://h/q?x=1&y=2"]);
+    assert_eq!(
+        links(&e),
+        ["http://h/dir/a", "http://h/b", "http://h/q?x=1&y=2"]
+    );
 
     let e = page(br#"<a href="c">c</a><base href="/other/">"#, "text/html");
     assert_eq!(links(&e), ["http://h/other/c"]);
@@ -39,7 +47,10 @@ fn latin1_by_http_charset_and_by_meta() {
     let body = b"<title>Caf\xe9 cr\xe8me</title><a href=\"caf\xe9.html\">x</a>";
     for (body, content_type) in [
         (body.to_vec(), "text/html; charset=ISO-8859-1"),
-        ([b"<meta charset=\"latin1\">".as_slice(), body].concat(), "text/html"),
+        (
+            [b"<meta charset=\"latin1\">".as_slice(), body].concat(),
+            "text/html",
+        ),
         (
             [
                 b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=iso-8859-1\">"
@@ -56,7 +67,10 @@ fn latin1_by_http_charset_and_by_meta() {
         assert_eq!(e.encoding, "windows-1252");
     }
     // The HTTP charset wins over the page's.
-    let e = page("<meta charset=latin1><title>é</title>".as_bytes(), "text/html; charset=utf-8");
+    let e = page(
+        "<meta charset=latin1><title>é</title>".as_bytes(),
+        "text/html; charset=utf-8",
+    );
     assert_eq!(e.title, "é");
 }
 
@@ -99,7 +113,13 @@ fn hostile_bodies_parse_in_one_pass() {
 
 #[test]
 fn charset_parameter() {
-    assert_eq!(charset_param("text/html; charset=\"ISO-8859-1\"").as_deref(), Some("ISO-8859-1"));
-    assert_eq!(charset_param("text/html;Charset=utf-8").as_deref(), Some("utf-8"));
+    assert_eq!(
+        charset_param("text/html; charset=\"ISO-8859-1\"").as_deref(),
+        Some("ISO-8859-1")
+    );
+    assert_eq!(
+        charset_param("text/html;Charset=utf-8").as_deref(),
+        Some("utf-8")
+    );
     assert_eq!(charset_param("text/html"), None);
 }

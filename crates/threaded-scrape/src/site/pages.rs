@@ -149,7 +149,11 @@ fn page(i: usize, n: usize, host: &str) -> String {
     }
     let next = (i + 1) % n;
     // `/p/%37` is `/p/7` (RFC 3986: an encoded digit is the digit).
-    let encoded = format!("%{:02X}{}", next.to_string().as_bytes()[0], &next.to_string()[1..]);
+    let encoded = format!(
+        "%{:02X}{}",
+        next.to_string().as_bytes()[0],
+        &next.to_string()[1..]
+    );
     links.push_str(&format!(
         "<li><a href=\"{next}#section\">next</a> <a href=\"/p/{encoded}\">next, encoded</a></li>\n"
     ));
@@ -164,7 +168,8 @@ fn page(i: usize, n: usize, host: &str) -> String {
 }
 
 /// The site's rules: directories, as robots.txt files usually name them.
-const ROBOTS: &str = "User-agent: *\nDisallow: /private/\nAllow: /private/open/\nDisallow: /blocked/\n";
+const ROBOTS: &str =
+    "User-agent: *\nDisallow: /private/\nAllow: /private/open/\nDisallow: /blocked/\n";
 
 /// `/latin1`, in ISO-8859-1: `é` is the one byte 0xE9.
 const LATIN1_PAGE: &[u8] = b"<!doctype html><html><head><title>Caf\xe9 cr\xe8me</title></head>\

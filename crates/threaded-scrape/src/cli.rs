@@ -8,7 +8,7 @@ use regex::Regex;
 use url::Url;
 
 use crate::crawl::Mode;
-use crate::fetch::{FetchOptions, USER_AGENT};
+use crate::fetch::{read_ca_file, FetchOptions, USER_AGENT};
 use crate::frontier::CrawlConfig;
 use crate::urls::Scope;
 
@@ -159,8 +159,8 @@ pub struct Cli {
 
     /// Trust the CA certificates in this PEM file too (the operating system's store is
     /// always trusted).
-    #[arg(long, value_name = "PEM", help_heading = "Requests")]
-    pub ca_file: Option<PathBuf>,
+    #[arg(long, value_name = "PEM", value_parser = parse_ca_file, help_heading = "Requests")]
+    pub ca_file: Option<CaFile>,
 
     /// Write one CSV row per fetched URL here, as each page finishes.
     #[arg(
@@ -216,7 +216,11 @@ impl Cli {
             per_host: self.per_host,
             user_agent: self.user_agent.clone(),
             headers: self.headers.clone(),
-            ca_file: self.ca_file.clone(),
+            extra_roots: self
+                .ca_file
+                .as_ref()
+                .map(|f| f.0.clone())
+                .unwrap_or_default(),
             follow_nofollow: self.follow_nofollow,
             scope: self.scope(starts),
         }
@@ -273,6 +277,21 @@ fn non_negative_seconds(s: &str) -> Result<f64, String> {
         Ok(x) if (0.0..=86_400.0).contains(&x) => Ok(x),
         _ => Err(format!("{s:?} is not a number of seconds from 0 to 86400")),
     }
+}
+
+/// The certificates of `--ca-file`, read when the command line is parsed: a missing or bad
+/// file is a usage error, before any request.
+#[derive(Clone)]
+pub struct CaFile(pub Vec<ureq::tls::Certificate<'static>>);
+
+impl std::fmt::Debug for CaFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CaFile({} certificates)", self.0.len())
+    }
+}
+
+fn parse_ca_file(s: &str) -> Result<CaFile, String> {
+    read_ca_file(std::path::Path::new(s)).map(CaFile)
 }
 
 fn parse_regex(s: &str) -> Result<Regex, String> {

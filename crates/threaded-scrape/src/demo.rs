@@ -69,7 +69,7 @@ pub fn demo(cli: &Cli) -> anyhow::Result<ExitCode> {
     );
 
     let starts = [start.clone()];
-    let fetcher = Arc::new(HttpFetcher::new(cli.fetch_options(&starts))?);
+    let fetcher = Arc::new(HttpFetcher::new(cli.fetch_options(&starts)));
     let run = |mode: Mode, rows: &mut dyn RowSink| -> anyhow::Result<Crawl> {
         let frontier = Frontier::new(cli.crawl_config(&starts), &starts);
         let mut driver = Driver {

@@ -9,13 +9,11 @@
 //! every hop is checked against the scope, robots.txt, the visited set and the politeness
 //! limits, and loops are caught by the URL, not by a hop counter alone.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use url::Url;
 
-use crate::cli::UsageError;
 pub use crate::page::Page;
 use crate::page::{parse_retry_after, read_body};
 use crate::robots::Robots;
@@ -101,8 +99,8 @@ pub struct FetchOptions {
     pub user_agent: String,
     /// Extra request headers (`--header`), sent with every request, robots.txt included.
     pub headers: Vec<(String, String)>,
-    /// Also trust the CA certificates in this PEM file.
-    pub ca_file: Option<PathBuf>,
+    /// Also trust these CA certificates (`--ca-file`, read by [`read_ca_file`]).
+    pub extra_roots: Vec<ureq::tls::Certificate<'static>>,
     /// Follow `rel="nofollow"` links too.
     pub follow_nofollow: bool,
     /// Hosts a robots.txt redirect may lead to (pages are checked by the frontier).
@@ -123,9 +121,9 @@ impl HttpFetcher {
     /// not errors), gives up on a request after `timeout` end to end (body included), keeps
     /// enough idle connections for every worker to reuse one, and trusts the operating
     /// system's certificate store (plus `--ca-file`).
-    pub fn new(options: FetchOptions) -> anyhow::Result<HttpFetcher> {
+    pub fn new(options: FetchOptions) -> HttpFetcher {
         let tls = ureq::tls::TlsConfig::builder()
-            .root_certs(root_certs(options.ca_file.as_deref())?)
+            .root_certs(root_certs(&options.extra_roots))
             .build();
         let config = ureq::Agent::config_builder()
             .max_redirects(0)
@@ -137,11 +135,11 @@ impl HttpFetcher {
             .max_idle_connections_per_host(options.per_host.max(3))
             .tls_config(tls)
             .build();
-        Ok(HttpFetcher {
+        HttpFetcher {
             agent: ureq::Agent::new_with_config(config),
             robots_token: crate::robots::product_token(&options.user_agent),
             options,
-        })
+        }
     }
 
     /// A GET of `url` with the `--header`s.
@@ -266,9 +264,9 @@ impl Fetch for HttpFetcher {
     }
 }
 
-/// The operating system's CA certificates (as curl trusts them), plus those of `ca_file`.
-fn root_certs(ca_file: Option<&Path>) -> anyhow::Result<ureq::tls::RootCerts> {
-    use ureq::tls::{Certificate, PemItem, RootCerts};
+/// The operating system's CA certificates (as curl trusts them), plus `extra`.
+fn root_certs(extra: &[ureq::tls::Certificate<'static>]) -> ureq::tls::RootCerts {
+    use ureq::tls::{Certificate, RootCerts};
     // Errors here are per-file problems in the OS store; whatever loaded is used.
     let native = rustls_native_certs::load_native_certs();
     let mut certs: Vec<Certificate<'static>> = native
@@ -276,29 +274,28 @@ fn root_certs(ca_file: Option<&Path>) -> anyhow::Result<ureq::tls::RootCerts> {
         .iter()
         .map(|der| Certificate::from_der(der.as_ref()).to_owned())
         .collect();
-    if let Some(path) = ca_file {
-        let pem = std::fs::read(path)
-            .map_err(|e| UsageError(format!("--ca-file {}: {e}", path.display())))?;
-        let before = certs.len();
-        for item in ureq::tls::parse_pem(&pem) {
-            match item.with_context(|| format!("--ca-file {}", path.display()))? {
-                PemItem::Certificate(cert) => certs.push(cert),
-                _ => {}
-            }
-        }
-        if certs.len() == before {
-            return Err(UsageError(format!(
-                "--ca-file {}: no PEM certificate in it",
-                path.display()
-            ))
-            .into());
-        }
-    }
+    certs.extend(extra.iter().cloned());
     // No OS store at all (a bare container): the bundled Mozilla roots, as browsers ship them.
     if certs.is_empty() {
-        return Ok(RootCerts::WebPki);
+        return RootCerts::WebPki;
     }
-    Ok(RootCerts::new_with_certs(&certs))
+    RootCerts::new_with_certs(&certs)
+}
+
+/// The certificates of a PEM file (`--ca-file`); an error names the file.
+pub fn read_ca_file(path: &Path) -> Result<Vec<ureq::tls::Certificate<'static>>, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut certs = Vec::new();
+    for item in ureq::tls::parse_pem(&pem) {
+        match item.map_err(|e| format!("{}: {e}", path.display()))? {
+            ureq::tls::PemItem::Certificate(cert) => certs.push(cert),
+            _ => continue, // A key or a CRL in the same file: not ours to use.
+        }
+    }
+    if certs.is_empty() {
+        return Err(format!("{}: no PEM certificate in it", path.display()));
+    }
+    Ok(certs)
 }
 
 fn robots(rules: Robots, warning: Option<String>) -> FetchResult {
@@ -332,5 +329,26 @@ fn fetch_error(url: &Url, e: ureq::Error, start: Instant) -> FetchError {
         kind,
         message: format!("{url}: {detail}"),
         elapsed: start.elapsed(),
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ca_file_must_hold_a_certificate() {
+        let dir = tempfile::tempdir().unwrap();
+        let not_pem = dir.path().join("x.pem");
+        std::fs::write(&not_pem, "hello").unwrap();
+        let err = read_ca_file(&not_pem).unwrap_err();
+        assert!(err.contains("no PEM certificate"), "{err}");
+        assert!(read_ca_file(&dir.path().join("missing.pem")).is_err());
+        // The OS bundle, where there is one, is a valid --ca-file.
+        let bundle = Path::new("/etc/ssl/certs/ca-certificates.crt");
+        if bundle.is_file() {
+            assert!(!read_ca_file(bundle).unwrap().is_empty());
+        } else {
+            eprintln!("SKIP: no {} to read", bundle.display());
+        }
     }
 }

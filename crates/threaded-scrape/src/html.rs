@@ -93,16 +93,14 @@ pub fn extract(
                         }
                     }
                     b"base" if base.is_none() => base = attr("href"),
-                    b"meta" => {
-                        if attr("name").is_some_and(|n| n.eq_ignore_ascii_case("robots")) {
-                            let content = attr("content").unwrap_or_default();
-                            for token in content.split(',').map(|t| t.trim().to_ascii_lowercase()) {
-                                match token.as_str() {
-                                    "nofollow" => nofollow = true,
-                                    "noindex" => noindex = true,
-                                    "none" => (nofollow, noindex) = (true, true),
-                                    _ => {}
-                                }
+                    b"meta" if attr("name").is_some_and(|n| n.eq_ignore_ascii_case("robots")) => {
+                        let content = attr("content").unwrap_or_default();
+                        for token in content.split(',').map(|t| t.trim().to_ascii_lowercase()) {
+                            match token.as_str() {
+                                "nofollow" => nofollow = true,
+                                "noindex" => noindex = true,
+                                "none" => (nofollow, noindex) = (true, true),
+                                _ => {}
                             }
                         }
                     }

@@ -52,7 +52,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         return demo::demo(cli);
     }
     let starts = parse_start_urls(&cli.start_urls)?;
-    let fetcher = Arc::new(HttpFetcher::new(cli.fetch_options(&starts))?);
+    let fetcher = Arc::new(HttpFetcher::new(cli.fetch_options(&starts)));
     // The output file exists before the first request: a bad path fails now, not after the
     // crawl. Each row is written to it as its page finishes.
     let mut rows: Box<dyn RowSink> = match (&cli.out, &cli.jsonl) {

@@ -28,7 +28,8 @@ impl RowSink for NoFile {
 }
 
 enum Format {
-    Csv(csv::Writer<File>),
+    // Boxed: the CSV writer carries its own buffer state, ten times the JSON one's size.
+    Csv(Box<csv::Writer<File>>),
     Jsonl(BufWriter<File>),
 }
 
@@ -52,7 +53,7 @@ impl RowFile {
             .with_context(|| format!("cannot write {}", path.display()))?;
         Ok(RowFile {
             path: path.to_path_buf(),
-            format: Format::Csv(writer),
+            format: Format::Csv(Box::new(writer)),
         })
     }
 

@@ -102,7 +102,11 @@ fn the_first_ctrl_c_keeps_the_rows_and_the_summary() {
         // Rows are on disk while the crawl runs, not only at its end.
         wait_for("rows in the CSV", || data_lines(&csv) >= 3);
         let before = data_lines(&csv);
-        let Some(()) = sigint(&child) else { return };
+        if sigint(&child).is_none() {
+            let _ = child.kill();
+            let _ = child.wait();
+            return;
+        }
         let status = wait_at_most(&mut child, Duration::from_secs(20));
         let err = stderr_of(child);
         assert_eq!(status.code(), Some(130), "{mode}: {err}");
@@ -138,10 +142,18 @@ fn the_grace_is_bounded_and_a_second_ctrl_c_quits_at_once() {
         ]);
         // The crawl's first request (robots.txt) is in flight.
         wait_for("a request in flight", || site.stats().peak_in_flight >= 1);
-        let Some(()) = sigint(&child) else { return };
+        if sigint(&child).is_none() {
+            let _ = child.kill();
+            let _ = child.wait();
+            return;
+        }
         if signals == 2 {
             thread::sleep(Duration::from_millis(300));
-            let Some(()) = sigint(&child) else { return };
+            if sigint(&child).is_none() {
+                let _ = child.kill();
+                let _ = child.wait();
+                return;
+            }
         }
         // Far less than the request (8 s) plus the grace (60 s): the limits are what ended it.
         let status = wait_at_most(&mut child, Duration::from_secs(5));

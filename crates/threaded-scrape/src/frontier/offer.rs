@@ -1,7 +1,6 @@
 //! Which URLs are queued: the scope, the visited set, `--max-depth`, `--max-pages`, and the
 //! bookkeeping of depth (a URL found again by a shorter path moves up a level).
 
-use std::collections::VecDeque;
 use std::time::Duration;
 
 use url::Url;
@@ -134,10 +133,7 @@ impl Frontier {
         if level.is_empty() {
             queue.remove(&old);
         }
-        queue
-            .entry(depth)
-            .or_insert_with(VecDeque::new)
-            .push_back(job);
+        queue.entry(depth).or_default().push_back(job);
         self.queued_depth.insert(key.to_string(), depth);
     }
 

@@ -219,8 +219,10 @@ impl Frontier {
             if self.visited.contains(&key) {
                 continue;
             }
+            // It may be refused too (robots.txt, now known): then the claim goes on down the line.
+            let before = self.claimed;
             self.offer(url, depth, referrer.as_ref());
-            if self.visited.contains(&key) {
+            if self.claimed > before {
                 break;
             }
         }

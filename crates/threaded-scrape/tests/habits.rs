@@ -232,3 +232,28 @@ fn the_start_url_is_fetched_as_given() {
     .collect();
     assert_eq!(hits, want);
 }
+
+#[test]
+fn user_agent_and_headers_go_with_every_request_robots_txt_included() {
+    let site = site_with(false, None);
+    let out = run(&[
+        "--max-depth",
+        "0",
+        "--user-agent",
+        "MyBot/2.0 (+http://example.invalid/bot)",
+        "--header",
+        "X-Token: abc 123",
+        &site.url(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stats = site.stats();
+    assert_eq!(stats.hits.len(), 2, "{:?}", stats.hits); // robots.txt and the home page.
+    let want: std::collections::BTreeSet<String> = [
+        "user-agent: MyBot/2.0 (+http://example.invalid/bot)",
+        "x-token: abc 123",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    assert_eq!(stats.headers_seen, want);
+}

@@ -87,6 +87,9 @@ pub struct SiteStats {
     pub hits: BTreeMap<String, u64>,
     /// The most requests being answered at the same time.
     pub peak_in_flight: usize,
+    /// Every `User-Agent` and `X-...` header (`name: value`) seen, for tests of the request
+    /// options.
+    pub headers_seen: std::collections::BTreeSet<String>,
 }
 
 /// State shared by the connection threads: atomics and one mutex, since any number of
@@ -97,6 +100,7 @@ struct State {
     clean_urls: bool,
     robots_redirect: Option<String>,
     hits: Mutex<BTreeMap<String, u64>>,
+    headers_seen: Mutex<std::collections::BTreeSet<String>>,
     in_flight: AtomicUsize,
     peak_in_flight: AtomicUsize,
     /// `/flaky` has answered 500 (once per server).
@@ -115,6 +119,11 @@ impl State {
         SiteStats {
             hits: self.hits.lock().map(|h| h.clone()).unwrap_or_default(),
             peak_in_flight: self.peak_in_flight.load(Ordering::SeqCst),
+            headers_seen: self
+                .headers_seen
+                .lock()
+                .map(|h| h.clone())
+                .unwrap_or_default(),
         }
     }
 }
@@ -134,6 +143,7 @@ impl Site {
             clean_urls: config.clean_urls,
             robots_redirect: config.robots_redirect,
             hits: Mutex::new(BTreeMap::new()),
+            headers_seen: Mutex::new(std::collections::BTreeSet::new()),
             in_flight: AtomicUsize::new(0),
             peak_in_flight: AtomicUsize::new(0),
             flaky_failed: AtomicBool::new(false),
@@ -183,6 +193,13 @@ fn handle(request: &http::Request, state: &State) -> http::Response {
     }
     if let Ok(mut hits) = state.hits.lock() {
         *hits.entry(request.target.clone()).or_insert(0) += 1;
+    }
+    if let Ok(mut seen) = state.headers_seen.lock() {
+        let agent = request
+            .user_agent
+            .iter()
+            .map(|ua| format!("user-agent: {ua}"));
+        seen.extend(agent.chain(request.x_headers.iter().cloned()));
     }
     let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     state.peak_in_flight.fetch_max(now, Ordering::SeqCst);

@@ -8,8 +8,12 @@ use std::net::TcpListener;
 use common::{by_path, expected_paths, read_csv, run, site, stderr, PAGES};
 
 /// Crawls a fresh site in `mode` and checks what every complete crawl must satisfy; returns the
-/// (path, status) pairs it found.
-fn complete_crawl(mode: &str, workers: &str, per_host: usize) -> BTreeSet<(String, String)> {
+/// (path, status, depth) it found.
+fn complete_crawl(
+    mode: &str,
+    workers: &str,
+    per_host: usize,
+) -> BTreeSet<(String, String, String)> {
     let site = site();
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("out.csv");
@@ -48,7 +52,7 @@ fn complete_crawl(mode: &str, workers: &str, per_host: usize) -> BTreeSet<(Strin
         stats.peak_in_flight
     );
     rows.iter()
-        .map(|(path, row)| (path.clone(), row["status"].clone()))
+        .map(|(path, row)| (path.clone(), row["status"].clone(), row["depth"].clone()))
         .collect()
 }
 
@@ -56,6 +60,7 @@ fn complete_crawl(mode: &str, workers: &str, per_host: usize) -> BTreeSet<(Strin
 fn both_modes_fetch_every_page_exactly_once_and_agree() {
     let sequential = complete_crawl("sequential", "1", 1);
     let threads = complete_crawl("threads", "8", 4);
+    // The same pages, statuses and depths: depth is the shortest click distance in both.
     assert_eq!(sequential, threads);
 }
 

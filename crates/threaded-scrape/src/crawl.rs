@@ -15,17 +15,18 @@
 //! ```
 
 use std::any::Any;
-use std::io::IsTerminal;
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
-use indicatif::{ProgressBar, ProgressStyle};
+use crossbeam_channel::{select, Receiver, Sender};
 
 use crate::fetch::{Fetch, FetchRequest, FetchResult};
-use crate::frontier::{Frontier, Next};
-use crate::report::Outcome;
+use crate::frontier::{Frontier, Next, Outcome};
+use crate::interrupt::Interrupt;
+use crate::output::RowSink;
+use crate::progress::Progress;
 
 /// How the crawl runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -55,48 +56,104 @@ pub struct Crawl {
     pub outcome: Outcome,
     /// Wall-clock time from the first request to the end of the crawl.
     pub wall: Duration,
+    /// CPU time of the whole process (every thread, user and system) during the crawl.
+    pub cpu: Duration,
+    /// Requests still in flight when the grace after Ctrl-C ran out: given up on.
+    pub abandoned: usize,
     /// Workers that panicked, with their message. Not empty means the crawl failed.
     pub worker_panics: Vec<String>,
 }
 
+/// What the driver of a crawl needs besides the frontier and the fetcher.
+pub struct Driver<'a> {
+    pub progress: &'a Progress,
+    /// Each row goes here as soon as it is settled.
+    pub rows: &'a mut dyn RowSink,
+    pub interrupt: &'a Interrupt,
+}
+
 /// Crawls everything `frontier` holds, in `mode`, and times it.
-pub fn crawl<F: Fetch>(
+///
+/// The fetcher is shared (`Arc`) rather than borrowed: after Ctrl-C a worker may still be
+/// waiting on a slow server when the grace runs out, and the crawl must be able to return
+/// without joining it (it ends with the process).
+pub fn crawl<F: Fetch + Send + 'static>(
     mut frontier: Frontier,
-    fetcher: &F,
+    fetcher: Arc<F>,
     mode: Mode,
     workers: usize,
-    progress: &Progress,
+    driver: &mut Driver,
 ) -> anyhow::Result<Crawl> {
     let start = Instant::now();
-    let (workers, worker_panics) = match mode {
-        Mode::Sequential => {
-            sequential(&mut frontier, fetcher, progress);
-            (1, Vec::new())
-        }
-        Mode::Threads => (workers, threads(&mut frontier, fetcher, workers, progress)?),
+    let cpu_start = cpu_time();
+    let (workers, end) = match mode {
+        Mode::Sequential => (1, sequential(&mut frontier, &*fetcher, driver)?),
+        Mode::Threads => (workers, threads(&mut frontier, fetcher, workers, driver)?),
     };
     let wall = start.elapsed();
-    progress.finish();
+    let cpu = cpu_time().saturating_sub(cpu_start);
+    driver.progress.finish();
     Ok(Crawl {
         mode,
         workers,
         outcome: frontier.finish(),
         wall,
-        worker_panics,
+        cpu,
+        abandoned: end.abandoned,
+        worker_panics: end.panics,
     })
 }
 
+/// CPU time used by this process so far, all threads, user plus system
+/// (`CLOCK_PROCESS_CPUTIME_ID`, what `getrusage` sums).
+pub fn cpu_time() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    Duration::new(
+        t.tv_sec.max(0) as u64,
+        t.tv_nsec.clamp(0, 999_999_999) as u32,
+    )
+}
+
+/// How a driver's loop ended.
+#[derive(Default)]
+struct End {
+    panics: Vec<String>,
+    abandoned: usize,
+}
+
+/// Hands the rows settled since the last call to the sink (the file), in order.
+fn write_rows(frontier: &mut Frontier, rows: &mut dyn RowSink) -> anyhow::Result<()> {
+    for row in frontier.new_rows() {
+        rows.write(row)?;
+    }
+    Ok(())
+}
+
 /// The baseline: ask, fetch, answer, one URL at a time.
-pub fn sequential<F: Fetch>(frontier: &mut Frontier, fetcher: &F, progress: &Progress) {
+fn sequential<F: Fetch>(
+    frontier: &mut Frontier,
+    fetcher: &F,
+    driver: &mut Driver,
+) -> anyhow::Result<End> {
     loop {
+        // Ctrl-C is heard between requests: the one in flight is bounded by --timeout-s.
+        if driver.interrupt.fired() {
+            frontier.stop();
+        }
         match frontier.next(Instant::now()) {
             Next::Ready(id, request) => {
                 let result = fetcher.fetch(&request);
                 frontier.complete(id, result, Instant::now());
-                progress.update(frontier);
+                write_rows(frontier, driver.rows)?;
+                driver.progress.update(frontier);
             }
-            // A retry or a politeness delay is not due yet: nothing else to do but wait.
-            Next::Wait(Some(at)) => thread::sleep(at.saturating_duration_since(Instant::now())),
+            // A retry or a politeness delay is not due yet: wait for it, or for Ctrl-C.
+            Next::Wait(Some(at)) => {
+                let wait = at.saturating_duration_since(Instant::now());
+                if driver.interrupt.receiver().recv_timeout(wait).is_ok() {
+                    frontier.stop();
+                }
+            }
             // With nothing in flight, `next` always has a job or a time to wait for.
             Next::Wait(None) => {
                 debug_assert!(false, "the frontier asked to wait with nothing in flight");
@@ -105,6 +162,8 @@ pub fn sequential<F: Fetch>(frontier: &mut Frontier, fetcher: &F, progress: &Pro
             Next::Done => break,
         }
     }
+    write_rows(frontier, driver.rows)?;
+    Ok(End::default())
 }
 
 /// What a worker tells the coordinator.
@@ -117,107 +176,138 @@ enum Report {
 
 /// The threaded crawl: the coordinator (this thread) owns the frontier, `workers` threads fetch.
 ///
-/// Returns the panic messages of workers that died; the crawl goes on without them.
-pub fn threads<F: Fetch>(
+/// Returns the panic messages of workers that died (the crawl goes on without them), and how
+/// many requests were given up on after Ctrl-C.
+fn threads<F: Fetch + Send + 'static>(
     frontier: &mut Frontier,
-    fetcher: &F,
+    fetcher: Arc<F>,
     workers: usize,
-    progress: &Progress,
-) -> anyhow::Result<Vec<String>> {
-    // Scoped threads may borrow `fetcher`; the scope also guarantees every worker has ended
-    // before this function returns, whatever path we leave it by.
-    thread::scope(|scope| {
-        // bounded(workers): we send only while fewer than `workers` requests are in flight, so
-        // some worker is idle and the send never blocks. A job never waits in the channel, and
-        // "in flight" in the frontier really means "a worker is on it".
-        let (job_tx, job_rx) = crossbeam_channel::bounded::<(u64, FetchRequest)>(workers);
-        // Unbounded, so a worker never waits to hand in an answer (at most `workers` pile up).
-        let (result_tx, result_rx) = crossbeam_channel::unbounded::<Report>();
+    driver: &mut Driver,
+) -> anyhow::Result<End> {
+    // bounded(workers): we send only while fewer than `workers` requests are in flight, so
+    // some worker is idle and the send never blocks. A job never waits in the channel, and
+    // "in flight" in the frontier really means "a worker is on it".
+    let (job_tx, job_rx) = crossbeam_channel::bounded::<(u64, FetchRequest)>(workers);
+    // Unbounded, so a worker never waits to hand in an answer (at most `workers` pile up).
+    let (result_tx, result_rx) = crossbeam_channel::unbounded::<Report>();
 
-        let mut handles = Vec::with_capacity(workers);
-        for w in 0..workers {
-            let (jobs, results) = (job_rx.clone(), result_tx.clone());
-            let handle = thread::Builder::new()
-                .name(format!("worker-{w}"))
-                .spawn_scoped(scope, move || worker(w, jobs, results, fetcher))
-                // On error we return, `job_tx` is dropped, and the workers already started end.
-                .with_context(|| format!("cannot start worker thread {w}"))?;
-            handles.push(handle);
-        }
-        // The workers hold the other ends now. Dropping our copies matters: if every worker
-        // died, `result_rx.recv()` then reports a disconnection instead of waiting forever.
-        drop(job_rx);
-        drop(result_tx);
+    let mut handles = Vec::with_capacity(workers);
+    for w in 0..workers {
+        let (jobs, results, fetcher) = (job_rx.clone(), result_tx.clone(), Arc::clone(&fetcher));
+        let handle = thread::Builder::new()
+            .name(format!("worker-{w}"))
+            .spawn(move || worker(w, jobs, results, &*fetcher))
+            // On error we return: `job_tx` is dropped and the workers already started end.
+            .with_context(|| format!("cannot start worker thread {w} of {workers}"))?;
+        handles.push(handle);
+    }
+    // The workers hold the other ends now. Dropping our copies matters: if every worker
+    // died, `result_rx.recv()` then reports a disconnection instead of waiting forever.
+    drop(job_rx);
+    drop(result_tx);
 
-        let mut live = workers;
-        loop {
-            // 1. Dispatch: hand out work while some worker is idle. The frontier applies the
-            //    per-host limit, the delay and robots.txt; a freed slot is refilled at once.
-            let mut wake = None;
-            let mut done = false;
-            while frontier.in_flight() < live {
-                match frontier.next(Instant::now()) {
-                    Next::Ready(id, request) => {
-                        // Cannot fail: the workers hold the receiver until we drop `job_tx`.
-                        if job_tx.send((id, request)).is_err() {
-                            done = true;
-                            break;
-                        }
-                    }
-                    Next::Wait(at) => {
-                        wake = at;
-                        break;
-                    }
-                    // Nothing queued and nothing in flight: the crawl is over. This is the only
-                    // way out of the loop besides losing every worker; no sleeps, no guessing.
-                    Next::Done => {
+    let mut live = workers;
+    // Set by the first Ctrl-C: when the grace for the requests in flight runs out.
+    let mut grace_ends: Option<Instant> = None;
+    let mut abandoned = 0;
+    loop {
+        // 1. Dispatch: hand out work while some worker is idle. The frontier applies the
+        //    per-host limit, the delay and robots.txt; a freed slot is refilled at once.
+        let mut wake = None;
+        let mut done = false;
+        while frontier.in_flight() < live {
+            match frontier.next(Instant::now()) {
+                Next::Ready(id, request) => {
+                    // Cannot fail: the workers hold the receiver until we drop `job_tx`.
+                    if job_tx.send((id, request)).is_err() {
                         done = true;
                         break;
                     }
                 }
-            }
-            if done {
-                break;
-            }
-            // 2. Wait for an answer, or until a retry or a delay comes due.
-            let report = match wake {
-                Some(at) => match result_rx.recv_deadline(at) {
-                    Ok(report) => report,
-                    Err(RecvTimeoutError::Timeout) => continue,
-                    Err(RecvTimeoutError::Disconnected) => break,
-                },
-                None => match result_rx.recv() {
-                    Ok(report) => report,
-                    Err(_) => break,
-                },
-            };
-            // 3. Record it: this may queue new links, a redirect hop or a retry.
-            match report {
-                Report::Done { id, result } => frontier.complete(id, result, Instant::now()),
-                Report::Lost { worker, id } => {
-                    live -= 1;
-                    frontier.worker_lost(id, format!("worker {worker} panicked"));
-                    if live == 0 {
-                        break;
-                    }
+                Next::Wait(at) => {
+                    wake = at;
+                    break;
+                }
+                // Nothing queued and nothing in flight (or stopped and nothing in flight): the
+                // crawl is over. No sleeps, no guessing.
+                Next::Done => {
+                    done = true;
+                    break;
                 }
             }
-            progress.update(frontier);
         }
-
-        // Shutdown, step 1: drop the only job sender. The channel is empty (nothing is in
-        // flight), so each worker's `recv` now fails and its loop ends.
-        drop(job_tx);
-        // Step 2: join every worker. One that panicked hands its panic back here as an Err,
-        // which becomes an error of the crawl, not a crash of the program.
-        let mut panics = Vec::new();
-        for (w, handle) in handles.into_iter().enumerate() {
-            if let Err(payload) = handle.join() {
-                panics.push(format!("worker {w} panicked: {}", panic_message(&*payload)));
+        if done {
+            break;
+        }
+        // 2. Wait for an answer, a retry or delay coming due, the end of the grace, or Ctrl-C.
+        let deadline = match (wake, grace_ends) {
+            (_, Some(end)) => Some(end),
+            (wake, None) => wake,
+        };
+        let timer = match deadline {
+            Some(at) => crossbeam_channel::at(at),
+            None => crossbeam_channel::never(),
+        };
+        let report = select! {
+            recv(result_rx) -> report => match report {
+                Ok(report) => report,
+                Err(_) => break, // Every worker is gone.
+            },
+            recv(driver.interrupt.receiver()) -> _ => {
+                // The first Ctrl-C: hand out nothing more, give the requests in flight a
+                // bounded grace.
+                frontier.stop();
+                grace_ends = Some(Instant::now() + driver.interrupt.grace);
+                continue;
+            },
+            recv(timer) -> _ => {
+                if grace_ends.is_some_and(|end| Instant::now() >= end) {
+                    // The grace is over: whatever is still in flight is given up on.
+                    abandoned = frontier.in_flight();
+                    break;
+                }
+                continue;
+            },
+        };
+        // 3. Record it: this may queue new links, a redirect hop or a retry. Its row goes to
+        //    the file now.
+        match report {
+            Report::Done { id, result } => frontier.complete(id, result, Instant::now()),
+            Report::Lost { worker, id } => {
+                live -= 1;
+                frontier.worker_lost(id, format!("worker {worker} panicked"));
+                if live == 0 {
+                    write_rows(frontier, driver.rows)?;
+                    break;
+                }
             }
         }
-        Ok(panics)
-    })
+        write_rows(frontier, driver.rows)?;
+        driver.progress.update(frontier);
+    }
+
+    // The last rows (all of them, after Ctrl-C) go to the file before anything else.
+    write_rows(frontier, driver.rows)?;
+    // Shutdown, step 1: drop the only job sender. The channel is empty (nothing is waiting in
+    // it), so each idle worker's `recv` now fails and its loop ends.
+    drop(job_tx);
+    if abandoned > 0 {
+        // Some workers are still waiting on a server after Ctrl-C: not joined. They hold only
+        // their `Arc` of the fetcher and end with the process, which exits now.
+        return Ok(End {
+            panics: Vec::new(),
+            abandoned,
+        });
+    }
+    // Step 2: join every worker. One that panicked hands its panic back here as an Err,
+    // which becomes an error of the crawl, not a crash of the program.
+    let mut panics = Vec::new();
+    for (w, handle) in handles.into_iter().enumerate() {
+        if let Err(payload) = handle.join() {
+            panics.push(format!("worker {w} panicked: {}", panic_message(&*payload)));
+        }
+    }
+    Ok(End { panics, abandoned })
 }
 
 /// One worker: fetch what the coordinator sends until it closes the channel.
@@ -272,234 +362,5 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
-/// A spinner on stderr with the crawl's counts, shown only when stderr is a terminal.
-pub struct Progress(Option<ProgressBar>);
-
-impl Progress {
-    pub fn new(enabled: bool) -> Progress {
-        if !enabled || !std::io::stderr().is_terminal() {
-            return Progress(None);
-        }
-        let bar = ProgressBar::new_spinner();
-        if let Ok(style) = ProgressStyle::with_template("{spinner} {elapsed} {msg}") {
-            bar.set_style(style);
-        }
-        bar.enable_steady_tick(Duration::from_millis(100));
-        Progress(Some(bar))
-    }
-
-    /// No progress output (tests, `--json` runs in scripts).
-    pub fn hidden() -> Progress {
-        Progress(None)
-    }
-
-    fn update(&self, frontier: &Frontier) {
-        if let Some(bar) = &self.0 {
-            bar.set_message(format!(
-                "{} fetched, {} in flight, {} queued",
-                frontier.rows_done(),
-                frontier.in_flight(),
-                frontier.queued()
-            ));
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.0 {
-            bar.finish_and_clear();
-        }
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use std::collections::{BTreeSet, HashMap};
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Mutex;
-
-    use url::Url;
-
-    use super::*;
-    use crate::fetch::Page;
-    use crate::frontier::CrawlConfig;
-    use crate::robots::Robots;
-    use crate::urls::Scope;
-
-    /// A site in memory: `/k` links to `/2k+1` and `/2k+2` below `pages`, and back to `/0`.
-    /// Each fetch sleeps a little, so workers overlap; it counts what is in flight per host.
-    struct FakeSite {
-        pages: usize,
-        latency: Duration,
-        panic_on: Option<&'static str>,
-        in_flight: Mutex<HashMap<String, usize>>,
-        peak_per_host: AtomicUsize,
-    }
-
-    impl FakeSite {
-        fn new(pages: usize, latency_ms: u64) -> FakeSite {
-            FakeSite {
-                pages,
-                latency: Duration::from_millis(latency_ms),
-                panic_on: None,
-                in_flight: Mutex::new(HashMap::new()),
-                peak_per_host: AtomicUsize::new(0),
-            }
-        }
-    }
-
-    impl Fetch for FakeSite {
-        fn fetch(&self, request: &FetchRequest) -> FetchResult {
-            let url = match request {
-                FetchRequest::Robots(_) => {
-                    return FetchResult::Robots {
-                        rules: Robots::allow_all(),
-                        warning: None,
-                    }
-                }
-                FetchRequest::Page(url) => url,
-            };
-            let host = url.host_str().unwrap_or("").to_string();
-            {
-                let mut in_flight = self.in_flight.lock().unwrap();
-                let n = in_flight.entry(host.clone()).or_insert(0);
-                *n += 1;
-                self.peak_per_host.fetch_max(*n, Ordering::SeqCst);
-            }
-            thread::sleep(self.latency);
-            if self.panic_on == Some(url.path()) {
-                panic!("fake fetch of {url} failed on purpose");
-            }
-            let k: usize = url.path()[1..].parse().unwrap_or(usize::MAX);
-            let links: Vec<Url> = [2 * k + 1, 2 * k + 2, 0]
-                .into_iter()
-                .filter(|c| *c < self.pages)
-                .map(|c| url.join(&format!("/{c}")).unwrap())
-                .collect();
-            *self.in_flight.lock().unwrap().get_mut(&host).unwrap() -= 1;
-            FetchResult::Page(Ok(Page {
-                status: if k < self.pages { 200 } else { 404 },
-                content_type: "text/html".into(),
-                link_count: links.len(),
-                links,
-                ..Page::default()
-            }))
-        }
-    }
-
-    fn frontier(starts: &[&str], per_host: usize) -> Frontier {
-        let starts: Vec<Url> = starts.iter().map(|s| Url::parse(s).unwrap()).collect();
-        let config = CrawlConfig {
-            per_host,
-            delay: Duration::ZERO,
-            max_pages: 1000,
-            max_depth: 20,
-            retries: 0,
-            robots: true,
-            scope: Scope::new(&starts, &[]),
-        };
-        Frontier::new(config, &starts)
-    }
-
-    fn found(crawl: &Crawl) -> BTreeSet<(String, Option<u16>)> {
-        crawl
-            .outcome
-            .rows
-            .iter()
-            .map(|r| (r.url.clone(), r.status))
-            .collect()
-    }
-
-    #[test]
-    fn both_modes_find_the_same_pages_once() {
-        let site = FakeSite::new(40, 1);
-        let starts = ["http://a.test/0", "http://b.test/0"];
-        let seq = crawl(
-            frontier(&starts, 4),
-            &site,
-            Mode::Sequential,
-            1,
-            &Progress::hidden(),
-        )
-        .unwrap();
-        let thr = crawl(
-            frontier(&starts, 4),
-            &site,
-            Mode::Threads,
-            8,
-            &Progress::hidden(),
-        )
-        .unwrap();
-        assert_eq!(seq.outcome.rows.len(), 80);
-        assert_eq!(found(&seq), found(&thr));
-        assert_eq!(
-            found(&thr).len(),
-            thr.outcome.rows.len(),
-            "a URL was fetched twice"
-        );
-        assert_eq!(seq.outcome.peak_in_flight, 1);
-    }
-
-    #[test]
-    fn threads_overlap_requests_but_keep_the_per_host_limit() {
-        let site = FakeSite::new(60, 10);
-        let starts = ["http://a.test/0", "http://b.test/0"];
-        let thr = crawl(
-            frontier(&starts, 3),
-            &site,
-            Mode::Threads,
-            16,
-            &Progress::hidden(),
-        )
-        .unwrap();
-        assert_eq!(thr.outcome.rows.len(), 120);
-        assert!(site.peak_per_host.load(Ordering::SeqCst) <= 3);
-        // Two hosts at three each: more than one host's worth at once, never more than both.
-        assert!(
-            thr.outcome.peak_in_flight > 3,
-            "{}",
-            thr.outcome.peak_in_flight
-        );
-        assert!(thr.outcome.peak_in_flight <= 6);
-    }
-
-    #[test]
-    fn a_panicking_worker_is_an_error_at_join_not_a_hang() {
-        let mut site = FakeSite::new(30, 1);
-        site.panic_on = Some("/5");
-        let thr = crawl(
-            frontier(&["http://a.test/0"], 4),
-            &site,
-            Mode::Threads,
-            4,
-            &Progress::hidden(),
-        )
-        .unwrap();
-        assert_eq!(thr.worker_panics.len(), 1, "{:?}", thr.worker_panics);
-        assert!(thr.worker_panics[0].contains("failed on purpose"));
-        let row = thr
-            .outcome
-            .rows
-            .iter()
-            .find(|r| r.url == "http://a.test/5")
-            .unwrap();
-        assert!(row.error.contains("panicked"), "{row:?}");
-        // The other workers carried on: everything not below /5 was crawled.
-        assert!(thr.outcome.rows.len() >= 20, "{}", thr.outcome.rows.len());
-    }
-
-    #[test]
-    fn when_every_worker_dies_the_crawl_still_ends() {
-        let mut site = FakeSite::new(30, 1);
-        site.panic_on = Some("/0");
-        let thr = crawl(
-            frontier(&["http://a.test/0"], 4),
-            &site,
-            Mode::Threads,
-            1,
-            &Progress::hidden(),
-        )
-        .unwrap();
-        assert_eq!(thr.worker_panics.len(), 1);
-        assert_eq!(thr.outcome.rows.len(), 1);
-    }
-}
+mod tests;

@@ -3,16 +3,19 @@
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::process::ExitCode;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use anyhow::Context;
 use url::Url;
 
 use crate::cli::Cli;
-use crate::crawl::{self, Crawl, Mode, Progress};
+use crate::crawl::{self, Crawl, Driver, Mode};
 use crate::fetch::HttpFetcher;
 use crate::frontier::Frontier;
+use crate::interrupt::Interrupt;
+use crate::output::{NoFile, RowFile, RowSink};
+use crate::progress::Progress;
 use crate::report::{self, Record};
 use crate::site::{Site, SiteConfig};
 
@@ -20,6 +23,8 @@ fn site_config(cli: &Cli) -> SiteConfig {
     SiteConfig {
         pages: cli.site_pages,
         latency: Duration::from_millis(cli.site_latency_ms),
+        clean_urls: cli.site_clean_urls,
+        ..SiteConfig::default()
     }
 }
 
@@ -63,28 +68,43 @@ pub fn demo(cli: &Cli) -> anyhow::Result<ExitCode> {
         cli.site_latency_ms
     );
 
-    let run = |mode: Mode| -> anyhow::Result<Crawl> {
-        let starts = [start.clone()];
+    let starts = [start.clone()];
+    let fetcher = Arc::new(HttpFetcher::new(cli.fetch_options(&starts)));
+    let run = |mode: Mode, rows: &mut dyn RowSink| -> anyhow::Result<Crawl> {
         let frontier = Frontier::new(cli.crawl_config(&starts), &starts);
-        let fetcher = HttpFetcher::new(cli.timeout(), cli.max_bytes, cli.workers, cli.per_host);
+        let mut driver = Driver {
+            progress: &Progress::new(!cli.json),
+            rows,
+            // Ctrl-C in the demo simply ends the program: it has no work to keep.
+            interrupt: &Interrupt::never(),
+        };
         crawl::crawl(
             frontier,
-            &fetcher,
+            Arc::clone(&fetcher),
             mode,
             cli.workers,
-            &Progress::new(!cli.json),
+            &mut driver,
         )
+    };
+    // The threads crawl's rows go to --out or --jsonl, opened before any request.
+    let mut out: Box<dyn RowSink> = match (&cli.out, &cli.jsonl) {
+        (Some(path), _) => Box::new(RowFile::csv(path)?),
+        (None, Some(path)) => Box::new(RowFile::jsonl(path)?),
+        (None, None) => Box::new(NoFile),
     };
 
     // The site answers 500 and 429 (Retry-After: 1) once each per server. An untimed first
     // crawl takes those waits, so neither timed mode is charged for them.
-    let warm = run(Mode::Threads)?;
+    let warm = run(Mode::Threads, &mut NoFile)?;
     eprintln!(
         "warm-up crawl (threads, takes the site's one-time 500 and 429): {} pages in {:.2} s",
         warm.outcome.rows.len(),
         warm.wall.as_secs_f64()
     );
-    let crawls = [run(Mode::Sequential)?, run(Mode::Threads)?];
+    let crawls = [
+        run(Mode::Sequential, &mut NoFile)?,
+        run(Mode::Threads, &mut *out)?,
+    ];
     site.stop();
 
     let table = table(&crawls, cli.per_host);
@@ -111,8 +131,7 @@ pub fn demo(cli: &Cli) -> anyhow::Result<ExitCode> {
     if found(&crawls[0]) != found(&crawls[1]) {
         eprintln!("warning: the two modes found different pages (see --out)");
     }
-    if let Some(path) = &cli.out {
-        report::write_csv(path, &crawls[1].outcome.rows)?;
+    if let Some(path) = cli.out.as_ref().or(cli.jsonl.as_ref()) {
         eprintln!("wrote the threads crawl to {}", path.display());
     }
     let panics: Vec<&String> = crawls.iter().flat_map(|c| &c.worker_panics).collect();

@@ -1,4 +1,4 @@
-//! The fetch core: one HTTP request, its body read with a limit, its HTML parsed.
+//! The threaded transport: one HTTP request with ureq (blocking), its body handed to `page.rs`.
 //!
 //! Both crawl modes call the same [`Fetch::fetch`]: the sequential loop directly, the threaded
 //! crawl on its worker threads. It does no bookkeeping at all (no visited set, no retries, no
@@ -9,15 +9,15 @@
 //! every hop is checked against the scope, robots.txt, the visited set and the politeness
 //! limits, and loops are caught by the URL, not by a hop counter alone.
 
-use std::io::Read;
-use std::sync::LazyLock;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use scraper::{Html, Selector};
 use url::Url;
 
+pub use crate::page::Page;
+use crate::page::{parse_retry_after, read_body};
 use crate::robots::Robots;
-use crate::urls;
+use crate::urls::Scope;
 
 /// What a worker is asked to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,31 +39,6 @@ pub enum FetchResult {
         rules: Robots,
         warning: Option<String>,
     },
-}
-
-/// What one URL answered.
-#[derive(Debug, Clone, Default)]
-pub struct Page {
-    pub status: u16,
-    /// The `Content-Type` header as sent, e.g. `text/html; charset=utf-8`.
-    pub content_type: String,
-    /// The `Location` header of a 3xx, as written (the frontier resolves it).
-    pub location: Option<String>,
-    /// `Retry-After` in seconds (the HTTP-date form is not supported and reads as `None`).
-    pub retry_after: Option<Duration>,
-    /// Body bytes read (0 when the body was not read: not HTML, or not a 2xx).
-    pub bytes: u64,
-    /// The body was longer than `--max-bytes` and was cut off there.
-    pub truncated: bool,
-    pub title: String,
-    /// How many `a[href]` the page had.
-    pub link_count: usize,
-    /// Its http(s) links, resolved and normalized (duplicates kept; the frontier dedups).
-    pub links: Vec<Url>,
-    /// Hrefs skipped because they are not http(s) (`mailto:`, `javascript:`, `tel:`, ...).
-    pub non_http_links: usize,
-    /// Time the request took, from sending it to the end of parsing.
-    pub elapsed: Duration,
 }
 
 /// Why a URL gave no HTTP answer.
@@ -103,7 +78,7 @@ pub trait Fetch: Sync {
     fn fetch(&self, request: &FetchRequest) -> FetchResult;
 }
 
-/// The user agent sent with every request.
+/// The user agent sent with every request unless `--user-agent` says otherwise.
 pub const USER_AGENT: &str = concat!("threaded-scrape/", env!("CARGO_PKG_VERSION"));
 
 /// Most bytes of a robots.txt we read (RFC 9309 asks for at least 500 KiB).
@@ -111,42 +86,75 @@ const ROBOTS_MAX_BYTES: u64 = 512 * 1024;
 /// Redirects followed when fetching robots.txt (RFC 9309: at least five).
 const ROBOTS_MAX_HOPS: usize = 5;
 
+/// How the HTTP client behaves, from the command line.
+#[derive(Debug, Clone)]
+pub struct FetchOptions {
+    /// A request gives up after this long, body included.
+    pub timeout: Duration,
+    /// Largest body read.
+    pub max_bytes: u64,
+    /// Worker threads and the per-host limit: how many idle connections are worth keeping.
+    pub workers: usize,
+    pub per_host: usize,
+    pub user_agent: String,
+    /// Extra request headers (`--header`), sent with every request, robots.txt included.
+    pub headers: Vec<(String, String)>,
+    /// Also trust these CA certificates (`--ca-file`, read by [`read_ca_file`]).
+    pub extra_roots: Vec<ureq::tls::Certificate<'static>>,
+    /// Follow `rel="nofollow"` links too.
+    pub follow_nofollow: bool,
+    /// Hosts a robots.txt redirect may lead to (pages are checked by the frontier).
+    pub scope: Scope,
+}
+
 /// Fetches over HTTP with one shared `ureq::Agent` (its connection pool is shared by all
 /// workers; the agent is a cheap handle to it).
 pub struct HttpFetcher {
     agent: ureq::Agent,
-    max_bytes: u64,
+    options: FetchOptions,
+    /// The robots.txt product token of our user agent (`threaded-scrape`).
+    robots_token: String,
 }
 
 impl HttpFetcher {
     /// An agent that does not follow redirects, returns 4xx/5xx as responses (they are rows,
-    /// not errors), gives up on a request after `timeout` end to end (body included), and keeps
-    /// enough idle connections for `per_host` requests to each host to reuse them.
-    pub fn new(timeout: Duration, max_bytes: u64, workers: usize, per_host: usize) -> HttpFetcher {
+    /// not errors), gives up on a request after `timeout` end to end (body included), keeps
+    /// enough idle connections for every worker to reuse one, and trusts the operating
+    /// system's certificate store (plus `--ca-file`).
+    pub fn new(options: FetchOptions) -> HttpFetcher {
+        let tls = ureq::tls::TlsConfig::builder()
+            .root_certs(root_certs(&options.extra_roots))
+            .build();
         let config = ureq::Agent::config_builder()
             .max_redirects(0)
             .http_status_as_error(false)
-            .timeout_global(Some(timeout))
-            .user_agent(USER_AGENT)
+            .timeout_global(Some(options.timeout))
+            .user_agent(&options.user_agent)
             .accept("text/html,application/xhtml+xml;q=0.9,*/*;q=0.8")
-            .max_idle_connections(workers.max(10))
-            .max_idle_connections_per_host(per_host.max(3))
+            .max_idle_connections(options.workers.max(10))
+            .max_idle_connections_per_host(options.per_host.max(3))
+            .tls_config(tls)
             .build();
         HttpFetcher {
             agent: ureq::Agent::new_with_config(config),
-            max_bytes,
+            robots_token: crate::robots::product_token(&options.user_agent),
+            options,
         }
+    }
+
+    /// A GET of `url` with the `--header`s.
+    fn get(&self, url: &Url) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
+        let mut request = self.agent.get(url.as_str());
+        for (name, value) in &self.options.headers {
+            request = request.header(name, value);
+        }
+        request.call()
     }
 
     /// One GET of `url`, body read only if it is HTML and the status is 2xx.
     fn get_page(&self, url: &Url) -> Result<Page, FetchError> {
         let start = Instant::now();
-        let response = self
-            .agent
-            .get(url.as_str())
-            .call()
-            .map_err(|e| fetch_error(url, e, start))?;
-        let status = response.status().as_u16();
+        let response = self.get(url).map_err(|e| fetch_error(url, e, start))?;
         let header = |name: &str| {
             response
                 .headers()
@@ -155,35 +163,20 @@ impl HttpFetcher {
                 .map(str::to_string)
         };
         let mut page = Page {
-            status,
+            status: response.status().as_u16(),
             content_type: header("content-type").unwrap_or_default(),
             location: header("location"),
             retry_after: header("retry-after").and_then(|v| parse_retry_after(&v)),
             ..Page::default()
         };
-        // The content type decides before a byte of the body is read: a 2 GB video linked from
-        // a page costs us one response header, not a download.
-        if (200..300).contains(&status) && is_html(&page.content_type) {
-            let mut body = Vec::new();
-            // Read one byte more than allowed: getting it proves the body was longer.
-            let limit = self.max_bytes.saturating_add(1);
-            response
-                .into_body()
-                .into_with_config()
-                .reader()
-                .take(limit)
-                .read_to_end(&mut body)
-                .map_err(|e| FetchError {
-                    kind: io_kind(&e),
-                    message: format!("{url}: reading the body: {e}"),
-                    elapsed: start.elapsed(),
-                })?;
-            if body.len() as u64 > self.max_bytes {
-                body.truncate(self.max_bytes as usize);
-                page.truncated = true;
-            }
-            page.bytes = body.len() as u64;
-            parse_html(url, &body, &mut page);
+        if page.wants_body() {
+            let reader = response.into_body().into_with_config().reader();
+            let body = read_body(reader, self.options.max_bytes).map_err(|e| FetchError {
+                kind: io_kind(&e),
+                message: format!("{url}: reading the body: {e}"),
+                elapsed: start.elapsed(),
+            })?;
+            page.fill_from_body(url, body, self.options.follow_nofollow);
         }
         // Any body left unread is dropped with the response: ureq then closes that connection
         // rather than return it to the pool half-read.
@@ -191,7 +184,9 @@ impl HttpFetcher {
         Ok(page)
     }
 
-    /// Fetches and parses robots.txt of `origin`, following up to five redirects.
+    /// Fetches and parses robots.txt of `origin`, following up to five redirects, each hop
+    /// checked against the scope: a robots.txt that redirects off the allowed hosts is
+    /// treated as unavailable (no rules, RFC 9309 section 2.3.1.2) and never requested.
     fn get_robots(&self, origin: &Url) -> FetchResult {
         let mut url = match origin.join("/robots.txt") {
             Ok(u) => u,
@@ -200,8 +195,15 @@ impl HttpFetcher {
             }
         };
         for _ in 0..=ROBOTS_MAX_HOPS {
+            if !self.options.scope.host_allowed(&url) {
+                let warning = format!(
+                    "{origin}robots.txt redirects to {url}, off the allowed hosts: not \
+                     requested, the host is crawled as if it had no robots.txt"
+                );
+                return robots(Robots::allow_all(), Some(warning));
+            }
             let start = Instant::now();
-            let response = match self.agent.get(url.as_str()).call() {
+            let response = match self.get(&url) {
                 Ok(r) => r,
                 // Unreachable host: we proceed as if there were no robots.txt, and each page
                 // then fails with the real error (which is what the user needs to see).
@@ -213,17 +215,14 @@ impl HttpFetcher {
             let status = response.status().as_u16();
             match status {
                 200..=299 => {
-                    let mut body = Vec::new();
-                    let read = response
-                        .into_body()
-                        .into_with_config()
-                        .reader()
-                        .take(ROBOTS_MAX_BYTES)
-                        .read_to_end(&mut body);
-                    if let Err(e) = read {
-                        return robots(Robots::allow_all(), Some(format!("{url}: {e}")));
-                    }
-                    return robots(Robots::parse(&String::from_utf8_lossy(&body)), None);
+                    let reader = response.into_body().into_with_config().reader();
+                    return match read_body(reader, ROBOTS_MAX_BYTES) {
+                        Ok(body) => {
+                            let text = String::from_utf8_lossy(&body.bytes);
+                            robots(Robots::parse(&text, &self.robots_token), None)
+                        }
+                        Err(e) => robots(Robots::allow_all(), Some(format!("{url}: {e}"))),
+                    };
                 }
                 300..=399 => {
                     let next = response
@@ -265,58 +264,42 @@ impl Fetch for HttpFetcher {
     }
 }
 
-fn robots(rules: Robots, warning: Option<String>) -> FetchResult {
-    FetchResult::Robots { rules, warning }
+/// The operating system's CA certificates (as curl trusts them), plus `extra`.
+fn root_certs(extra: &[ureq::tls::Certificate<'static>]) -> ureq::tls::RootCerts {
+    use ureq::tls::{Certificate, RootCerts};
+    // Errors here are per-file problems in the OS store; whatever loaded is used.
+    let native = rustls_native_certs::load_native_certs();
+    let mut certs: Vec<Certificate<'static>> = native
+        .certs
+        .iter()
+        .map(|der| Certificate::from_der(der.as_ref()).to_owned())
+        .collect();
+    certs.extend(extra.iter().cloned());
+    // No OS store at all (a bare container): the bundled Mozilla roots, as browsers ship them.
+    if certs.is_empty() {
+        return RootCerts::WebPki;
+    }
+    RootCerts::new_with_certs(&certs)
 }
 
-/// `text/html` or `application/xhtml+xml`, whatever the parameters.
-pub fn is_html(content_type: &str) -> bool {
-    let mime = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    mime == "text/html" || mime == "application/xhtml+xml"
-}
-
-/// `Retry-After: 120` (seconds). The HTTP-date form is rare for 429/503 and not supported.
-fn parse_retry_after(value: &str) -> Option<Duration> {
-    value.trim().parse::<u64>().ok().map(Duration::from_secs)
-}
-
-static TITLE: LazyLock<Selector> = LazyLock::new(|| Selector::parse("title").expect("valid"));
-static BASE: LazyLock<Selector> = LazyLock::new(|| Selector::parse("base[href]").expect("valid"));
-static LINKS: LazyLock<Selector> = LazyLock::new(|| Selector::parse("a[href]").expect("valid"));
-
-/// Fills `title`, `links`, `link_count` and `non_http_links` of `page` from an HTML body.
-///
-/// Links resolve against `<base href>` when the page has one, else against the page's own URL
-/// (the URL that answered, after any redirects). The body is decoded as UTF-8, invalid bytes
-/// replaced: titles in other encodings may show replacement characters, links (ASCII) do not.
-pub fn parse_html(page_url: &Url, body: &[u8], page: &mut Page) {
-    let text = String::from_utf8_lossy(body);
-    let doc = Html::parse_document(&text);
-    page.title = doc
-        .select(&TITLE)
-        .next()
-        .map(|t| t.text().collect::<Vec<_>>().join(" "))
-        .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
-        .unwrap_or_default();
-    let base = doc
-        .select(&BASE)
-        .next()
-        .and_then(|b| b.value().attr("href"))
-        .and_then(|href| page_url.join(href).ok())
-        .unwrap_or_else(|| page_url.clone());
-    for a in doc.select(&LINKS) {
-        page.link_count += 1;
-        let href = a.value().attr("href").unwrap_or("");
-        match urls::resolve(&base, href) {
-            Some(url) => page.links.push(url),
-            None => page.non_http_links += 1,
+/// The certificates of a PEM file (`--ca-file`); an error names the file.
+pub fn read_ca_file(path: &Path) -> Result<Vec<ureq::tls::Certificate<'static>>, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut certs = Vec::new();
+    for item in ureq::tls::parse_pem(&pem) {
+        match item.map_err(|e| format!("{}: {e}", path.display()))? {
+            ureq::tls::PemItem::Certificate(cert) => certs.push(cert),
+            _ => continue, // A key or a CRL in the same file: not ours to use.
         }
     }
+    if certs.is_empty() {
+        return Err(format!("{}: no PEM certificate in it", path.display()));
+    }
+    Ok(certs)
+}
+
+fn robots(rules: Robots, warning: Option<String>) -> FetchResult {
+    FetchResult::Robots { rules, warning }
 }
 
 fn io_kind(e: &std::io::Error) -> FetchErrorKind {
@@ -348,45 +331,24 @@ fn fetch_error(url: &Url, e: ureq::Error, start: Instant) -> FetchError {
         elapsed: start.elapsed(),
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn html_content_types() {
-        assert!(is_html("text/html"));
-        assert!(is_html("Text/HTML; charset=utf-8"));
-        assert!(is_html("application/xhtml+xml"));
-        assert!(!is_html("application/octet-stream"));
-        assert!(!is_html(""));
-        assert!(!is_html("text/plain"));
-    }
-
-    #[test]
-    fn parse_title_links_and_base() {
-        let url = Url::parse("http://h/dir/page").unwrap();
-        let body = br#"<html><head><title>
-            Hello   World </title></head><body>
-            <a href="a">a</a> <a href="/b#x">b</a> <a href="mailto:x@y">m</a>
-            <a href="javascript:void(0)">j</a> <a>no href</a></body></html>"#;
-        let mut page = Page::default();
-        parse_html(&url, body, &mut page);
-        assert_eq!(page.title, "Hello World");
-        assert_eq!(page.link_count, 4);
-        assert_eq!(page.non_http_links, 2);
-        let links: Vec<_> = page.links.iter().map(Url::as_str).collect();
-        assert_eq!(links, ["http://h/dir/a", "http://h/b"]);
-
-        let body = br#"<base href="/other/"><a href="c">c</a>"#;
-        let mut page = Page::default();
-        parse_html(&url, body, &mut page);
-        assert_eq!(page.links[0].as_str(), "http://h/other/c");
-    }
-
-    #[test]
-    fn retry_after_seconds_only() {
-        assert_eq!(parse_retry_after(" 1 "), Some(Duration::from_secs(1)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+    fn ca_file_must_hold_a_certificate() {
+        let dir = tempfile::tempdir().unwrap();
+        let not_pem = dir.path().join("x.pem");
+        std::fs::write(&not_pem, "hello").unwrap();
+        let err = read_ca_file(&not_pem).unwrap_err();
+        assert!(err.contains("no PEM certificate"), "{err}");
+        assert!(read_ca_file(&dir.path().join("missing.pem")).is_err());
+        // The OS bundle, where there is one, is a valid --ca-file.
+        let bundle = Path::new("/etc/ssl/certs/ca-certificates.crt");
+        if bundle.is_file() {
+            assert!(!read_ca_file(bundle).unwrap().is_empty());
+        } else {
+            eprintln!("SKIP: no {} to read", bundle.display());
+        }
     }
 }

@@ -5,28 +5,42 @@
 //! fast. Read the modules in this order:
 //!
 //! 1. [`crawl`]: the sequential loop and the threaded coordinator + workers, side by side;
-//! 2. [`frontier`]: the one place every decision is made (visited set, per-host limits,
-//!    robots.txt, retries, redirect hops), owned by a single thread, so it needs no lock;
-//! 3. [`fetch`]: one request with ureq, its body read with a limit, its HTML parsed;
-//! 4. [`urls`] and [`robots`]: when two links are the same page, and what a site allows;
-//! 5. [`site`]: the built-in test site every test and the demo crawl.
+//! 2. [`frontier`]: the one place every decision is made (visited set, depth, per-host
+//!    limits, robots.txt, retries, redirect hops), owned by a single thread, so it needs no
+//!    lock;
+//! 3. [`fetch`]: one request with ureq; [`page`] and [`html`]: its body read with a limit and
+//!    its HTML tokenized, independent of the transport;
+//! 4. [`urls`] and [`robots`]: when two links are the same page, what the crawl may request,
+//!    and what a site allows;
+//! 5. [`interrupt`] and [`output`]: Ctrl-C and the rows on disk, so nothing is lost;
+//! 6. [`site`]: the built-in test site every test and the demo crawl.
 
 pub mod cli;
 pub mod crawl;
 pub mod demo;
 pub mod fetch;
 pub mod frontier;
+pub mod html;
+pub mod interrupt;
+pub mod output;
+pub mod page;
+pub mod progress;
 pub mod report;
 pub mod robots;
 pub mod site;
 pub mod urls;
 
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
 use cli::{parse_start_urls, Cli};
-use crawl::Progress;
+use crawl::Driver;
 use fetch::HttpFetcher;
 use frontier::Frontier;
+use interrupt::{Interrupt, EXIT_INTERRUPTED};
+use output::{NoFile, RowFile, RowSink};
+use progress::Progress;
 use report::Record;
 
 /// Runs what the command line asks for and decides the exit status.
@@ -38,22 +52,35 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         return demo::demo(cli);
     }
     let starts = parse_start_urls(&cli.start_urls)?;
+    let fetcher = Arc::new(HttpFetcher::new(cli.fetch_options(&starts)));
+    // The output file exists before the first request: a bad path fails now, not after the
+    // crawl. Each row is written to it as its page finishes.
+    let mut rows: Box<dyn RowSink> = match (&cli.out, &cli.jsonl) {
+        (Some(path), _) => Box::new(RowFile::csv(path)?),
+        (None, Some(path)) => Box::new(RowFile::jsonl(path)?),
+        (None, None) => Box::new(NoFile),
+    };
+    let interrupt = Interrupt::install(Duration::from_secs_f64(cli.grace_s))?;
     let frontier = Frontier::new(cli.crawl_config(&starts), &starts);
-    let fetcher = HttpFetcher::new(cli.timeout(), cli.max_bytes, cli.workers, cli.per_host);
     let progress = Progress::new(!cli.json);
-    let crawl = crawl::crawl(frontier, &fetcher, cli.mode, cli.workers, &progress)?;
+    let mut driver = Driver {
+        progress: &progress,
+        rows: &mut *rows,
+        interrupt: &interrupt,
+    };
+    let crawl = crawl::crawl(frontier, fetcher, cli.mode, cli.workers, &mut driver)?;
 
-    // Results first, then the verdict: a failed crawl still leaves its numbers and its CSV.
+    // The rows are on disk already; now the summary and the record.
     eprint!("{}", report::summary(&crawl, cli.per_host));
-    if let Some(path) = &cli.out {
-        report::write_csv(path, &crawl.outcome.rows)?;
-    }
     if cli.json {
         let record = Record::new(&crawl, cli.per_host, cli.label.clone());
         println!("{}", serde_json::to_string(&record)?);
     }
 
     let outcome = &crawl.outcome;
+    if outcome.interrupted {
+        return Ok(ExitCode::from(EXIT_INTERRUPTED));
+    }
     if outcome.failed_starts.len() >= outcome.start_count {
         eprintln!("threaded-scrape: error: no start URL could be fetched:");
         for why in &outcome.failed_starts {

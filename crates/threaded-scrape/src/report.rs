@@ -1,107 +1,9 @@
-//! What a crawl leaves behind: the CSV (`--out`), the summary on stderr, the `--json` record.
+//! What a crawl leaves behind besides its rows: the summary on stderr and the `--json` record.
 
 use std::collections::BTreeMap;
-use std::path::Path;
-
-use anyhow::Context;
 
 use crate::crawl::Crawl;
-
-/// One line of the CSV: a URL the crawl fetched, with its redirects followed.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Row {
-    /// The URL as queued (normalized).
-    pub url: String,
-    /// Where its redirects led: the last URL fetched, or the already-crawled target.
-    pub final_url: String,
-    /// The last HTTP status; `None` when no answer came (connection refused, timeout, ...).
-    pub status: Option<u16>,
-    /// Clicks from a start URL (start URLs are 0; a redirect keeps its origin's depth).
-    pub depth: u32,
-    pub content_type: String,
-    /// Body bytes read (0 when the body was not read: not HTML or not a 2xx).
-    pub bytes: u64,
-    pub title: String,
-    /// `a[href]` count on the page.
-    pub links: usize,
-    /// Time spent fetching, summed over redirect hops and retries (waits not included).
-    pub elapsed_ms: f64,
-    /// Empty for a clean 2xx; otherwise what went wrong, naming the URL.
-    pub error: String,
-    /// The error's kind for the summary ("http 404", "redirect loop", ...), not in the CSV.
-    #[serde(skip)]
-    pub error_kind: Option<String>,
-}
-
-/// Counts for the summary.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct Skipped {
-    /// Distinct URLs off the allowed hosts (or not http/https after a redirect).
-    pub out_of_scope: usize,
-    /// Links that are not http(s): `mailto:`, `javascript:`, `tel:`, ...
-    pub non_http: usize,
-    /// Distinct URLs robots.txt disallowed.
-    pub robots: usize,
-    /// Distinct URLs not queued because `--max-pages` was reached.
-    pub max_pages: usize,
-    /// Distinct URLs not queued because they were deeper than `--max-depth`.
-    pub max_depth: usize,
-}
-
-/// What the frontier learned, once the crawl is over.
-#[derive(Debug, Clone)]
-pub struct Outcome {
-    pub rows: Vec<Row>,
-    pub skipped: Skipped,
-    pub peak_in_flight: usize,
-    pub retries: u64,
-    pub warnings: Vec<String>,
-    /// The start URLs that got no HTTP answer at all, with why.
-    pub failed_starts: Vec<String>,
-    /// How many start URLs there were.
-    pub start_count: usize,
-}
-
-/// The CSV header, in this order. Other tools read these names: keep them stable.
-pub const CSV_HEADER: [&str; 10] = [
-    "url",
-    "final_url",
-    "status",
-    "depth",
-    "content_type",
-    "bytes",
-    "title",
-    "links",
-    "elapsed_ms",
-    "error",
-];
-
-/// Writes one row per fetched URL to `path`.
-pub fn write_csv(path: &Path, rows: &[Row]) -> anyhow::Result<()> {
-    let context = || format!("cannot write {}", path.display());
-    let mut out = csv::WriterBuilder::new()
-        .has_headers(false)
-        .from_path(path)
-        .with_context(context)?;
-    out.write_record(CSV_HEADER).with_context(context)?;
-    for row in rows {
-        out.write_record([
-            row.url.as_str(),
-            &row.final_url,
-            &row.status.map(|s| s.to_string()).unwrap_or_default(),
-            &row.depth.to_string(),
-            &row.content_type,
-            &row.bytes.to_string(),
-            &row.title,
-            &row.links.to_string(),
-            &format!("{:.1}", row.elapsed_ms),
-            &row.error,
-        ])
-        .with_context(context)?;
-    }
-    out.flush().with_context(context)?;
-    Ok(())
-}
+use crate::frontier::Row;
 
 /// Rows with an error (anything but a clean 2xx or a followed redirect), by kind.
 pub fn errors_by_kind(rows: &[Row]) -> BTreeMap<String, usize> {
@@ -112,7 +14,7 @@ pub fn errors_by_kind(rows: &[Row]) -> BTreeMap<String, usize> {
     kinds
 }
 
-/// The `--json` timing record (see DESIGN.md): one line, these field names.
+/// The `--json` timing record: one line, these field names (the report tool reads them).
 #[derive(Debug, serde::Serialize)]
 pub struct Record {
     pub demo: &'static str,
@@ -132,6 +34,11 @@ pub struct Record {
     /// The most requests the crawler had in flight at once.
     pub peak_in_flight: usize,
     pub per_host: usize,
+    /// CPU time of the process during the crawl (all threads, user + system), in
+    /// milliseconds: `cpu_ms / items` is the CPU cost of a page.
+    pub cpu_ms: f64,
+    /// The crawl was stopped by Ctrl-C.
+    pub interrupted: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workload: Option<String>,
 }
@@ -151,6 +58,8 @@ impl Record {
             errors,
             peak_in_flight: crawl.outcome.peak_in_flight,
             per_host,
+            cpu_ms: crawl.cpu.as_secs_f64() * 1000.0,
+            interrupted: crawl.outcome.interrupted,
             workload,
         }
     }
@@ -184,14 +93,34 @@ pub fn summary(crawl: &Crawl, per_host: usize) -> String {
     text += "\n";
     let s = &outcome.skipped;
     text += &format!(
-        "  skipped:  {} out of scope, {} non-http links, {} disallowed by robots.txt, \
-         {} over --max-pages, {} over --max-depth\n",
-        s.out_of_scope, s.non_http, s.robots, s.max_pages, s.max_depth
+        "  skipped:  {} out of scope, {} filtered (--include/--exclude/--no-parent), {} non-http \
+         links, {} disallowed by robots.txt, {} by file extension (--fetch-ext), {} nofollow \
+         links, {} noindex pages (fetched, no row), {} over --max-pages, {} over --max-depth\n",
+        s.out_of_scope,
+        s.filtered,
+        s.non_http,
+        s.robots,
+        s.extension,
+        s.nofollow,
+        s.noindex,
+        s.max_pages,
+        s.max_depth
     );
     text += &format!(
         "  retries:  {}; most requests in flight at once: {}\n",
         outcome.retries, outcome.peak_in_flight
     );
+    text += &format!(
+        "  cpu:      {:.0} ms in all ({:.2} ms per page)\n",
+        crawl.cpu.as_secs_f64() * 1000.0,
+        crawl.cpu.as_secs_f64() * 1000.0 / rows.len().max(1) as f64
+    );
+    if outcome.interrupted {
+        text += &format!(
+            "  stopped:  interrupted by Ctrl-C: {} URLs not fetched, {} requests given up on\n",
+            s.interrupted, crawl.abandoned
+        );
+    }
     for warning in &outcome.warnings {
         text += &format!("  warning:  {warning}\n");
     }

@@ -2,13 +2,22 @@
 //!
 //! The file is a list of groups. A group starts with one or more `User-agent:` lines and holds
 //! `Allow:` and `Disallow:` rules. We obey the group whose user-agent is a prefix of our product
-//! token (`threaded-scrape`), case-insensitively, or else the `*` group; several groups for the
+//! token (`threaded-scrape`, or the first word of `--user-agent`), case-insensitively, or else
+//! the `*` group; several groups for the
 //! same agent are merged. A path is allowed unless a rule matches it: the longest matching rule
 //! wins, and `Allow` wins a tie. Rules may use `*` (any characters) and a final `$` (end of the
 //! path). Other lines (`Sitemap:`, `Crawl-delay:`, comments) are ignored.
 
-/// The product token our user agent announces and robots.txt groups are matched against.
-pub const PRODUCT_TOKEN: &str = "threaded-scrape";
+/// The product token of a user agent, which robots.txt groups are matched against: its first
+/// word, up to a `/` (`threaded-scrape/0.1.0` -> `threaded-scrape`, `MyBot/2 (+url)` -> `MyBot`).
+pub fn product_token(user_agent: &str) -> String {
+    user_agent
+        .trim()
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect::<String>()
+        .to_ascii_lowercase()
+}
 
 /// The rules one host gave us.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -33,8 +42,8 @@ impl Robots {
         }
     }
 
-    /// Parses a robots.txt body for the agent `PRODUCT_TOKEN`.
-    pub fn parse(text: &str) -> Robots {
+    /// Parses a robots.txt body for the agent whose product token is `token` (lower case).
+    pub fn parse(text: &str, token: &str) -> Robots {
         let mut ours = Vec::new();
         let mut star = Vec::new();
         let mut found_ours = false;
@@ -64,7 +73,7 @@ impl Robots {
                         continue;
                     }
                     let rule = (key == "allow", value.to_string());
-                    if agents.iter().any(|a| is_our_agent(a)) {
+                    if agents.iter().any(|a| is_our_agent(a, token)) {
                         found_ours = true;
                         ours.push(rule);
                     } else if agents.iter().any(|a| a == "*") {
@@ -109,8 +118,8 @@ impl Robots {
     }
 }
 
-fn is_our_agent(agent: &str) -> bool {
-    agent != "*" && PRODUCT_TOKEN.starts_with(agent) && !agent.is_empty()
+fn is_our_agent(agent: &str, token: &str) -> bool {
+    agent != "*" && !agent.is_empty() && !token.is_empty() && token.starts_with(agent)
 }
 
 /// Does the robots.txt `pattern` match the start of `path`? `*` matches any run of characters
@@ -148,10 +157,36 @@ fn matches(pattern: &str, path: &str) -> bool {
 mod tests {
     use super::*;
 
+    const T: &str = "threaded-scrape";
+
+    #[test]
+    fn user_agent_picks_the_group() {
+        assert_eq!(product_token("MyBot/2.1 (+http://x)"), "mybot");
+        assert_eq!(product_token(crate::fetch::USER_AGENT), T);
+        let text = "User-agent: *\nDisallow: /\n\nUser-agent: mybot\nDisallow: /no\n";
+        assert!(Robots::parse(text, "mybot").allows("/yes"));
+        assert!(!Robots::parse(text, T).allows("/yes"));
+    }
+
+    /// Directory rules match directory URLs: the regression of the dropped trailing slash.
+    #[test]
+    fn directory_rules() {
+        let r = Robots::parse(
+            "User-agent: *\nDisallow: /private/\nAllow: /private/open/\nDisallow: /blocked/\n",
+            T,
+        );
+        assert!(r.allows("/private/open/"));
+        assert!(r.allows("/private/open/page.html"));
+        assert!(!r.allows("/private/"));
+        assert!(!r.allows("/blocked/"));
+        assert!(r.allows("/blocked"));
+    }
+
     #[test]
     fn star_group_disallow_and_allow() {
         let r = Robots::parse(
             "# comment\nUser-agent: *\nDisallow: /private/\nAllow: /private/open\n\nUser-agent: other\nDisallow: /\n",
+            T,
         );
         assert!(r.allows("/"));
         assert!(r.allows("/p/1"));
@@ -164,6 +199,7 @@ mod tests {
     fn our_group_wins_over_star() {
         let r = Robots::parse(
             "User-agent: *\nDisallow: /\n\nUser-agent: Threaded-Scrape\nDisallow: /no\n",
+            T,
         );
         assert!(r.allows("/yes"));
         assert!(!r.allows("/no/x"));
@@ -173,6 +209,7 @@ mod tests {
     fn grouped_agents_share_rules() {
         let r = Robots::parse(
             "User-agent: a\nUser-agent: *\nDisallow: /x\nUser-agent: b\nDisallow: /y\n",
+            T,
         );
         assert!(!r.allows("/x"));
         assert!(r.allows("/y"));
@@ -180,13 +217,16 @@ mod tests {
 
     #[test]
     fn empty_disallow_allows_all() {
-        let r = Robots::parse("User-agent: *\nDisallow:\n");
+        let r = Robots::parse("User-agent: *\nDisallow:\n", T);
         assert!(r.allows("/anything"));
     }
 
     #[test]
     fn wildcards_and_anchor() {
-        let r = Robots::parse("User-agent: *\nDisallow: /*.pdf$\nDisallow: /search*q=\n");
+        let r = Robots::parse(
+            "User-agent: *\nDisallow: /*.pdf$\nDisallow: /search*q=\n",
+            T,
+        );
         assert!(!r.allows("/docs/a.pdf"));
         assert!(r.allows("/docs/a.pdf.html"));
         assert!(!r.allows("/search?x=1&q=rust"));
@@ -195,8 +235,10 @@ mod tests {
 
     #[test]
     fn longest_match_wins_allow_on_tie() {
-        let r =
-            Robots::parse("User-agent: *\nDisallow: /a\nAllow: /a/b\nAllow: /c\nDisallow: /c\n");
+        let r = Robots::parse(
+            "User-agent: *\nDisallow: /a\nAllow: /a/b\nAllow: /c\nDisallow: /c\n",
+            T,
+        );
         assert!(!r.allows("/a/x"));
         assert!(r.allows("/a/b/c"));
         assert!(r.allows("/c"));

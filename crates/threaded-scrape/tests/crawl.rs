@@ -8,8 +8,12 @@ use std::net::TcpListener;
 use common::{by_path, expected_paths, read_csv, run, site, stderr, PAGES};
 
 /// Crawls a fresh site in `mode` and checks what every complete crawl must satisfy; returns the
-/// (path, status) pairs it found.
-fn complete_crawl(mode: &str, workers: &str, per_host: usize) -> BTreeSet<(String, String)> {
+/// (path, status, depth) it found.
+fn complete_crawl(
+    mode: &str,
+    workers: &str,
+    per_host: usize,
+) -> BTreeSet<(String, String, String)> {
     let site = site();
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("out.csv");
@@ -48,7 +52,7 @@ fn complete_crawl(mode: &str, workers: &str, per_host: usize) -> BTreeSet<(Strin
         stats.peak_in_flight
     );
     rows.iter()
-        .map(|(path, row)| (path.clone(), row["status"].clone()))
+        .map(|(path, row)| (path.clone(), row["status"].clone(), row["depth"].clone()))
         .collect()
 }
 
@@ -56,6 +60,7 @@ fn complete_crawl(mode: &str, workers: &str, per_host: usize) -> BTreeSet<(Strin
 fn both_modes_fetch_every_page_exactly_once_and_agree() {
     let sequential = complete_crawl("sequential", "1", 1);
     let threads = complete_crawl("threads", "8", 4);
+    // The same pages, statuses and depths: depth is the shortest click distance in both.
     assert_eq!(sequential, threads);
 }
 
@@ -122,7 +127,8 @@ fn each_fault_is_the_right_row() {
     assert_eq!(hit("/robots.txt"), 1);
     assert_eq!(hit("/private/secret"), 0);
     assert!(!rows.contains_key("/private/secret"));
-    assert_eq!(rows["/private/open"]["status"], "200");
+    assert_eq!(rows["/private/open/"]["status"], "200");
+    assert_eq!(hit("/blocked/"), 0);
 
     // 500 once and 429 once (Retry-After: 1): retried, then 200.
     for path in ["/flaky", "/busy"] {
@@ -140,7 +146,7 @@ fn each_fault_is_the_right_row() {
     assert_eq!(hit("/after-cut"), 0);
 
     // The binary file is not read, let alone parsed: the link hidden in it is never followed.
-    let bin = &rows["/files/data.bin"];
+    let bin = &rows["/files/blob"];
     assert_eq!(bin["status"], "200");
     assert_eq!(bin["content_type"], "application/octet-stream");
     assert_eq!(
@@ -153,9 +159,19 @@ fn each_fault_is_the_right_row() {
     );
     assert_eq!(hit("/from-binary"), 0);
 
-    // Every spelling of a page led to one fetch: `/p/3/` (the slash variant) was never asked.
-    assert_eq!(hit("/p/3/"), 0);
+    // Files whose extension says they are not HTML are not even requested.
+    assert_eq!((hit("/files/data.bin"), hit("/files/archive.zip")), (0, 0));
+    assert!(!rows.contains_key("/files/data.bin"));
+
+    // Every spelling of a page led to one fetch (`/p/%37` is `/p/7`).
+    assert!(
+        hits.keys()
+            .all(|p| !p.contains('%') || p == "/caf%C3%A9.html"),
+        "{hits:?}"
+    );
     assert_eq!(rows["/p/0"]["depth"], "1");
+    assert_eq!(rows["/p/0"]["referrer"], base);
+    assert_eq!(rows["/"]["referrer"], "");
 }
 
 #[test]
@@ -216,6 +232,16 @@ fn usage_errors_exit_2() {
         &["--max-bytes", "lots", "http://127.0.0.1:1/"][..],
         &["--mode", "processes", "http://127.0.0.1:1/"][..],
         &["--serve", "http://127.0.0.1:1/"][..],
+        // Bounds: each of these aborted, hung or ran away before.
+        &["--workers", "100000", "http://127.0.0.1:1/"][..],
+        &["--per-host", "0", "http://127.0.0.1:1/"][..],
+        &["--delay-ms", "18446744073709551615", "http://127.0.0.1:1/"][..],
+        &["--max-bytes", "100GiB", "http://127.0.0.1:1/"][..],
+        &["--retries", "1000", "http://127.0.0.1:1/"][..],
+        &["--timeout-s", "1e12", "http://127.0.0.1:1/"][..],
+        &["--header", "no colon", "http://127.0.0.1:1/"][..],
+        &["--include", "(", "http://127.0.0.1:1/"][..],
+        &["--ca-file", "/nonexistent.pem", "http://127.0.0.1:1/"][..],
     ] {
         let out = run(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));

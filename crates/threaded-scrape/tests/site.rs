@@ -42,6 +42,7 @@ fn the_site_answers_64_slow_requests_at_once() {
         SiteConfig {
             pages: 100,
             latency,
+            ..SiteConfig::default()
         },
     )
     .unwrap();
@@ -79,6 +80,7 @@ fn keep_alive_connections_opened_together_are_all_served() {
         SiteConfig {
             pages: 10,
             latency: Duration::from_millis(5),
+            ..SiteConfig::default()
         },
     )
     .unwrap();

@@ -7,11 +7,12 @@ use std::time::{Duration, Instant};
 
 use url::Url;
 
+use super::Row;
 use super::{Frontier, InFlight, Job, RobotsState};
-use crate::fetch::{is_html, FetchError, FetchErrorKind, FetchResult, Page};
-use crate::report::Row;
+use crate::fetch::{FetchError, FetchErrorKind, FetchResult};
+use crate::page::{is_html, Page};
 use crate::robots::Robots;
-use crate::urls;
+use crate::urls::OffScope;
 
 /// Redirects followed from one URL before the chain is an error.
 pub const MAX_REDIRECTS: usize = 5;
@@ -34,8 +35,9 @@ impl Frontier {
                 self.hosts[host].robots = RobotsState::Known(rules);
                 self.warnings.extend(warning);
             }
-            (InFlight::Page { host, job }, FetchResult::Page(result)) => {
+            (InFlight::Page { host, mut job }, FetchResult::Page(result)) => {
                 self.hosts[host].in_flight -= 1;
+                self.refresh(&mut job);
                 self.page_done(host, *job, result, now);
             }
             (what, _) => {
@@ -61,8 +63,9 @@ impl Frontier {
                 let origin = host.origin.as_str().trim_end_matches('/').to_string();
                 self.warnings.push(format!("{origin}/robots.txt: {why}"));
             }
-            InFlight::Page { host, job } => {
+            InFlight::Page { host, mut job } => {
                 self.hosts[host].in_flight -= 1;
+                self.refresh(&mut job);
                 let message = format!("{}: {why}", job.url);
                 self.push_row(&job, None, None, "worker panicked", message);
             }
@@ -116,11 +119,26 @@ impl Frontier {
             return;
         }
 
-        // The page is settled: one row, and its links (if it is HTML we read) queued.
+        // The page is settled: one row, and its links (if it is HTML we read) queued, unless
+        // the page asks not to be followed. The links are kept with the row until its depth is
+        // final: if a shorter path to this page turns up, they are offered again, closer.
+        let mut links = Vec::new();
         if (200..300).contains(&status) && is_html(&page.content_type) {
             self.skipped.non_http += page.non_http_links;
-            for link in &page.links {
-                self.offer(link.clone(), job.depth + 1);
+            self.skipped.nofollow += page.nofollow_links;
+            if page.meta_nofollow {
+                self.skipped.nofollow += page.links.len();
+            } else {
+                for link in &page.links {
+                    self.offer(link.clone(), job.depth + 1, Some(&job.url));
+                }
+                links = page.links.clone();
+            }
+            if page.meta_noindex {
+                // Fetched and followed, but not recorded: `noindex` asks for no row.
+                self.skipped.noindex += 1;
+                self.settle(&job, None, links);
+                return;
             }
         }
         let (kind, message) = if status >= 400 {
@@ -143,19 +161,18 @@ impl Frontier {
         let mut row = self.row(&job, Some(status), Some(&page));
         row.error = message;
         row.error_kind = kind;
-        self.rows.push(row);
+        self.settle(&job, Some(row), links);
     }
 
     /// A 3xx with a Location: queue the next hop, or settle the row if it may not be followed.
     fn follow_redirect(&mut self, mut job: Job, page: Page) {
         let status = page.status;
         let location = page.location.clone().unwrap_or_default();
-        let Ok(mut target) = job.url.join(&location) else {
+        let Ok(target) = job.url.join(&location).map(crate::urls::normalize) else {
             let message = format!("{}: bad Location {location:?}", job.url);
             self.push_row(&job, Some(status), Some(&page), "bad redirect", message);
             return;
         };
-        target.set_fragment(None);
         // `chain` holds the URLs fetched so far: the origin plus one per redirect followed.
         if job.chain.iter().any(|u| u == &target) {
             let path: Vec<&str> = job.chain.iter().map(Url::as_str).collect();
@@ -177,36 +194,38 @@ impl Frontier {
             );
             return;
         }
-        if !self.config.scope.contains(&target) {
-            let hint = target
-                .host_str()
-                .map(|h| format!(" (--allow-host {h} would follow it)"))
-                .unwrap_or_default();
+        // Every hop goes through the same scope check as a link: a redirect is a request
+        // the server asks for, and it must not take the crawl where a link could not.
+        if let Err(why) = self.config.scope.check(&target) {
+            let (hint, kind) = match why {
+                OffScope::Host => {
+                    self.out_of_scope.insert(target.to_string());
+                    let hint = target
+                        .host_str()
+                        .map(|h| format!(" (--allow-host {h} would follow it)"))
+                        .unwrap_or_default();
+                    (hint, "redirect out of scope")
+                }
+                OffScope::Parent | OffScope::Filtered => {
+                    self.filtered.insert(target.to_string());
+                    let hint = " (--no-parent, --include or --exclude)".to_string();
+                    (hint, "redirect filtered out")
+                }
+            };
             let message = format!(
                 "{}: redirect to {target} is out of scope, not followed{hint}",
                 job.url
             );
-            self.out_of_scope.insert(target.to_string());
-            self.push_row(
-                &job,
-                Some(status),
-                Some(&page),
-                "redirect out of scope",
-                message,
-            );
+            self.push_row(&job, Some(status), Some(&page), kind, message);
             return;
         }
-        // A hop to another spelling of a page in this chain (`/docs` -> `/docs/`) is followed;
-        // a hop to a page fetched elsewhere in the crawl is not fetched again.
-        let key = urls::normalize(target.clone()).to_string();
-        let in_chain = job
-            .chain
-            .iter()
-            .any(|u| urls::normalize(u.clone()).as_str() == key);
-        if !in_chain && !self.visited.insert(key) {
+        // A hop to a page fetched elsewhere in the crawl is not fetched again: the row points
+        // at it (`/docs` -> `/docs/`, where `/docs/` was linked too).
+        let key = target.to_string();
+        if !self.visited.insert(key) {
             let mut row = self.row(&job, Some(status), Some(&page));
             row.final_url = target.to_string();
-            self.rows.push(row);
+            self.push(row, &job);
             return;
         }
         job.chain.push(target.clone());
@@ -215,7 +234,11 @@ impl Frontier {
         job.attempt = 0;
         // The hop goes to the front of its host's queue: finish chains before starting pages.
         let h = self.host_for(&job.url);
-        self.hosts[h].queue.push_front(job);
+        self.hosts[h]
+            .queue
+            .entry(job.depth)
+            .or_default()
+            .push_front(job);
         self.queued += 1;
     }
 
@@ -238,9 +261,11 @@ impl Frontier {
             row.final_url = job.chain[job.chain.len() - 2].to_string();
             row.error = message;
             row.error_kind = Some("redirect disallowed by robots.txt".to_string());
-            self.rows.push(row);
+            self.push(row, &job);
         } else {
             self.skipped.robots += 1;
+            self.settle(&job, None, Vec::new());
+            self.release_claim();
             if self.starts.contains(&job.url.to_string()) {
                 self.refused_starts.push(format!(
                     "{}: disallowed by robots.txt (see --no-robots)",
@@ -257,6 +282,11 @@ impl Frontier {
             final_url: job.url.to_string(),
             status,
             depth: job.depth,
+            referrer: job
+                .referrer
+                .as_ref()
+                .map(Url::to_string)
+                .unwrap_or_default(),
             content_type: page.map(|p| p.content_type.clone()).unwrap_or_default(),
             bytes: page.map_or(0, |p| p.bytes),
             title: page.map(|p| p.title.clone()).unwrap_or_default(),
@@ -278,7 +308,12 @@ impl Frontier {
         let mut row = self.row(job, status, page);
         row.error = message;
         row.error_kind = Some(kind.to_string());
-        self.rows.push(row);
+        self.push(row, job);
+    }
+
+    /// A row with no links to keep: `job` is settled.
+    fn push(&mut self, row: Row, job: &Job) {
+        self.settle(job, Some(row), Vec::new());
     }
 }
 

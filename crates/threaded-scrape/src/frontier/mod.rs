@@ -4,8 +4,8 @@
 //! (unsynchronized) data owned by whoever drives the crawl: the sequential loop, or the
 //! coordinator thread of the threaded crawl. No locks, because only one thread ever touches it:
 //!
-//! - the queue of URLs to fetch, one FIFO per host, so the crawl is breadth-first;
-//! - the visited set of normalized URLs, so a page is fetched at most once whatever its spelling;
+//! - the queue of URLs to fetch, per host and by depth, so the crawl is breadth-first;
+//! - the visited set, so a URL is fetched at most once;
 //! - per host: requests in flight (`--per-host`), the last request's start (`--delay-ms`), a
 //!   pause after a `429` (its `Retry-After`), and its robots.txt rules, fetched before its first
 //!   page;
@@ -13,12 +13,21 @@
 //! - redirect chains: each hop is a job of its own, checked like a link (scope, robots,
 //!   visited), so a chain that comes back to itself is a loop and not a second fetch.
 //!
+//! Depth is the shortest click distance from a start URL, in every mode. With many requests in
+//! flight, a URL first found at depth 3 may later be found at depth 2 by a page that was slow
+//! to answer. Waiting for each level to finish before starting the next would leave workers
+//! idle behind one slow page; instead the crawl goes on, and a URL found again by a shorter
+//! path moves up (queued, in flight, or already answered: then its links move up too). A row
+//! is written once its depth is final: when nothing at depth `d - 2` or less is left unsettled,
+//! every page that could link to a depth-`d` page from closer has been answered.
+//!
 //! The driver asks [`Frontier::next`] for work and hands back each answer with
 //! [`Frontier::complete`]. The crawl is over exactly when `next` says [`Next::Done`]: nothing is
 //! queued, nothing waits for a retry and nothing is in flight.
 //!
 //! This file decides what to fetch next (queues, politeness, robots.txt); `answers.rs` decides
-//! what each answer means (a row, links to queue, a retry, the next redirect hop).
+//! what each answer means (a row, links to queue, a retry, the next redirect hop); `offer.rs`
+//! which links are queued at all.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
@@ -26,15 +35,19 @@ use std::time::{Duration, Instant};
 use url::Url;
 
 use crate::fetch::FetchRequest;
-use crate::report::{Outcome, Row, Skipped};
 use crate::robots::Robots;
 use crate::urls::{self, Scope};
+use host::{Host, RobotsState};
 
 mod answers;
+mod host;
+mod offer;
+pub mod outcome;
 #[cfg(test)]
 mod tests;
 
 pub use answers::MAX_REDIRECTS;
+pub use outcome::{Outcome, Row, Skipped};
 
 /// The crawl's rules, from the command line.
 #[derive(Debug, Clone)]
@@ -43,7 +56,8 @@ pub struct CrawlConfig {
     pub per_host: usize,
     /// Least time between the starts of two requests to one host.
     pub delay: Duration,
-    /// Most URLs fetched (rows), start URLs included; redirect hops do not count.
+    /// Most pages fetched (rows), start URLs included; redirect hops, URLs refused by
+    /// robots.txt and skipped extensions do not count.
     pub max_pages: usize,
     /// Links deeper than this many clicks from a start URL are not followed.
     pub max_depth: u32,
@@ -51,7 +65,9 @@ pub struct CrawlConfig {
     pub retries: u32,
     /// Fetch and obey robots.txt.
     pub robots: bool,
-    /// Hosts the crawl may visit.
+    /// Request URLs with an ignored extension (`.zip`, `.png`, ...) too.
+    pub fetch_ext: bool,
+    /// What the crawl may request.
     pub scope: Scope,
 }
 
@@ -75,6 +91,8 @@ struct Job {
     /// The URL first queued (the row's `url`).
     origin: Url,
     depth: u32,
+    /// The page the URL was found on (`None` for a start URL).
+    referrer: Option<Url>,
     /// Every URL fetched so far for this row, in order (redirect hops); catches loops.
     chain: Vec<Url>,
     /// The 3xx status that led to the current hop, for the row if the hop is refused.
@@ -85,36 +103,23 @@ struct Job {
     elapsed: Duration,
 }
 
-#[derive(Debug)]
-enum RobotsState {
-    /// Not asked for yet: the host's first job is its robots.txt.
-    Unknown,
-    /// Being fetched: the host's pages wait for it.
-    Fetching,
-    Known(Robots),
-}
-
-/// Politeness and queue state of one origin.
-#[derive(Debug)]
-struct Host {
-    /// `http://host:port`, where robots.txt is fetched from.
-    origin: Url,
-    queue: VecDeque<Job>,
-    /// Jobs waiting for their retry time.
-    retries: Vec<(Instant, Job)>,
-    in_flight: usize,
-    last_start: Option<Instant>,
-    /// No request before this (set by a 429's Retry-After: the whole host is asked to slow).
-    paused_until: Option<Instant>,
-    robots: RobotsState,
-}
-
-impl Host {
-    /// When the politeness rules let the next request start.
-    fn ready_at(&self, delay: Duration) -> Option<Instant> {
-        let after_delay = self.last_start.map(|t| t + delay);
-        after_delay.max(self.paused_until)
+impl Job {
+    /// Not yet started: no redirect hop, no retry. Only such a job can still move up a level.
+    fn is_fresh(&self) -> bool {
+        self.chain.len() == 1 && self.attempt == 0
     }
+}
+
+/// An answered URL whose depth may still shrink: its row (none for `noindex` or a URL refused
+/// by robots.txt) and the links it offered, kept to offer them again from closer.
+#[derive(Debug)]
+struct Pending {
+    depth: u32,
+    seq: u64,
+    row: Option<Row>,
+    links: Vec<Url>,
+    /// The URL that answered: the referrer of `links`.
+    from: Url,
 }
 
 /// What is in flight, by id.
@@ -132,12 +137,32 @@ pub struct Frontier {
     host_index: HashMap<String, usize>,
     /// Where the next scan for a ready host starts, so no host starves the others.
     cursor: usize,
-    /// Normalized URLs queued, fetched or being fetched (the "fetched at most once" set).
+    /// URLs queued, fetched or being fetched (the "fetched at most once" set).
     visited: HashSet<String>,
-    /// URLs claimed so far against `--max-pages`.
+    /// Fresh jobs still queued, by URL, with their depth: where to find one that moves up.
+    queued_depth: HashMap<String, u32>,
+    /// The depth so far of every URL whose row is not final yet (queued, in flight, waiting
+    /// for a retry, or answered and pending).
+    depth_of: HashMap<String, u32>,
+    /// Jobs in flight that moved up while they were out: their new referrer, applied when
+    /// they are answered.
+    lowered: HashMap<String, Option<Url>>,
+    /// Answered URLs whose depth is not final yet, by URL, with their row and links.
+    pending: HashMap<String, Pending>,
+    /// The same, by (depth, order settled): the shallowest are final first.
+    pending_order: BTreeMap<(u32, u64), String>,
+    pending_seq: u64,
+    /// Jobs not settled yet (queued, in flight or waiting for a retry), per depth.
+    unsettled: BTreeMap<u32, usize>,
+    /// Pages claimed so far against `--max-pages`.
     claimed: usize,
+    /// URLs found while `--max-pages` was reached, oldest first: a claim given back (a URL
+    /// refused by robots.txt) goes to the first of them.
+    waiting: VecDeque<(Url, u32, Option<Url>)>,
     /// Distinct URLs off the allowed hosts: `skipped.out_of_scope` is its size at the end.
     out_of_scope: HashSet<String>,
+    filtered: HashSet<String>,
+    by_extension: HashSet<String>,
     too_deep: HashSet<String>,
     over_max_pages: HashSet<String>,
     skipped: Skipped,
@@ -148,15 +173,19 @@ pub struct Frontier {
     peak_in_flight: usize,
     retries: u64,
     rows: Vec<Row>,
+    /// Rows already handed to the driver by [`Frontier::new_rows`].
+    rows_taken: usize,
     /// robots.txt problems, for the summary.
     warnings: Vec<String>,
     /// Start URLs refused by robots.txt, for the exit status.
     refused_starts: Vec<String>,
     starts: Vec<String>,
+    /// Ctrl-C: start nothing more.
+    stopping: bool,
 }
 
 impl Frontier {
-    /// A frontier holding the (normalized) start URLs at depth 0.
+    /// A frontier holding the start URLs at depth 0, as given (fragment dropped).
     pub fn new(config: CrawlConfig, starts: &[Url]) -> Frontier {
         let mut frontier = Frontier {
             config,
@@ -164,8 +193,18 @@ impl Frontier {
             host_index: HashMap::new(),
             cursor: 0,
             visited: HashSet::new(),
+            queued_depth: HashMap::new(),
+            depth_of: HashMap::new(),
+            lowered: HashMap::new(),
+            pending: HashMap::new(),
+            pending_order: BTreeMap::new(),
+            pending_seq: 0,
+            unsettled: BTreeMap::new(),
             claimed: 0,
+            waiting: VecDeque::new(),
             out_of_scope: HashSet::new(),
+            filtered: HashSet::new(),
+            by_extension: HashSet::new(),
             too_deep: HashSet::new(),
             over_max_pages: HashSet::new(),
             skipped: Skipped::default(),
@@ -175,16 +214,18 @@ impl Frontier {
             peak_in_flight: 0,
             retries: 0,
             rows: Vec::new(),
+            rows_taken: 0,
             warnings: Vec::new(),
             refused_starts: Vec::new(),
             starts: Vec::new(),
+            stopping: false,
         };
         for url in starts {
             let url = urls::normalize(url.clone());
             if !frontier.starts.contains(&url.to_string()) {
                 frontier.starts.push(url.to_string());
             }
-            frontier.offer(url, 0);
+            frontier.offer_start(url);
         }
         frontier
     }
@@ -199,13 +240,37 @@ impl Frontier {
         self.queued
     }
 
-    /// Rows settled so far.
+    /// Rows settled so far (final or not).
     pub fn rows_done(&self) -> usize {
-        self.rows.len()
+        self.rows.len() + self.pending.len()
+    }
+
+    /// The rows settled since the last call, in the order they were settled: the driver
+    /// writes them out at once, so a crawl killed later keeps them.
+    pub fn new_rows(&mut self) -> &[Row] {
+        // After Ctrl-C every row goes out now, with the depth known so far.
+        self.flush_final(self.stopping);
+        let from = self.rows_taken;
+        self.rows_taken = self.rows.len();
+        &self.rows[from..]
+    }
+
+    /// Ctrl-C: hand out nothing more. `next` says `Done` once the requests in flight are
+    /// answered (or the driver stops waiting for them); what was queued is counted as
+    /// interrupted.
+    pub fn stop(&mut self) {
+        self.stopping = true;
     }
 
     /// The next request that may start at `now`, or how long to wait, or the end.
     pub fn next(&mut self, now: Instant) -> Next {
+        if self.stopping {
+            return if self.in_flight.is_empty() {
+                Next::Done
+            } else {
+                Next::Wait(None)
+            };
+        }
         // A job refused by robots.txt is settled on the spot; then we look again.
         'scan: loop {
             if self.queued == 0 && self.in_flight.is_empty() {
@@ -217,10 +282,7 @@ impl Frontier {
                 let h = (self.cursor + k) % count;
                 let host = &mut self.hosts[h];
                 // Full: an answer from this host will free a slot, and wake us.
-                if host.in_flight >= self.config.per_host {
-                    continue;
-                }
-                if host.queue.is_empty() && host.retries.is_empty() {
+                if host.in_flight >= self.config.per_host || host.is_idle() {
                     continue;
                 }
                 if let Some(ready) = host.ready_at(self.config.delay) {
@@ -229,8 +291,8 @@ impl Frontier {
                         continue;
                     }
                 }
-                let rules = match &host.robots {
-                    RobotsState::Known(rules) => rules,
+                match &host.robots {
+                    RobotsState::Known(_) => {}
                     // Its robots.txt is on the way; its pages wait for the rules.
                     RobotsState::Fetching => continue,
                     // The host's first request is for its robots.txt.
@@ -239,12 +301,12 @@ impl Frontier {
                         let request = FetchRequest::Robots(host.origin.clone());
                         return self.start(h, InFlight::Robots { host: h }, request, now);
                     }
-                };
-                // A retry that has come due goes first; then the queue, oldest first.
+                }
+                // A retry that has come due goes first; then the shallowest queued job.
                 let due = host.retries.iter().position(|(t, _)| *t <= now);
                 let job = match due {
                     Some(i) => host.retries.swap_remove(i).1,
-                    None => match host.queue.pop_front() {
+                    None => match host.pop() {
                         Some(job) => job,
                         None => {
                             let soonest = host.retries.iter().map(|(t, _)| *t).min();
@@ -254,20 +316,23 @@ impl Frontier {
                     },
                 };
                 self.queued -= 1;
-                if !rules.allows(&path_and_query(&job.url)) {
+                if job.is_fresh() {
+                    self.queued_depth.remove(job.url.as_str());
+                }
+                let allowed = match &self.hosts[h].robots {
+                    RobotsState::Known(rules) => rules.allows(&path_and_query(&job.url)),
+                    _ => true,
+                };
+                if !allowed {
                     self.refused_by_robots(job);
                     continue 'scan;
                 }
                 let request = FetchRequest::Page(job.url.clone());
-                return self.start(
-                    h,
-                    InFlight::Page {
-                        host: h,
-                        job: Box::new(job),
-                    },
-                    request,
-                    now,
-                );
+                let what = InFlight::Page {
+                    host: h,
+                    job: Box::new(job),
+                };
+                return self.start(h, what, request, now);
             }
             return Next::Wait(wake);
         }
@@ -287,41 +352,6 @@ impl Frontier {
         Next::Ready(id, request)
     }
 
-    /// A link found at `depth`: queue it unless it is out of scope, seen, too deep or too many.
-    fn offer(&mut self, url: Url, depth: u32) {
-        // Links from `fetch` are normalized already; normalizing twice changes nothing.
-        let url = urls::normalize(url);
-        let key = url.to_string();
-        if !self.config.scope.contains(&url) {
-            self.out_of_scope.insert(key);
-            return;
-        }
-        if self.visited.contains(&key) {
-            return;
-        }
-        if depth > self.config.max_depth {
-            self.too_deep.insert(key);
-            return;
-        }
-        if self.claimed >= self.config.max_pages {
-            self.over_max_pages.insert(key);
-            return;
-        }
-        self.claimed += 1;
-        self.visited.insert(key);
-        let h = self.host_for(&url);
-        self.hosts[h].queue.push_back(Job {
-            origin: url.clone(),
-            chain: vec![url.clone()],
-            url,
-            depth,
-            redirect_status: None,
-            attempt: 0,
-            elapsed: Duration::ZERO,
-        });
-        self.queued += 1;
-    }
-
     /// The index of `url`'s host, created on first sight.
     fn host_for(&mut self, url: &Url) -> usize {
         let key = urls::origin_key(url);
@@ -336,7 +366,7 @@ impl Frontier {
         let origin = url.join("/").unwrap_or_else(|_| url.clone());
         self.hosts.push(Host {
             origin,
-            queue: VecDeque::new(),
+            queue: BTreeMap::new(),
             retries: Vec::new(),
             in_flight: 0,
             last_start: None,
@@ -349,18 +379,23 @@ impl Frontier {
 
     /// The crawl is over: what it found.
     pub fn finish(mut self) -> Outcome {
+        self.flush_final(true);
         self.skipped.out_of_scope = self.out_of_scope.len();
+        self.skipped.filtered = self.filtered.len();
+        self.skipped.extension = self.by_extension.len();
+        self.skipped.interrupted = self.queued;
         // A URL first found too deep or over the limit may have been queued later by a shorter
         // path; only the ones never fetched were really skipped.
+        let visited = &self.visited;
         self.skipped.max_depth = self
             .too_deep
             .iter()
-            .filter(|u| !self.visited.contains(*u))
+            .filter(|u| !visited.contains(*u))
             .count();
         self.skipped.max_pages = self
             .over_max_pages
             .iter()
-            .filter(|u| !self.visited.contains(*u))
+            .filter(|u| !visited.contains(*u))
             .count();
         let mut failed_starts = std::mem::take(&mut self.refused_starts);
         let by_url: BTreeMap<&str, &Row> = self.rows.iter().map(|r| (r.url.as_str(), r)).collect();
@@ -380,6 +415,7 @@ impl Frontier {
             warnings: self.warnings,
             failed_starts,
             start_count: self.starts.len(),
+            interrupted: self.stopping,
         }
     }
 }

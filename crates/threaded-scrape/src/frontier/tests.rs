@@ -15,6 +15,7 @@ fn config(per_host: usize, delay_ms: u64, robots: bool) -> CrawlConfig {
         max_depth: 10,
         retries: 2,
         robots,
+        fetch_ext: false,
         scope: Scope::new([&start], &[]),
     }
 }
@@ -80,7 +81,7 @@ fn robots_comes_first_and_is_obeyed() {
     );
     // Pages wait for the rules.
     assert_eq!(f.next(t), Next::Wait(None));
-    let rules = Robots::parse("User-agent: *\nDisallow: /private\n");
+    let rules = Robots::parse("User-agent: *\nDisallow: /private\n", "threaded-scrape");
     f.complete(
         id,
         FetchResult::Robots {
@@ -143,29 +144,144 @@ fn redirect_hops_loops_and_already_crawled_targets() {
     );
 }
 
+/// The regression of the dropped trailing slash: `/docs/` is fetched as `/docs/`, and
+/// `/docs` (a link without the slash) is its own URL, whose 301 points at the page crawled.
 #[test]
-fn a_redirect_to_another_spelling_of_the_same_page_is_followed() {
+fn the_trailing_slash_is_kept() {
     let t = Instant::now();
     let mut f = Frontier::new(config(1, 0, false), &urls(&["http://a.test/docs/"]));
+    let (id, request) = ready(f.next(t));
+    assert_eq!(
+        request,
+        FetchRequest::Page(Url::parse("http://a.test/docs/").unwrap())
+    );
+    f.complete(id, html(&["http://a.test/docs", "http://a.test/docs/"]), t);
     let (id, request) = ready(f.next(t));
     assert_eq!(
         request,
         FetchRequest::Page(Url::parse("http://a.test/docs").unwrap())
     );
     f.complete(id, status(301, Some("/docs/")), t);
+    assert_eq!(f.next(t), Next::Done);
+    let rows = f.finish().rows;
+    let got: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.url.as_str(),
+                r.status,
+                r.final_url.as_str(),
+                r.referrer.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "http://a.test/docs",
+                Some(301),
+                "http://a.test/docs/",
+                "http://a.test/docs/"
+            ),
+            ("http://a.test/docs/", Some(200), "http://a.test/docs/", ""),
+        ]
+    );
+}
+
+/// The regression of depth by discovery order: `/x` is found first three clicks deep (via
+/// `/a` and `/a2`, answered quickly) while `/b`, which links it at two clicks, is still in
+/// flight. The crawl does not wait for `/b`, but `/x`'s row is not final until `/b` is
+/// answered, and it says depth 2.
+#[test]
+fn depth_is_the_shortest_click_distance() {
+    let t = Instant::now();
+    let mut f = Frontier::new(config(8, 0, false), &urls(&["http://a.test/"]));
+    let (root, _) = ready(f.next(t));
+    f.complete(root, html(&["http://a.test/a", "http://a.test/b"]), t);
+    let (a, _) = ready(f.next(t));
+    let (b, _) = ready(f.next(t));
+    f.complete(a, html(&["http://a.test/a2"]), t);
+    let (a2, _) = ready(f.next(t));
+    f.complete(a2, html(&["http://a.test/x"]), t);
+    let (x, request) = ready(f.next(t));
+    assert_eq!(
+        request,
+        FetchRequest::Page(Url::parse("http://a.test/x").unwrap())
+    );
+    f.complete(x, html(&["http://a.test/y"]), t);
+    // `/b`, at depth 1, may still find `/x` closer: `/x` and `/y` are not written yet.
+    let written: Vec<String> = f.new_rows().iter().map(|r| r.url.clone()).collect();
+    assert!(!written.iter().any(|u| u.ends_with("/x")), "{written:?}");
+    f.complete(b, html(&["http://a.test/x"]), t);
+    let (y, _) = ready(f.next(t));
+    f.complete(y, html(&[]), t);
+    assert_eq!(f.next(t), Next::Done);
+    let rows = f.finish().rows;
+    let depth = |u: &str| {
+        let r = rows.iter().find(|r| r.url == u).unwrap();
+        (r.depth, r.referrer.clone())
+    };
+    assert_eq!(depth("http://a.test/x"), (2, "http://a.test/b".to_string()));
+    // And its link moved up with it.
+    assert_eq!(depth("http://a.test/y"), (3, "http://a.test/x".to_string()));
+}
+
+/// `--max-pages` counts fetched pages: a URL refused by robots.txt gives its claim back.
+#[test]
+fn max_pages_does_not_count_urls_refused_by_robots() {
+    let t = Instant::now();
+    let mut c = config(1, 0, true);
+    c.max_pages = 3;
+    let mut f = Frontier::new(c, &urls(&["http://a.test/", "http://a.test/private/1"]));
+    let (id, _) = ready(f.next(t));
+    let rules = Robots::parse("User-agent: *\nDisallow: /private\n", "threaded-scrape");
+    f.complete(
+        id,
+        FetchResult::Robots {
+            rules,
+            warning: None,
+        },
+        t,
+    );
+    let mut fetched = Vec::new();
+    while let Next::Ready(id, FetchRequest::Page(url)) = f.next(t) {
+        fetched.push(url.path().to_string());
+        let links = [
+            "http://a.test/private/2",
+            "http://a.test/a",
+            "http://a.test/b",
+            "http://a.test/c",
+        ];
+        f.complete(id, html(if url.path() == "/" { &links } else { &[] }), t);
+    }
+    assert_eq!(fetched, ["/", "/a", "/b"]);
+    assert_eq!(f.finish().skipped.robots, 2);
+}
+
+/// Links with a binary extension are not requested, unless `fetch_ext`.
+#[test]
+fn ignored_extensions_are_not_requested() {
+    let t = Instant::now();
+    let mut f = Frontier::new(config(1, 0, false), &urls(&["http://a.test/"]));
+    let (id, _) = ready(f.next(t));
+    f.complete(
+        id,
+        html(&[
+            "http://a.test/a.zip",
+            "http://a.test/b.PNG",
+            "http://a.test/c.html",
+        ]),
+        t,
+    );
     let (id, request) = ready(f.next(t));
     assert_eq!(
         request,
-        FetchRequest::Page(Url::parse("http://a.test/docs/").unwrap())
+        FetchRequest::Page(Url::parse("http://a.test/c.html").unwrap())
     );
-    f.complete(id, html(&["http://a.test/docs/"]), t);
+    f.complete(id, html(&[]), t);
     assert_eq!(f.next(t), Next::Done);
-    let rows = f.finish().rows;
-    assert_eq!(rows.len(), 1);
-    assert_eq!(
-        (rows[0].status, rows[0].final_url.as_str()),
-        (Some(200), "http://a.test/docs/")
-    );
+    assert_eq!(f.finish().skipped.extension, 2);
 }
 
 #[test]

@@ -34,6 +34,10 @@ pub struct Request {
     pub target: String,
     /// The `Host` header, if any.
     pub host: Option<String>,
+    /// The `User-Agent` header, if any.
+    pub user_agent: Option<String>,
+    /// `X-...` headers as `name: value` (name lower-cased), for tests of `--header`.
+    pub x_headers: Vec<String>,
 }
 
 /// What the handler answers.
@@ -221,6 +225,16 @@ fn read_head(
                     method: parsed.method.unwrap_or("GET").to_string(),
                     target: parsed.path.unwrap_or("/").to_string(),
                     host: header("host"),
+                    user_agent: header("user-agent"),
+                    x_headers: parsed
+                        .headers
+                        .iter()
+                        .filter(|h| h.name.to_ascii_lowercase().starts_with("x-"))
+                        .map(|h| {
+                            let value = String::from_utf8_lossy(h.value);
+                            format!("{}: {}", h.name.to_ascii_lowercase(), value.trim())
+                        })
+                        .collect(),
                 };
                 pending.drain(..head_len);
                 return Ok(Some((request, keep_alive, body_len)));

@@ -10,19 +10,32 @@
 //! - `/` links to `/p/0` .. `/p/7` (a crawl soon has plenty to fetch at once) and every fault;
 //! - `/p/i` links to its children `/p/8i+1` .. `/p/8i+8` (so page `i` is about log8(i)+1 clicks
 //!   deep), back to its parent and home (cycles), and to the next page. The links use every
-//!   spelling: `7`, `./7`, `../p/7`, `/p/7/` (trailing slash), `http://HOST/p/7` (absolute),
-//!   `7#section`, `#top`;
+//!   spelling: `7`, `./7`, `../p/7`, `/p/%37` (an encoded digit), `http://HOST/p/7`
+//!   (absolute), `7#section`, `#top`. (`/p/7/` is another URL: it answers 301 to `/p/7`);
 //! - `/p/N` and `/missing`: 404;
 //! - `/redirect/1` -> 301 `/redirect/2` -> 302 `/redirect/3` -> 307 `/moved` (200);
 //!   `/loop/a` <-> `/loop/b`; `/hops/K` -> `/hops/K+1` forever; `/redirect/out` -> another host;
 //! - `/flaky`: 500 the first time, 200 after; `/busy`: 429 with `Retry-After: 1` the first time.
 //!   "First time" is per server: a site serving many crawls (`--serve`) has its faults once;
-//! - `/files/data.bin`: binary (`application/octet-stream`, containing `<a href>` bytes that a
-//!   crawler parsing it by mistake would follow to `/from-binary`);
+//! - `/docs/`: a documentation tree as nginx serves one, with relative links that are right
+//!   only against the directory URL: `intro.html`, `guide/` (a directory link with a slash),
+//!   `api` (without: 301 to `/docs/api/`, or with `clean_urls` served as it is, like
+//!   `try_files $uri $uri/index.html`);
+//! - `/latin1`: a page in ISO-8859-1 (`Café crème`) linking to `café.html`, which a browser
+//!   requests as `/caf%C3%A9.html`;
+//! - `/nofollow` (`<meta name="robots" content="nofollow">`), `/noindex`, and a
+//!   `rel="nofollow"` link to `/rel-nofollow`;
+//! - `/nested`: 2 MiB of nested tags with a link at the very end (`/after-nested`). Like the
+//!   trap, no page links to it: a crawl meets it when started there;
+//! - `/files/blob`: binary (`application/octet-stream`, containing `<a href>` bytes that a
+//!   crawler parsing it by mistake would follow to `/from-binary`); `/files/data.bin` and
+//!   `/files/archive.zip`: files a crawler should not even request (their extension says
+//!   they are not HTML);
 //! - `/big`: HTML larger than the crawler's default `--max-bytes`, with a link to `/after-cut`
 //!   past the cut;
 //! - `http://other.invalid/`, `mailto:`, `javascript:`, `tel:` links;
-//! - `/robots.txt` disallows `/private/` but allows `/private/open`;
+//! - `/robots.txt` disallows `/private/` and `/blocked/` but allows `/private/open/`; with
+//!   `robots_redirect` it redirects instead (to another host, in the tests);
 //! - `/trap?page=K` links to `?page=K+1` forever. No page links to it: a crawl meets it only
 //!   when started there, so the default demo and the benchmark are not spent in it.
 //!
@@ -50,6 +63,10 @@ pub struct SiteConfig {
     pub pages: usize,
     /// Every answer waits this long first, like a slow backend.
     pub latency: Duration,
+    /// Serve `/dir` and `/dir/` alike, with no redirect (nginx `try_files $uri $uri/index.html`).
+    pub clean_urls: bool,
+    /// `/robots.txt` answers 302 to this URL instead of the site's rules.
+    pub robots_redirect: Option<String>,
 }
 
 impl Default for SiteConfig {
@@ -57,6 +74,8 @@ impl Default for SiteConfig {
         SiteConfig {
             pages: 200,
             latency: Duration::from_millis(20),
+            clean_urls: false,
+            robots_redirect: None,
         }
     }
 }
@@ -68,6 +87,9 @@ pub struct SiteStats {
     pub hits: BTreeMap<String, u64>,
     /// The most requests being answered at the same time.
     pub peak_in_flight: usize,
+    /// Every `User-Agent` and `X-...` header (`name: value`) seen, for tests of the request
+    /// options.
+    pub headers_seen: std::collections::BTreeSet<String>,
 }
 
 /// State shared by the connection threads: atomics and one mutex, since any number of
@@ -75,7 +97,10 @@ pub struct SiteStats {
 struct State {
     pages: usize,
     latency: Duration,
+    clean_urls: bool,
+    robots_redirect: Option<String>,
     hits: Mutex<BTreeMap<String, u64>>,
+    headers_seen: Mutex<std::collections::BTreeSet<String>>,
     in_flight: AtomicUsize,
     peak_in_flight: AtomicUsize,
     /// `/flaky` has answered 500 (once per server).
@@ -84,6 +109,8 @@ struct State {
     busy_refused: AtomicBool,
     /// The body of `/big`, built once and shared by every request for it.
     big: Arc<[u8]>,
+    /// The body of `/nested`: 2 MiB of nested tags.
+    nested: Arc<[u8]>,
     binary: Arc<[u8]>,
 }
 
@@ -92,6 +119,11 @@ impl State {
         SiteStats {
             hits: self.hits.lock().map(|h| h.clone()).unwrap_or_default(),
             peak_in_flight: self.peak_in_flight.load(Ordering::SeqCst),
+            headers_seen: self
+                .headers_seen
+                .lock()
+                .map(|h| h.clone())
+                .unwrap_or_default(),
         }
     }
 }
@@ -108,12 +140,16 @@ impl Site {
         let state = Arc::new(State {
             pages: config.pages.max(1),
             latency: config.latency,
+            clean_urls: config.clean_urls,
+            robots_redirect: config.robots_redirect,
             hits: Mutex::new(BTreeMap::new()),
+            headers_seen: Mutex::new(std::collections::BTreeSet::new()),
             in_flight: AtomicUsize::new(0),
             peak_in_flight: AtomicUsize::new(0),
             flaky_failed: AtomicBool::new(false),
             busy_refused: AtomicBool::new(false),
             big: pages::big_page().into(),
+            nested: pages::nested_page().into(),
             binary: pages::binary_file().into(),
         });
         let handler = {
@@ -157,6 +193,13 @@ fn handle(request: &http::Request, state: &State) -> http::Response {
     }
     if let Ok(mut hits) = state.hits.lock() {
         *hits.entry(request.target.clone()).or_insert(0) += 1;
+    }
+    if let Ok(mut seen) = state.headers_seen.lock() {
+        let agent = request
+            .user_agent
+            .iter()
+            .map(|ua| format!("user-agent: {ua}"));
+        seen.extend(agent.chain(request.x_headers.iter().cloned()));
     }
     let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     state.peak_in_flight.fetch_max(now, Ordering::SeqCst);

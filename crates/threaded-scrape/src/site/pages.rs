@@ -20,11 +20,10 @@ pub(super) fn route(target: &str, host: &str, state: &State) -> Response {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let n = state.pages;
     match path {
-        "/robots.txt" => text(
-            200,
-            "text/plain",
-            "User-agent: *\nDisallow: /private/\nAllow: /private/open\n",
-        ),
+        "/robots.txt" => match &state.robots_redirect {
+            Some(to) => redirect(302, to),
+            None => text(200, "text/plain", ROBOTS),
+        },
         "/" => html(200, &home(n)),
         "/redirect/1" => redirect(301, "/redirect/2"),
         "/redirect/2" => redirect(302, "3"), // A relative Location: resolves to /redirect/3.
@@ -40,10 +39,23 @@ pub(super) fn route(target: &str, host: &str, state: &State) -> Response {
             response.headers.push(("Retry-After", "1".to_string()));
             response
         }
-        "/moved" | "/flaky" | "/busy" | "/private/open" | "/private/secret" | "/after-cut"
-        | "/from-binary" => html(200, &leaf(path, "a leaf page")),
-        "/files/data.bin" => bytes(&state.binary, "application/octet-stream"),
+        "/moved" | "/flaky" | "/busy" | "/private/open/" | "/private/secret" | "/after-cut"
+        | "/from-binary" | "/blocked" | "/blocked/" | "/caf%C3%A9.html" | "/never-followed"
+        | "/from-noindex" | "/rel-nofollow" | "/after-nested" => {
+            html(200, &leaf(path, "a leaf page"))
+        }
+        "/files/blob" | "/files/data.bin" | "/files/archive.zip" => {
+            bytes(&state.binary, "application/octet-stream")
+        }
         "/big" => bytes(&state.big, "text/html; charset=utf-8"),
+        "/nested" => bytes(&state.nested, "text/html; charset=utf-8"),
+        "/latin1" => Response {
+            status: 200,
+            headers: vec![("Content-Type", "text/html; charset=ISO-8859-1".to_string())],
+            body: Arc::from(LATIN1_PAGE),
+        },
+        "/nofollow" => html(200, &meta_robots("nofollow", "/never-followed")),
+        "/noindex" => html(200, &meta_robots("noindex", "/from-noindex")),
         "/trap" => {
             let k: u64 = query
                 .strip_prefix("page=")
@@ -52,6 +64,9 @@ pub(super) fn route(target: &str, host: &str, state: &State) -> Response {
             html(200, &trap(k))
         }
         _ => {
+            if let Some(response) = docs(path, state.clean_urls) {
+                return response;
+            }
             if let Some(rest) = path.strip_prefix("/hops/") {
                 let k: u64 = rest.parse().unwrap_or(0);
                 return redirect(302, &format!("/hops/{}", k + 1));
@@ -94,10 +109,16 @@ fn home(n: usize) -> String {
 <li><a href="/redirect/out">a redirect to another host</a></li>
 <li><a href="/flaky">500 once, then 200</a></li>
 <li><a href="/busy">429 once, then 200</a></li>
-<li><a href="/files/data.bin">a binary file</a></li>
+<li><a href="/files/blob">a binary file</a> <a href="/files/data.bin">a .bin file</a>
+<a href="files/archive.zip">a zip</a></li>
 <li><a href="/big">a page larger than 2 MiB</a></li>
-<li><a href="/private/secret">disallowed by robots.txt</a></li>
-<li><a href="/private/open">allowed by robots.txt</a></li>
+<li><a href="/docs/">the docs, a directory</a></li>
+<li><a href="/latin1">a Latin-1 page</a></li>
+<li><a href="/nofollow">a nofollow page</a> <a href="/noindex">a noindex page</a>
+<a href="/rel-nofollow" rel="nofollow">a nofollow link</a></li>
+<li><a href="/private/secret">disallowed by robots.txt</a>
+<a href="/blocked/">a disallowed directory</a></li>
+<li><a href="/private/open/">allowed by robots.txt</a></li>
 <li><a href="http://other.invalid/">another host</a></li>
 <li><a href="mailto:nobody@example.invalid">mail</a>
 <a href="javascript:void(0)">script</a> <a href="tel:+10000000000">phone</a></li>
@@ -127,8 +148,14 @@ fn page(i: usize, n: usize, host: &str) -> String {
         links.push_str(&format!("<li><a href=\"/p/{parent}\">parent</a></li>\n"));
     }
     let next = (i + 1) % n;
+    // `/p/%37` is `/p/7` (RFC 3986: an encoded digit is the digit).
+    let encoded = format!(
+        "%{:02X}{}",
+        next.to_string().as_bytes()[0],
+        &next.to_string()[1..]
+    );
     links.push_str(&format!(
-        "<li><a href=\"{next}#section\">next</a> <a href=\"/p/{next}/\">next, with a slash</a></li>\n"
+        "<li><a href=\"{next}#section\">next</a> <a href=\"/p/{encoded}\">next, encoded</a></li>\n"
     ));
     format!(
         r##"<!doctype html><html><head><title>Page {i}</title></head><body>
@@ -137,6 +164,47 @@ fn page(i: usize, n: usize, host: &str) -> String {
 {links}<li><a href="#top">top</a> <a href="/">home</a></li>
 </ul></body></html>
 "##
+    )
+}
+
+/// The site's rules: directories, as robots.txt files usually name them.
+const ROBOTS: &str =
+    "User-agent: *\nDisallow: /private/\nAllow: /private/open/\nDisallow: /blocked/\n";
+
+/// `/latin1`, in ISO-8859-1: `é` is the one byte 0xE9.
+const LATIN1_PAGE: &[u8] = b"<!doctype html><html><head><title>Caf\xe9 cr\xe8me</title></head>\
+<body><a href=\"caf\xe9.html\">caf\xe9</a></body></html>\n";
+
+/// The docs tree (see the module docs), or `None` when `path` is not in it.
+fn docs(path: &str, clean_urls: bool) -> Option<Response> {
+    let index = |title: &str, links: &[&str]| {
+        let links: String = links
+            .iter()
+            .map(|l| format!("<li><a href=\"{l}\">{l}</a></li>\n"))
+            .collect();
+        html(200, &format!("<!doctype html><html><head><title>{title}</title></head><body><ul>\n{links}</ul></body></html>\n"))
+    };
+    let docs_index = || index("Docs", &["intro.html", "guide/", "api", "#top"]);
+    let guide_index = || index("Guide", &["step.html", "../intro.html"]);
+    // The api index links by absolute path: it is served at `/docs/api` too (clean URLs).
+    let api_index = || index("API", &["/docs/api/ref.html"]);
+    Some(match (path, clean_urls) {
+        ("/docs/", _) | ("/docs", true) => docs_index(),
+        ("/docs/guide/", _) | ("/docs/guide", true) => guide_index(),
+        ("/docs/api/", _) | ("/docs/api", true) => api_index(),
+        // Like nginx for a directory asked without its slash.
+        ("/docs" | "/docs/guide" | "/docs/api", false) => redirect(301, &format!("{path}/")),
+        ("/docs/intro.html" | "/docs/guide/step.html" | "/docs/api/ref.html", _) => {
+            html(200, &leaf(path, "a docs page"))
+        }
+        _ => return None,
+    })
+}
+
+fn meta_robots(content: &str, link: &str) -> String {
+    format!(
+        "<!doctype html><html><head><meta name=\"robots\" content=\"{content}\">\
+         <title>{content}</title></head><body><a href=\"{link}\">a link</a></body></html>\n"
     )
 }
 
@@ -173,7 +241,20 @@ pub(super) fn big_page() -> Vec<u8> {
     body.into_bytes()
 }
 
-/// `/files/data.bin`: deterministic bytes around an HTML link that must never be followed.
+/// `/nested`: a link, 2 MiB of tags nested ever deeper, and a link at the end (under the
+/// default `--max-bytes`, so a crawler must get through all of it to find it).
+pub(super) fn nested_page() -> Vec<u8> {
+    let head = b"<!doctype html><html><head><title>Nested</title></head><body>\n";
+    let tail = b"<a href=\"/after-nested\">the end</a></body></html>\n";
+    let mut body = head.to_vec();
+    while body.len() + tail.len() + 11 < 2 * 1024 * 1024 {
+        body.extend_from_slice(b"<div><span>");
+    }
+    body.extend_from_slice(tail);
+    body
+}
+
+/// `/files/blob`: deterministic bytes around an HTML link that must never be followed.
 pub(super) fn binary_file() -> Vec<u8> {
     let mut data: Vec<u8> = (0..BINARY_BYTES).map(|i| (i * 31 % 251) as u8).collect();
     let bait = b"<html><a href=\"/from-binary\">bait</a></html>";
@@ -218,6 +299,13 @@ mod tests {
         assert!(big.len() > 2 * 1024 * 1024);
         let text = String::from_utf8(big).unwrap();
         assert!(text.find("/after-cut").unwrap() > 2 * 1024 * 1024);
+    }
+
+    #[test]
+    fn nested_page_fits_the_default_limit() {
+        let nested = nested_page();
+        assert!(nested.len() <= 2 * 1024 * 1024);
+        assert!(nested.ends_with(b"</body></html>\n"));
     }
 
     #[test]

@@ -20,14 +20,20 @@ pub fn site() -> Site {
         SiteConfig {
             pages: PAGES,
             latency: Duration::from_millis(5),
+            ..SiteConfig::default()
         },
     )
     .expect("start the test site")
 }
 
 /// The binary, with proxies from the environment removed: everything here is on 127.0.0.1.
+///
+/// `THREADED_SCRAPE_BIN` runs the tests against another build (an older commit, to check that
+/// a regression test fails without its fix).
 pub fn bin() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_threaded-scrape"));
+    let path = std::env::var_os("THREADED_SCRAPE_BIN")
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_threaded-scrape").into());
+    let mut cmd = Command::new(path);
     for var in [
         "http_proxy",
         "HTTP_PROXY",
@@ -63,7 +69,7 @@ pub fn read_csv(path: &Path) -> Vec<CsvRow> {
         .collect();
     assert_eq!(
         header.join(","),
-        "url,final_url,status,depth,content_type,bytes,title,links,elapsed_ms,error"
+        "url,final_url,status,depth,referrer,content_type,bytes,title,links,elapsed_ms,error"
     );
     reader
         .records()
@@ -103,9 +109,19 @@ pub fn expected_paths() -> BTreeSet<String> {
         "/redirect/out",
         "/flaky",
         "/busy",
-        "/files/data.bin",
+        "/files/blob",
         "/big",
-        "/private/open",
+        "/private/open/",
+        "/docs/",
+        "/docs/intro.html",
+        "/docs/guide/",
+        "/docs/guide/step.html",
+        "/docs/api",
+        "/docs/api/ref.html",
+        "/latin1",
+        "/caf%C3%A9.html",
+        "/nofollow",
+        "/from-noindex",
     ] {
         paths.insert(p.to_string());
     }

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser as ClapParser, Subcommand};
 
+use crate::file::{report_sigbus, FileIdentity};
 use crate::generate::{self, DEFAULT_ROWS, DEFAULT_SEED, DEFAULT_STATIONS, MAX_STATIONS};
 use crate::measure;
 use crate::modes::{Job, Mode};
@@ -138,6 +139,12 @@ pub struct WorkerArgs {
     pub parser: Parser,
     #[arg(long)]
     pub skip_bad: bool,
+    /// FILE's identity as the parent recorded it (`dev:ino:size:sec:nsec`).
+    #[arg(long, value_parser = FileIdentity::from_arg)]
+    pub identity: FileIdentity,
+    /// Largest reply payload the parent accepts, in bytes.
+    #[arg(long)]
+    pub max_reply: u64,
     pub file: PathBuf,
 }
 
@@ -178,22 +185,28 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 args.file.display()
             );
         }
-        Some(Command::Run(args)) => run_file(&args)?,
+        Some(Command::Run(args)) => {
+            report_sigbus(&args.file);
+            run_file(&args)?
+        }
         Some(Command::Bench(args)) => {
+            report_sigbus(&args.file);
             measure::bench(&args.file, args.workers, args.runs, args.json)?
         }
         Some(Command::Worker(args)) => {
             if args.start > args.end {
                 anyhow::bail!("worker range {}..{} is backwards", args.start, args.end);
             }
-            return Ok(worker::run(
-                &args.file,
-                args.start..args.end,
-                args.parser,
-                args.skip_bad,
-                args.index,
-                args.attempt,
-            ));
+            return Ok(worker::run(&worker::Task {
+                path: args.file,
+                range: args.start..args.end,
+                parser: args.parser,
+                skip_bad: args.skip_bad,
+                index: args.index,
+                attempt: args.attempt,
+                identity: args.identity,
+                max_reply: args.max_reply,
+            }));
         }
     }
     Ok(ExitCode::SUCCESS)

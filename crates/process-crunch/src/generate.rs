@@ -53,12 +53,18 @@ pub fn generate(path: &Path, rows: u64, stations: usize, seed: u64) -> anyhow::R
         );
         bar
     });
-    let generated = write_rows(file, rows, stations, seed, progress.as_ref())
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    let written = write_rows(file, rows, stations, seed, progress.as_ref());
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
-    Ok(generated)
+    match written {
+        Ok(generated) => Ok(generated),
+        Err(e) => {
+            // Half a file is worse than none: it would parse, and give a wrong answer.
+            let _ = std::fs::remove_file(path);
+            Err(anyhow::Error::new(e).context(format!("cannot write {}", path.display())))
+        }
+    }
 }
 
 /// Writes the rows to `out`. Separate from [`generate`] so tests can write to memory.

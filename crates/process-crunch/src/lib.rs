@@ -10,6 +10,7 @@
 //! 7. [`measure`] and [`cli`]: timing, the bench table and the command line.
 
 pub mod cli;
+pub mod file;
 pub mod frame;
 pub mod generate;
 pub mod measure;

@@ -242,14 +242,21 @@ pub fn default_file() -> anyhow::Result<PathBuf> {
         path.display()
     );
     let partial_path = path.with_extension(format!("txt.partial-{}", std::process::id()));
-    generate::generate(&partial_path, DEFAULT_ROWS, DEFAULT_STATIONS, DEFAULT_SEED)?;
-    std::fs::rename(&partial_path, &path).with_context(|| {
-        format!(
-            "cannot rename {} to {}",
-            partial_path.display(),
-            path.display()
-        )
-    })?;
+    let done = generate::generate(&partial_path, DEFAULT_ROWS, DEFAULT_STATIONS, DEFAULT_SEED)
+        .and_then(|_| {
+            std::fs::rename(&partial_path, &path).with_context(|| {
+                format!(
+                    "cannot rename {} to {}",
+                    partial_path.display(),
+                    path.display()
+                )
+            })
+        });
+    if let Err(e) = done {
+        // A full disk, an interrupted write: leave nothing half-written in the cache.
+        let _ = std::fs::remove_file(&partial_path);
+        return Err(e);
+    }
     Ok(path)
 }
 
@@ -266,6 +273,7 @@ pub fn demo(workers: usize) -> anyhow::Result<()> {
         3
     };
     let path = default_file()?;
+    crate::file::report_sigbus(&path);
     eprintln!("Running every mode with both parsers, {workers} workers...\n");
     bench(&path, workers, runs, false)
 }

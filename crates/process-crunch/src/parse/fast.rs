@@ -17,10 +17,12 @@ use std::fs::File;
 use std::io;
 use std::ops::Range;
 
-use memchr::{memchr, memchr2};
+use memchr::{memchr, memchr2, memrchr};
 use memmap2::Mmap;
 
-use super::{check_name, parse_tenths, strip_cr, BadLine, LineError, MAX_NAME_BYTES};
+use super::{
+    check_name, parse_tenths, strip_cr, BadLine, LineError, MAX_LINE_BYTES, MAX_NAME_BYTES,
+};
 use crate::stats::Partial;
 
 /// How much of the mapping is parsed before its pages are released.
@@ -28,9 +30,12 @@ const WINDOW_BYTES: usize = 16 << 20;
 
 /// Maps `file` read-only and tells the kernel it will be read sequentially (more read-ahead).
 pub fn map_file(file: &File) -> io::Result<Mmap> {
-    // SAFETY: the mapping is read-only. It is undefined behaviour only if another process
-    // truncates or rewrites the file while we read it: the usual caveat of mmap, which the
-    // README states. We never write through it.
+    // SAFETY: the mapping is read-only and we never write through it. Another process that
+    // truncates or rewrites the file while we read it breaks the promise that the bytes do
+    // not change (the usual caveat of mmap): a truncation raises SIGBUS, which is reported as
+    // "FILE changed while it was read" (`file::report_sigbus`, or the parent of a worker), and
+    // a rewrite changes the file's modification time, which `Input::aggregate_range` checks
+    // after reading, so the bytes read are thrown away with that same error.
     let map = unsafe { Mmap::map(file)? };
     #[cfg(unix)]
     map.advise(memmap2::Advice::Sequential)?;
@@ -38,6 +43,11 @@ pub fn map_file(file: &File) -> io::Result<Mmap> {
 }
 
 /// Aggregates the lines that start inside `range` of the mapped file.
+///
+/// Window by window, each cut after a newline, releasing each window's pages once parsed. The
+/// newline after a cut is looked for in the next `MAX_LINE_BYTES + 1` bytes only: if it is not
+/// there, the line across the cut is too long, and it is reported (or, with `skip_bad`,
+/// skipped by a scan that releases pages as it goes), so memory never grows with a line.
 pub fn aggregate_range(
     map: &Mmap,
     range: Range<u64>,
@@ -46,19 +56,55 @@ pub fn aggregate_range(
     let end = range.end as usize;
     let mut partial = Partial::default();
     let mut pos = range.start as usize;
-    // Parse window by window, each cut after a newline, and release each window's pages.
     while pos < end {
         let mut cut = pos.saturating_add(WINDOW_BYTES);
-        if cut < end {
-            cut = memchr(b'\n', &map[cut..end]).map_or(end, |i| cut + i + 1);
-        } else {
+        if cut >= end {
             cut = end;
+        } else {
+            let search_end = (cut + MAX_LINE_BYTES + 1).min(end);
+            match memchr(b'\n', &map[cut..search_end]) {
+                Some(i) => cut += i + 1,
+                None if search_end == end => cut = end,
+                None => {
+                    // The line holding byte `cut` is longer than any valid line: parse the
+                    // lines before it, then deal with it.
+                    let start = memrchr(b'\n', &map[pos..cut]).map_or(pos, |i| pos + i + 1);
+                    parse_lines(&map[pos..start], pos as u64, &mut partial, skip_bad)?;
+                    release(map, pos, start);
+                    if !skip_bad {
+                        let kind = BadLine::LineTooLong;
+                        return Err(LineError {
+                            offset: start as u64,
+                            kind,
+                        });
+                    }
+                    partial.skipped += 1;
+                    pos = skip_line(map, start, end);
+                    continue;
+                }
+            }
         }
         parse_lines(&map[pos..cut], pos as u64, &mut partial, skip_bad)?;
         release(map, pos, cut);
         pos = cut;
     }
     Ok(partial)
+}
+
+/// The position after the `\n` that ends the line at `start` (or `end`), found window by
+/// window, each window's pages released once scanned.
+fn skip_line(map: &Mmap, start: usize, end: usize) -> usize {
+    let mut pos = start;
+    while pos < end {
+        let stop = pos.saturating_add(WINDOW_BYTES).min(end);
+        let found = memchr(b'\n', &map[pos..stop]);
+        release(map, pos, stop);
+        match found {
+            Some(i) => return pos + i + 1,
+            None => pos = stop,
+        }
+    }
+    end
 }
 
 /// Parses whole lines in `data`, which starts at byte `base` of the file.
@@ -161,6 +207,9 @@ fn slow_line(
 
 /// The shared rules applied to one line without its `\n`: `Ok(None)` for a blank line.
 fn check_line(content: &[u8]) -> Result<Option<(&[u8], i16)>, BadLine> {
+    if content.len() > MAX_LINE_BYTES {
+        return Err(BadLine::LineTooLong);
+    }
     let Some(sep) = memchr(b';', content) else {
         return if strip_cr(content).is_empty() {
             Ok(None)

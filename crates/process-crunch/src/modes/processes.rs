@@ -294,7 +294,11 @@ impl Supervisor {
                 Ended::Crash(crash) if attempt < self.job.retries => {
                     // Never retry against a file that is not the one the run started with:
                     // the retry would read other bytes, and its answer would be wrong.
-                    if let Err(changed) = self.input.check_unchanged() {
+                    if let Err(changed) = self
+                        .input
+                        .check_unchanged()
+                        .and_then(|()| self.input.check_path_unchanged())
+                    {
                         self.kill_all();
                         return Err(changed.into());
                     }

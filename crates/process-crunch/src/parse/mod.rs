@@ -216,6 +216,16 @@ impl Input {
         }
     }
 
+    /// Like [`Input::check_unchanged`], for the file now at the path: what a process that
+    /// opens FILE afresh (a retried worker) would read.
+    pub fn check_path_unchanged(&self) -> Result<(), AggregateError> {
+        let meta = std::fs::metadata(&self.path).map_err(|e| AggregateError::io(&self.path, e))?;
+        match self.identity.difference(&FileIdentity::of(&meta)) {
+            Some(detail) => Err(AggregateError::changed(&self.path, detail)),
+            None => Ok(()),
+        }
+    }
+
     /// Splits the file into `n` newline-aligned ranges (see [`crate::ranges::split`]).
     pub fn split(&self, n: usize) -> Result<Vec<Range<u64>>, AggregateError> {
         crate::ranges::split(&self.file, self.len(), n)

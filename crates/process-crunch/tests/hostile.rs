@@ -12,9 +12,6 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-/// Every mode, in-process timely included (one process, two worker threads).
-const ALL_MODES: [&str; 5] = ["sequential", "threads", "rayon", "processes", "timely"];
-
 /// Runs `command`, killing it and failing the test if it is still running after `limit`.
 fn output_within(mut command: Command, limit: Duration) -> Output {
     let mut child = command
@@ -99,7 +96,12 @@ fn run_changing(
     stderr.read_to_string(&mut rest).unwrap();
     seen.push_str(&rest);
     let mut stdout = Vec::new();
-    child.stdout.take().unwrap().read_to_end(&mut stdout).unwrap();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_end(&mut stdout)
+        .unwrap();
     let status = child.wait().unwrap();
     Output {
         status,
@@ -128,7 +130,7 @@ fn a_file_that_changes_while_it_is_read_is_an_error_in_every_mode() {
     let changes: [(&str, &dyn Fn(&Path)); 2] = [("truncated", &truncate), ("rewritten", &rewrite)];
     for (what, change) in changes {
         for parser in PARSERS {
-            for mode in ALL_MODES {
+            for mode in all_modes() {
                 let file = generate(dir.path(), "m.txt", 30_000, 50, 3);
                 let output = run_changing(&file, mode, parser, "pause-read:1500", change);
                 let err = stderr(&output);
@@ -153,9 +155,15 @@ fn a_crashed_worker_is_not_retried_against_a_replaced_file() {
     for parser in PARSERS {
         let file = generate(dir.path(), "m.txt", 20_000, 50, 3);
         let other = generate(dir.path(), "other.txt", 20_000, 50, 4);
-        let output = run_changing(&file, "processes", parser, "pause-read:1500,crash:0", &|p| {
-            std::fs::rename(&other, p).unwrap();
-        });
+        let output = run_changing(
+            &file,
+            "processes",
+            parser,
+            "pause-read:1500,crash:0",
+            &|p| {
+                std::fs::rename(&other, p).unwrap();
+            },
+        );
         let err = stderr(&output);
         assert_eq!(output.status.code(), Some(1), "{parser}: {err}");
         assert!(
@@ -176,7 +184,11 @@ fn a_byte_order_mark_is_stripped_at_byte_0_only_by_every_parser_and_mode() {
         &[1, 2, 3, 7],
         b"{a=1.0/1.0/1.0, \xEF\xBB\xBFa=2.0/2.0/2.0}\n",
     );
-    let start = write(dir.path(), "start.txt", b"\xEF\xBB\xBFa;1.0\na;2.0\n\xEF\xBB\xBFb;3.0\n");
+    let start = write(
+        dir.path(),
+        "start.txt",
+        b"\xEF\xBB\xBFa;1.0\na;2.0\n\xEF\xBB\xBFb;3.0\n",
+    );
     assert_all_modes(
         &start,
         &[1, 2, 3, 7],
@@ -187,7 +199,11 @@ fn a_byte_order_mark_is_stripped_at_byte_0_only_by_every_parser_and_mode() {
     for parser in PARSERS {
         for mode in MODES {
             let output = run(&bad, mode, parser, 2, &[]);
-            assert!(stderr(&output).contains("line 1, byte 3: temperature `x`"), "{mode}/{parser}: {}", stderr(&output));
+            assert!(
+                stderr(&output).contains("line 1, byte 3: temperature `x`"),
+                "{mode}/{parser}: {}",
+                stderr(&output)
+            );
         }
     }
 }
@@ -223,11 +239,14 @@ fn a_fifo_is_refused_at_once() {
     let fifo = dir.path().join("fifo");
     mkfifo(&fifo);
     for parser in PARSERS {
-        for mode in ALL_MODES {
+        for mode in all_modes() {
             let output = output_within(run_args(&fifo, mode, parser, 2), Duration::from_secs(20));
             let err = stderr(&output);
             assert_eq!(output.status.code(), Some(1), "{mode}/{parser}: {err}");
-            assert!(err.contains("is not a regular file"), "{mode}/{parser}: {err}");
+            assert!(
+                err.contains("is not a regular file"),
+                "{mode}/{parser}: {err}"
+            );
         }
     }
     // The timely hostfile too.
@@ -312,7 +331,10 @@ fn a_100_mb_line_is_rejected_with_memory_independent_of_its_length() {
             let err = stderr(&output);
             assert!(output.status.success(), "{mode}/{parser}: {err}");
             assert!(err.contains("skipped 1 malformed lines"), "{err}");
-            assert!(peak < limit_kb, "{mode}/{parser} --skip-bad: peak RSS {peak} KiB");
+            assert!(
+                peak < limit_kb,
+                "{mode}/{parser} --skip-bad: peak RSS {peak} KiB"
+            );
         }
     }
     // Just over the limit (108 bytes before the `\n`) is too long; 107 is judged by the rules.
@@ -321,7 +343,11 @@ fn a_100_mb_line_is_rejected_with_memory_independent_of_its_length() {
     let mut over = name.clone();
     over.insert(0, b'n');
     let ok = write(dir.path(), "107.txt", &[&name[..], b"\n"].concat());
-    let too_long = write(dir.path(), "108.txt", &[b"a;1.0\n", &over[..], b"\n"].concat());
+    let too_long = write(
+        dir.path(),
+        "108.txt",
+        &[b"a;1.0\n", &over[..], b"\n"].concat(),
+    );
     for parser in PARSERS {
         for mode in MODES {
             assert!(run(&ok, mode, parser, 2, &[]).status.success());
@@ -352,7 +378,10 @@ fn a_reply_over_the_size_limit_is_reported_as_such_and_not_retried() {
         err.contains("bytes, over the limit of 100 bytes; not retried"),
         "{err}"
     );
-    assert!(!err.contains("retrying") && !err.contains("Broken pipe"), "{err}");
+    assert!(
+        !err.contains("retrying") && !err.contains("Broken pipe"),
+        "{err}"
+    );
 }
 
 /// A command whose writes fail once a file passes `bytes` (RLIMIT_FSIZE), as on a full disk.
@@ -394,7 +423,10 @@ fn a_failed_generation_leaves_no_partial_file() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("m.txt");
     let mut generate = bin();
-    generate.arg("generate").arg(&file).args(["--rows", "1000000"]);
+    generate
+        .arg("generate")
+        .arg(&file)
+        .args(["--rows", "1000000"]);
     let output = with_file_size_limit(generate, 1 << 20).output().unwrap();
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     assert!(!file.exists(), "a half-written {} is left", file.display());

@@ -252,6 +252,8 @@ fn failure_error(path: &Path, failure: RangeFailure) -> ModeError {
         RangeFailure::Io(message) => {
             ModeError::Aggregate(AggregateError::io(path, io::Error::other(message)))
         }
-        RangeFailure::Changed(detail) => ModeError::Aggregate(AggregateError::changed(path, detail)),
+        RangeFailure::Changed(detail) => {
+            ModeError::Aggregate(AggregateError::changed(path, detail))
+        }
     }
 }

@@ -127,7 +127,10 @@ impl Read for PeerStream {
                     self.scan
                         .feed(&buf[..n], self.watch.workers_total)
                         .map_err(|m| {
-                            io::Error::new(io::ErrorKind::InvalidData, format!("{}: {m}", self.peer))
+                            io::Error::new(
+                                io::ErrorKind::InvalidData,
+                                format!("{}: {m}", self.peer),
+                            )
                         })?;
                     return Ok(n);
                 }
@@ -271,6 +274,9 @@ mod tests {
         let err = scan.feed(&header(0, 1 << 40), 4).unwrap_err();
         assert!(err.contains("promising 1099511627776 bytes"), "{err}");
         let mut scan = FrameScan::default();
-        assert!(scan.feed(&header(4, 1), 4).unwrap_err().contains("worker 4"));
+        assert!(scan
+            .feed(&header(4, 1), 4)
+            .unwrap_err()
+            .contains("worker 4"));
     }
 }

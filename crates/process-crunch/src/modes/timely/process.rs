@@ -112,10 +112,7 @@ fn run_process_unnamed(
     }
     let processes = addresses.len();
     let input = Arc::new(Input::open(&job.path, job.parser)?);
-    let watch = Watch::new(
-        job.timely.peer_timeout(),
-        (processes * job.workers) as u64,
-    );
+    let watch = Watch::new(job.timely.peer_timeout(), (processes * job.workers) as u64);
     let (builders, comms) = communication(job, me, addresses, listener, input.len(), &watch)?;
     let connected_at = Instant::now();
 

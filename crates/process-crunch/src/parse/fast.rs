@@ -1,17 +1,31 @@
-//! The fast parser: only what this format needs, done by hand.
+//! The fast parser: only what this format needs, done by hand, near the limit of one core.
 //!
-//! - The file is mapped into memory (memmap2): no copy into a read buffer, the kernel pages it
-//!   in on demand. Pages already parsed are handed back every [`WINDOW_BYTES`], so the
-//!   process's resident memory stays a window's worth, not the file's size.
-//! - `memchr2` finds the `;` (or a `\n`, for a line that has none) with SIMD.
-//! - The temperature is at most 5 bytes, `-?D{1,2}.D`: parsed into integer tenths in a few
-//!   comparisons, and the line ending is checked right after it, so the `\n` needs no search.
-//! - The name is looked up in the map as a borrowed `&[u8]` into the mapping: it is copied only
-//!   the first time a station is seen. No UTF-8 validation, no allocation per line.
+//! - **A memory map** (memmap2): no copy into a read buffer; the kernel pages the file in on
+//!   demand. Pages already parsed are handed back every [`WINDOW_BYTES`], so resident memory
+//!   stays a window's worth, not the file's size, and a line is never held whole: one longer
+//!   than any valid line is rejected after `MAX_LINE_BYTES + 1` bytes.
+//! - **SWAR search** for the `;` (and a `\n`, for a line that has none): 8 bytes per step in a
+//!   plain `u64` (`swar.rs` says why it is exact). Names are short, so this beats `memchr`,
+//!   whose SIMD set-up costs more than a 10-byte name.
+//! - **A branchless temperature**: one unaligned 8-byte load after the `;` gives the tenths by
+//!   shifts and one multiplication, and is checked word-wide against the one valid shape, line
+//!   ending included (`swar.rs`). No byte loop, no data-dependent branch on valid input.
+//! - **Its own table** (`table.rs`): keyed by a hash of the name's first and last 8 bytes and
+//!   its length, from words already loaded; the name is compared only when the stored hash
+//!   matches.
+//! - **Two lines in flight**: the window is split at a line start in the middle and the two
+//!   halves are parsed in one loop, a line of each per turn. Their loads, multiplications and
+//!   table probes are independent, so the CPU overlaps one line's cache misses and dependency
+//!   chains with the other's instead of waiting.
+//!
+//! Every step of this list can be switched off ([`Step`]) and `process-crunch bench --steps`
+//! times each against the plain solver, so the gain of each is measured, not claimed.
 //!
 //! Any line the fast path does not accept goes to the slow path, which applies the shared
 //! rules in `parse/mod.rs`: so the accepted lines and the error messages are those of the csv
-//! parser, byte for byte.
+//! parser, byte for byte. The last lines of a window (fewer than [`SLACK`] bytes from its end)
+//! are copied into a small zero-padded buffer first, so that the 8-byte loads never read past
+//! the data, and a last line without `\n` gets one there.
 
 use std::fs::File;
 use std::io;
@@ -20,6 +34,8 @@ use std::ops::Range;
 use memchr::{memchr, memchr2, memrchr};
 use memmap2::Mmap;
 
+use super::swar::{first_separator, load, temperature};
+use super::table::{ends_hash, Table};
 use super::{
     check_name, parse_tenths, strip_cr, BadLine, LineError, MAX_LINE_BYTES, MAX_NAME_BYTES,
 };
@@ -27,6 +43,46 @@ use crate::stats::Partial;
 
 /// How much of the mapping is parsed before its pages are released.
 const WINDOW_BYTES: usize = 16 << 20;
+
+/// Bytes readable after any line start the fast path looks at: 104 for the name search and 8
+/// for the temperature, rounded up.
+const SLACK: usize = 128;
+
+/// The steps from the plain solver to the fast parser, each adding one technique to the last.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
+pub enum Step {
+    /// The plain solver: memchr for the `;`, a fixed-format temperature parse with branches,
+    /// an open-addressing table on an FxHash of the whole name, the name compared per probe.
+    Plain,
+    /// + SWAR search for `;` and `\n`.
+    Swar,
+    /// + the branchless temperature from one 8-byte load.
+    Branchless,
+    /// + the table keyed by the name's ends and length, names compared on a hash match only.
+    Table,
+    /// + two lines in flight: the fast parser.
+    Lanes,
+}
+
+impl Step {
+    pub const ALL: [Step; 5] = [
+        Step::Plain,
+        Step::Swar,
+        Step::Branchless,
+        Step::Table,
+        Step::Lanes,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Step::Plain => "plain",
+            Step::Swar => "+swar",
+            Step::Branchless => "+branchless",
+            Step::Table => "+table",
+            Step::Lanes => "+lanes (fast)",
+        }
+    }
+}
 
 /// Maps `file` read-only and tells the kernel it will be read sequentially (more read-ahead).
 pub fn map_file(file: &File) -> io::Result<Mmap> {
@@ -53,8 +109,46 @@ pub fn aggregate_range(
     range: Range<u64>,
     skip_bad: bool,
 ) -> Result<Partial, LineError> {
+    aggregate::<true, true, true, true>(map, range, skip_bad)
+}
+
+/// [`aggregate_range`] with only the techniques up to `step` (for `bench --steps`).
+pub fn aggregate_range_step(
+    map: &Mmap,
+    range: Range<u64>,
+    skip_bad: bool,
+    step: Step,
+) -> Result<Partial, LineError> {
+    match step {
+        Step::Plain => aggregate::<false, false, false, false>(map, range, skip_bad),
+        Step::Swar => aggregate::<true, false, false, false>(map, range, skip_bad),
+        Step::Branchless => aggregate::<true, true, false, false>(map, range, skip_bad),
+        Step::Table => aggregate::<true, true, true, false>(map, range, skip_bad),
+        Step::Lanes => aggregate::<true, true, true, true>(map, range, skip_bad),
+    }
+}
+
+/// What a block of lines adds to: the table, and the count of skipped lines.
+struct Sink<const ENDS: bool> {
+    table: Table<ENDS>,
+    skipped: u64,
+    skip_bad: bool,
+}
+
+fn aggregate<const SWAR: bool, const BRANCHLESS: bool, const ENDS: bool, const LANES: bool>(
+    map: &Mmap,
+    range: Range<u64>,
+    skip_bad: bool,
+) -> Result<Partial, LineError> {
     let end = range.end as usize;
-    let mut partial = Partial::default();
+    let mut sink = Sink::<ENDS> {
+        table: Table::default(),
+        skipped: 0,
+        skip_bad,
+    };
+    let block = |data: &[u8], base: usize, sink: &mut Sink<ENDS>| {
+        parse_block::<SWAR, BRANCHLESS, ENDS, LANES>(data, base as u64, sink)
+    };
     let mut pos = range.start as usize;
     while pos < end {
         let mut cut = pos.saturating_add(WINDOW_BYTES);
@@ -69,7 +163,7 @@ pub fn aggregate_range(
                     // The line holding byte `cut` is longer than any valid line: parse the
                     // lines before it, then deal with it.
                     let start = memrchr(b'\n', &map[pos..cut]).map_or(pos, |i| pos + i + 1);
-                    parse_lines(&map[pos..start], pos as u64, &mut partial, skip_bad)?;
+                    block(&map[pos..start], pos, &mut sink)?;
                     release(map, pos, start);
                     if !skip_bad {
                         let kind = BadLine::LineTooLong;
@@ -78,16 +172,21 @@ pub fn aggregate_range(
                             kind,
                         });
                     }
-                    partial.skipped += 1;
+                    sink.skipped += 1;
                     pos = skip_line(map, start, end);
                     continue;
                 }
             }
         }
-        parse_lines(&map[pos..cut], pos as u64, &mut partial, skip_bad)?;
+        block(&map[pos..cut], pos, &mut sink)?;
         release(map, pos, cut);
         pos = cut;
     }
+    let mut partial = Partial {
+        skipped: sink.skipped,
+        ..Partial::default()
+    };
+    sink.table.drain_into(&mut partial);
     Ok(partial)
 }
 
@@ -107,39 +206,125 @@ fn skip_line(map: &Mmap, start: usize, end: usize) -> usize {
     end
 }
 
-/// Parses whole lines in `data`, which starts at byte `base` of the file.
-fn parse_lines(
+/// Parses the whole lines of `data`, which starts at byte `base` of the file.
+fn parse_block<const SWAR: bool, const BRANCHLESS: bool, const ENDS: bool, const LANES: bool>(
     data: &[u8],
     base: u64,
-    partial: &mut Partial,
-    skip_bad: bool,
+    sink: &mut Sink<ENDS>,
 ) -> Result<(), LineError> {
-    let mut pos = 0;
-    while pos < data.len() {
-        let line = &data[pos..];
-        // The first `;` or `\n`: a `\n` first means the line has no `;`.
-        let sep = match memchr2(b';', b'\n', line) {
-            Some(i) if line[i] == b';' => i,
-            _ => {
-                pos += slow_line(line, base + pos as u64, partial, skip_bad)?;
-                continue;
-            }
-        };
-        let name = &line[..sep];
-        // One comparison checks both 1 <= len and len <= 100.
-        if name.len().wrapping_sub(1) < MAX_NAME_BYTES {
-            if let Some((tenths, used)) = parse_temperature(&line[sep + 1..]) {
-                partial.add(name, tenths);
-                pos += sep + 1 + used;
-                continue;
-            }
+    // Lines that start before `safe_end` have SLACK readable bytes after their start.
+    let safe_end = data.len().saturating_sub(SLACK);
+    let step = |pos: usize, sink: &mut Sink<ENDS>| -> Result<usize, LineError> {
+        match fast_line::<SWAR, BRANCHLESS, ENDS>(data, pos, &mut sink.table) {
+            Some(used) => Ok(pos + used),
+            None => Ok(pos + slow_line(&data[pos..], base + pos as u64, sink)?),
         }
-        pos += slow_line(line, base + pos as u64, partial, skip_bad)?;
+    };
+    let mut pos = 0;
+    if LANES {
+        // Lane a: 0..mid, lane b: mid..safe_end, mid a line start. One line of each per turn.
+        let middle = safe_end / 2;
+        if let Some(i) = memchr(b'\n', &data[middle..safe_end]) {
+            let mid = middle + i + 1;
+            let (mut a, mut b) = (0, mid);
+            let mut b_error = None;
+            while a < mid && b < safe_end {
+                a = step(a, sink)?;
+                match step(b, sink) {
+                    Ok(next) => b = next,
+                    // Lane a's lines come first in the file: finish it before reporting this.
+                    Err(e) => {
+                        b_error = Some(e);
+                        b = usize::MAX;
+                    }
+                }
+            }
+            while a < mid {
+                a = step(a, sink)?;
+            }
+            if let Some(e) = b_error {
+                return Err(e);
+            }
+            pos = b.max(mid);
+        }
+    }
+    while pos < safe_end {
+        pos = step(pos, sink)?;
+    }
+    // The tail: copied into a zero-padded buffer so the loads stay inside it, with a `\n`
+    // after a last line that has none (the slow path still sees only the real bytes).
+    if pos < data.len() {
+        let rest = &data[pos..];
+        let mut pad = [0u8; 2 * SLACK];
+        pad[..rest.len()].copy_from_slice(rest);
+        if rest.last() != Some(&b'\n') {
+            pad[rest.len()] = b'\n';
+        }
+        let mut p = 0;
+        while p < rest.len() {
+            p += match fast_line::<SWAR, BRANCHLESS, ENDS>(&pad, p, &mut sink.table) {
+                Some(used) => used,
+                None => slow_line(&rest[p..], base + (pos + p) as u64, sink)?,
+            };
+        }
     }
     Ok(())
 }
 
-/// Parses `-?D{1,2}.D` and the line ending after it (`\n`, `\r\n` or the end of the data).
+/// One line at `pos` on the fast path: adds it and returns the bytes used, line ending
+/// included, or `None` for any line it does not handle (blank, malformed, unusual).
+/// `pos + SLACK <= data.len()`.
+#[inline(always)]
+fn fast_line<const SWAR: bool, const BRANCHLESS: bool, const ENDS: bool>(
+    data: &[u8],
+    pos: usize,
+    table: &mut Table<ENDS>,
+) -> Option<usize> {
+    debug_assert!(pos + SLACK <= data.len());
+    // The first `;` or `\n` within the first 104 bytes.
+    let sep = if SWAR {
+        let mut offset = 0;
+        loop {
+            // SAFETY: offset <= 96, so 8 bytes at pos + offset are inside the SLACK.
+            let i = first_separator(unsafe { load(data, pos + offset) });
+            if i < 8 {
+                break offset + i;
+            }
+            offset += 8;
+            if offset > MAX_NAME_BYTES {
+                return None;
+            }
+        }
+    } else {
+        memchr2(b';', b'\n', &data[pos..pos + MAX_NAME_BYTES + 1])?
+    };
+    // A `\n` first (no `;`), or a name of 0 or over 100 bytes: the slow path says which.
+    if data[pos + sep] != b';' || sep.wrapping_sub(1) >= MAX_NAME_BYTES {
+        return None;
+    }
+    let name = &data[pos..pos + sep];
+    let hash = if ENDS {
+        // The name's first and last 8 bytes, masked to the name when it is shorter.
+        let mask = u64::MAX >> (8 * (8 - sep.min(8)));
+        // SAFETY: pos + 8 and pos + max(sep, 8) are within the SLACK (sep <= 100).
+        let (first, last) = unsafe { (load(data, pos), load(data, pos + sep.max(8) - 8)) };
+        ends_hash(first & mask, last & mask, sep)
+    } else {
+        Table::<ENDS>::hash_of(name)
+    };
+    let at = pos + sep + 1;
+    let (tenths, used) = if BRANCHLESS {
+        // SAFETY: at + 8 <= pos + 109, within the SLACK.
+        temperature(unsafe { load(data, at) })?
+    } else {
+        parse_temperature(&data[at..at + 8])?
+    };
+    table.add(hash, name, tenths);
+    Some(sep + 1 + used)
+}
+
+/// The plain solver's temperature parse, a few comparisons and branches: `-?D{1,2}.D` and
+/// the line ending after it (`\n`, `\r\n` or the end of the data).
 /// Returns the tenths and the bytes used, line ending included; `None` for anything else.
 #[inline]
 fn parse_temperature(t: &[u8]) -> Option<(i16, usize)> {
@@ -186,20 +371,19 @@ fn digit(t: &[u8], i: usize) -> Option<i16> {
 /// with the shared rules and either adds it (never, in practice), skips it (blank, or bad with
 /// `skip_bad`) or returns its error. Returns the bytes used, line ending included.
 #[cold]
-fn slow_line(
+fn slow_line<const ENDS: bool>(
     line: &[u8],
     offset: u64,
-    partial: &mut Partial,
-    skip_bad: bool,
+    sink: &mut Sink<ENDS>,
 ) -> Result<usize, LineError> {
     let (content, used) = match memchr(b'\n', line) {
         Some(i) => (&line[..i], i + 1),
         None => (line, line.len()),
     };
     match check_line(content) {
-        Ok(Some((name, tenths))) => partial.add(name, tenths),
+        Ok(Some((name, tenths))) => sink.table.add(Table::<ENDS>::hash_of(name), name, tenths),
         Ok(None) => {} // a blank line
-        Err(_) if skip_bad => partial.skipped += 1,
+        Err(_) if sink.skip_bad => sink.skipped += 1,
         Err(kind) => return Err(LineError { offset, kind }),
     }
     Ok(used)
@@ -248,38 +432,5 @@ fn release(map: &Mmap, from: usize, to: usize) {
 fn release(_map: &Mmap, _from: usize, _to: usize) {}
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fast_temperature_agrees_with_the_rule() {
-        let endings: [&[u8]; 4] = [b"", b"\n", b"\r\n", b"\r"];
-        for text in [
-            "0.0", "-0.0", "1.5", "-1.5", "99.9", "-99.9", "09.9", "100.0", "1.23", "1.", "-", "",
-            "+1.0", "1,5", "-.5", ".5", "12", "1.0x", "1.0\r\r", "1.0 ",
-        ] {
-            for ending in endings {
-                let mut t = text.as_bytes().to_vec();
-                t.extend_from_slice(ending);
-                let fast = parse_temperature(&t).map(|(tenths, used)| {
-                    assert_eq!(used, t.len(), "{t:?}");
-                    tenths
-                });
-                assert_eq!(fast, parse_tenths(text.as_bytes()).ok(), "{t:?}");
-            }
-        }
-    }
-
-    #[test]
-    fn check_line_rules() {
-        assert_eq!(check_line(b""), Ok(None));
-        assert_eq!(check_line(b"\r"), Ok(None));
-        assert_eq!(check_line(b"abc"), Err(BadLine::NoSeparator));
-        assert_eq!(check_line(b";1.0"), Err(BadLine::EmptyName));
-        assert_eq!(check_line(b"a;1.0\r"), Ok(Some((&b"a"[..], 10))));
-        assert_eq!(
-            check_line(b"a;b;1.0"),
-            Err(BadLine::NotANumber("b;1.0".into()))
-        );
-    }
-}
+#[path = "fast_tests.rs"]
+mod tests;

@@ -21,6 +21,8 @@
 
 pub mod csv;
 pub mod fast;
+mod swar;
+mod table;
 
 use std::fmt;
 use std::fs::File;

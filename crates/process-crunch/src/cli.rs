@@ -46,11 +46,37 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = DEFAULT_ROWS)]
     pub rows: u64,
     /// Number of stations, 1 to 10000. Past the built-in list of real places, names are made up.
-    #[arg(long, default_value_t = DEFAULT_STATIONS, value_parser = parse_stations)]
+    #[arg(long, default_value_t = DEFAULT_STATIONS, value_parser = parse_stations, conflicts_with = "variant")]
     pub stations: usize,
+    /// A named 1BRC input: `413` (the 413 stations of the original challenge, the default) or
+    /// `10k` (the "10K" variant: 10,000 stations, where hashing and the table dominate).
+    #[arg(long, value_enum)]
+    pub variant: Option<Variant>,
     /// Seed of the random generator: the same seed gives the same bytes.
     #[arg(long, default_value_t = DEFAULT_SEED)]
     pub seed: u64,
+}
+
+/// The 1BRC input variants `generate --variant` knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Variant {
+    /// 413 stations, as the original challenge.
+    #[value(name = "413")]
+    Stations413,
+    /// 10,000 stations, the challenge's "10K" variant.
+    #[value(name = "10k")]
+    TenK,
+}
+
+impl GenerateArgs {
+    /// The station count: the variant's, else `--stations`.
+    pub fn stations(&self) -> usize {
+        match self.variant {
+            Some(Variant::Stations413) => 413,
+            Some(Variant::TenK) => MAX_STATIONS,
+            None => self.stations,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -119,6 +145,14 @@ pub struct BenchArgs {
     /// Print one JSON record per run on stdout (the table moves to stderr).
     #[arg(long)]
     pub json: bool,
+    /// Time the fast parser's steps instead of the modes: sequentially, on one core, from the
+    /// plain solver to the full fast parser, one technique at a time.
+    #[arg(long)]
+    pub steps: bool,
+    /// Also time this outside command on FILE in the same alternating loop (`sh -c`; `{}`
+    /// becomes FILE's path, else the path is appended), and say whether its output matches.
+    #[arg(long, value_name = "CMD")]
+    pub compare_cmd: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -176,12 +210,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         None => measure::demo(default_workers())?,
         Some(Command::Generate(args)) => {
-            let done = generate::generate(&args.file, args.rows, args.stations, args.seed)?;
+            let stations = args.stations();
+            let done = generate::generate(&args.file, args.rows, stations, args.seed)?;
             eprintln!(
                 "Wrote {} rows ({:.1} MB) over {} stations to {}",
                 done.rows,
                 done.bytes as f64 / 1e6,
-                args.stations,
+                stations,
                 args.file.display()
             );
         }
@@ -191,7 +226,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Bench(args)) => {
             report_sigbus(&args.file);
-            measure::bench(&args.file, args.workers, args.runs, args.json)?
+            crate::bench::bench(&crate::bench::BenchOptions {
+                file: args.file,
+                workers: args.workers,
+                runs: args.runs,
+                json: args.json,
+                steps: args.steps,
+                compare_cmd: args.compare_cmd,
+            })?
         }
         Some(Command::Worker(args)) => {
             if args.start > args.end {

@@ -9,6 +9,7 @@
 //! 6. [`generate`] and [`stations`]: the seeded input generator;
 //! 7. [`measure`] and [`cli`]: timing, the bench table and the command line.
 
+pub mod bench;
 pub mod cli;
 pub mod file;
 pub mod frame;

@@ -256,6 +256,25 @@ impl Input {
         self.check_unchanged()?;
         result
     }
+
+    /// The fast parser with only the techniques up to `step` (for `bench --steps`). Needs an
+    /// input opened for [`Parser::Fast`].
+    pub fn aggregate_range_step(
+        &self,
+        range: Range<u64>,
+        skip_bad: bool,
+        step: fast::Step,
+    ) -> Result<Partial, AggregateError> {
+        let len = self.len();
+        let start = range.start.max(self.skip).min(len);
+        let range = start..range.end.min(len).max(start);
+        let result = match &self.map {
+            Some(map) => fast::aggregate_range_step(map, range, skip_bad, step)?,
+            None => Partial::default(), // an empty file
+        };
+        self.check_unchanged()?;
+        Ok(result)
+    }
 }
 
 /// Checks a station name.

@@ -60,6 +60,9 @@ impl Config {
 /// One run's measurements.
 struct Measured {
     wall: Duration,
+    /// CPU time of this process and the children it reaped during the run: on a machine
+    /// that other work keeps busy, a fairer measure of a one-core run than its wall time.
+    cpu: Duration,
     output: Vec<u8>,
     workers: usize,
     rows: u64,
@@ -84,12 +87,15 @@ pub fn bench(options: &BenchOptions) -> anyhow::Result<()> {
         .len();
 
     let mut times: Vec<Vec<Duration>> = vec![Vec::with_capacity(runs); configs.len()];
+    let mut cpu_times: Vec<Vec<Duration>> = vec![Vec::with_capacity(runs); configs.len()];
     let mut last: Vec<Option<Measured>> = (0..configs.len()).map(|_| None).collect();
     let mut reference: Option<Vec<u8>> = None;
     let stdout = io::stdout();
     for round in 0..runs {
         for (i, config) in configs.iter().enumerate() {
-            let measured = measure(config, options)?;
+            let cpu_before = process_cpu();
+            let mut measured = measure(config, options)?;
+            measured.cpu = process_cpu().saturating_sub(cpu_before);
             if !matches!(config, Config::Compare(_)) {
                 match &reference {
                     None => reference = Some(measured.output.clone()),
@@ -103,25 +109,29 @@ pub fn bench(options: &BenchOptions) -> anyhow::Result<()> {
                 writeln!(stdout.lock(), "{}", record(config, &measured, bytes, round))?;
             }
             times[i].push(measured.wall);
+            cpu_times[i].push(measured.cpu);
             last[i] = Some(measured);
         }
     }
 
     let reference = reference.unwrap_or_default();
     let medians: Vec<Duration> = times.iter_mut().map(|t| median(t)).collect();
+    let cpu_medians: Vec<Duration> = cpu_times.iter_mut().map(|t| median(t)).collect();
     let mut out = format!(
         "All outputs identical. Median of {runs} alternating run{}{}:\n\n",
         if runs == 1 { "" } else { "s" },
         if options.steps { ", sequential, one core" } else { "" }
     );
     out.push_str(&format!(
-        "{:<18} {:>7} {:>10} {:>8} {:>9} {:>9}\n",
+        "{:<18} {:>7} {:>10} {:>9} {:>8} {:>9} {:>9} {:>9}\n",
         if options.steps { "step" } else { "parser mode" },
         "workers",
         "time (ms)",
+        "cpu (ms)",
         "MB/s",
         if options.steps { "vs plain" } else { "speedup" },
         if options.steps { "vs prev" } else { "vs csv" },
+        if options.steps { "cpu vs 1st" } else { "" },
     ));
     for (i, config) in configs.iter().enumerate() {
         let secs = medians[i].as_secs_f64().max(1e-9);
@@ -136,14 +146,17 @@ pub fn bench(options: &BenchOptions) -> anyhow::Result<()> {
             // The outside command against the first row (plain / sequential csv).
             Config::Compare(_) => (Some(0), None),
         };
+        let cpu_ratio = cpu_medians[0].as_secs_f64() / cpu_medians[i].as_secs_f64().max(1e-9);
         out.push_str(&format!(
-            "{} {:>7} {:>10.1} {:>8.0} {:>8.2}x {:>8}\n",
+            "{} {:>7} {:>10.1} {:>9.1} {:>8.0} {:>8.2}x {:>9} {:>9}\n",
             config.label(),
             measured.workers,
             secs * 1e3,
+            cpu_medians[i].as_secs_f64() * 1e3,
             bytes as f64 / 1e6 / secs,
             ratio(first),
             second.map_or("-".to_string(), |j| format!("{:.2}x", ratio(Some(j)))),
+            if options.steps { format!("{cpu_ratio:.2}x") } else { String::new() },
         ));
         if let Config::Compare(cmd) = config {
             let same = measured.output == reference;
@@ -159,7 +172,8 @@ pub fn bench(options: &BenchOptions) -> anyhow::Result<()> {
         }
     }
     out.push_str(if options.steps {
-        "\nvs plain: over the plain solver (first row); vs prev: over the row before (the gain of that step's technique).\n"
+        "\nvs plain: over the plain solver (first row); vs prev: over the row before (the gain of that step's technique);\n\
+         cpu vs 1st: the same as vs plain in CPU time, steadier than wall time when other programs share the cores.\n"
     } else {
         "\nspeedup: over sequential with the same parser (the outside command: over sequential csv); vs csv: over the csv parser in the same mode.\n"
     });
@@ -187,6 +201,7 @@ fn measure(config: &Config, options: &BenchOptions) -> anyhow::Result<Measured> 
             let timed = timed_run(*mode, &job)?;
             Ok(Measured {
                 wall: timed.wall,
+                cpu: Duration::ZERO,
                 output: timed.outcome.partial.to_1brc(),
                 workers: timed.outcome.workers,
                 rows: timed.outcome.partial.rows(),
@@ -202,6 +217,7 @@ fn measure(config: &Config, options: &BenchOptions) -> anyhow::Result<Measured> 
             let wall = start.elapsed();
             Ok(Measured {
                 wall,
+                cpu: Duration::ZERO,
                 output: partial.to_1brc(),
                 workers: 1,
                 rows: partial.rows(),
@@ -231,11 +247,24 @@ fn run_outside(cmd: &str, file: &Path) -> anyhow::Result<Measured> {
     let wall = start.elapsed();
     Ok(Measured {
         wall,
+        cpu: Duration::ZERO,
         output: output.stdout,
         workers: 0,
         rows: 0,
         ok: output.status.success(),
     })
+}
+
+/// User plus system CPU time of this process and of its reaped children so far.
+fn process_cpu() -> Duration {
+    let of = |who| {
+        // SAFETY: getrusage fills the struct we pass; all-zero is a valid initial value.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        unsafe { libc::getrusage(who, &mut usage) };
+        let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+        tv(usage.ru_utime) + tv(usage.ru_stime)
+    };
+    of(libc::RUSAGE_SELF) + of(libc::RUSAGE_CHILDREN)
 }
 
 /// `'text'` for `sh`, with every `'` written as `'\''`.
@@ -257,6 +286,7 @@ fn record(config: &Config, m: &Measured, bytes: u64, round: usize) -> serde_json
         "items": m.rows,
         "bytes": bytes,
         "wall_ms": m.wall.as_secs_f64() * 1e3,
+        "cpu_ms": m.cpu.as_secs_f64() * 1e3,
         "ok": m.ok,
         "round": round,
     })

@@ -259,7 +259,12 @@ fn run_file(args: &RunArgs) -> anyhow::Result<()> {
     #[cfg(feature = "timely")]
     {
         use crate::modes::timely;
-        timely::check_usage(args.mode, &args.timely);
+        if let Some(message) = timely::usage_error(args.mode, &args.timely) {
+            use clap::CommandFactory;
+            Cli::command()
+                .error(clap::error::ErrorKind::ArgumentConflict, message)
+                .exit();
+        }
         // Timely processes other than 0 do their share and print nothing.
         if args.mode == Mode::Timely && !args.timely.prints_result() {
             return timely::run_peer(&args.job());

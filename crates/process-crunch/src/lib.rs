@@ -6,7 +6,7 @@
 //! 3. [`ranges`]: cutting the file into newline-aligned byte ranges;
 //! 4. [`modes`]: sequential, threads and rayon, each a few lines around the same core;
 //! 5. [`modes::processes`], [`worker`] and [`frame`]: the processes mode, parent and child;
-//! 6. [`generate`] and [`stations`]: the seeded input generator;
+//! 6. [`generate`], [`stations`] and [`rng`]: the seeded input generator;
 //! 7. [`measure`] and [`cli`]: timing, the bench table and the command line.
 
 pub mod bench;
@@ -18,6 +18,8 @@ pub mod measure;
 pub mod modes;
 pub mod parse;
 pub mod ranges;
+pub mod rng;
+pub mod spawn;
 pub mod stations;
 pub mod stats;
 pub mod worker;

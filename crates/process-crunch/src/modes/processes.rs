@@ -25,7 +25,7 @@
 use std::io;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -34,6 +34,7 @@ use serde_json::json;
 
 use super::{merge_all, Job, ModeError, Outcome};
 use crate::frame::{self, FrameError, Reply};
+use crate::spawn::{describe_status, die_with_parent, killed_by_sigbus, Supervised};
 use crate::parse::{AggregateError, Input, Parser};
 use crate::stats::Partial;
 
@@ -49,12 +50,6 @@ enum Ended {
 
 /// The hidden environment variable that lowers the reply size limit, for the tests.
 pub const MAX_REPLY_ENV: &str = "PROCESS_CRUNCH_MAX_REPLY_BYTES";
-
-#[cfg(unix)]
-fn killed_by_sigbus(status: ExitStatus) -> bool {
-    use std::os::unix::process::ExitStatusExt;
-    status.signal() == Some(libc::SIGBUS)
-}
 
 /// What a reader thread sends back: worker index, attempt number, and the frame (or why none
 /// could be read), with the frame's size in bytes.
@@ -101,7 +96,8 @@ pub fn run(job: &Job) -> Result<Outcome, ModeError> {
 
 /// A child that is running, with the thread draining its stdout.
 struct Running {
-    child: Child,
+    /// Killed and reaped if dropped unreaped (an early return, a panic).
+    child: Supervised,
     attempt: u32,
     reader: JoinHandle<()>,
     /// When this attempt started, for `--worker-timeout-s`.
@@ -162,7 +158,7 @@ impl Supervisor {
         ];
         let mut command = worker_command(&self.exe, &self.job, index, attempt, &range, &extra);
         let started = Instant::now();
-        let mut child = command.spawn().map_err(|e| {
+        let mut child = Supervised::spawn(&mut command).map_err(|e| {
             ModeError::Worker(format!(
                 "cannot start worker {index} ({}): {e}",
                 self.exe.display()
@@ -426,66 +422,6 @@ fn worker_command(
         .stderr(Stdio::inherit());
     die_with_parent(&mut command);
     command
-}
-
-/// Linux: the child gets SIGKILL when the parent dies (even by SIGKILL, which runs no cleanup
-/// code in the parent). Strictly, when the *thread* that spawns the child ends, so spawn from
-/// a thread that outlives the child. Other platforms rely on the parent's cleanup (the
-/// supervisor's `Drop`, the timely launcher's `kill_and_reap`).
-#[cfg(target_os = "linux")]
-pub(crate) fn die_with_parent(command: &mut Command) {
-    use std::os::unix::process::CommandExt;
-    // SAFETY (getpid): no preconditions.
-    let parent = unsafe { libc::getpid() };
-    // SAFETY: the closure runs in the child between fork and exec, where only
-    // async-signal-safe calls are allowed: prctl and getppid are system calls, and the error
-    // is built from a raw errno without allocating.
-    unsafe {
-        command.pre_exec(move || {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
-                return Err(io::Error::last_os_error());
-            }
-            // The parent may have died before prctl ran: then nobody would send the signal.
-            if libc::getppid() != parent {
-                return Err(io::Error::from_raw_os_error(libc::ESRCH));
-            }
-            Ok(())
-        });
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-pub(crate) fn die_with_parent(_command: &mut Command) {}
-
-/// "was killed by signal 6 (SIGABRT)" or "exited with status 3".
-pub fn describe_status(status: ExitStatus) -> String {
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::ExitStatusExt;
-        if let Some(signal) = status.signal() {
-            return format!("was killed by signal {signal} ({})", signal_name(signal));
-        }
-    }
-    match status.code() {
-        Some(code) => format!("exited with status {code}"),
-        None => format!("ended with {status}"),
-    }
-}
-
-#[cfg(unix)]
-fn signal_name(signal: i32) -> &'static str {
-    match signal {
-        libc::SIGABRT => "SIGABRT",
-        libc::SIGBUS => "SIGBUS",
-        libc::SIGFPE => "SIGFPE",
-        libc::SIGILL => "SIGILL",
-        libc::SIGINT => "SIGINT",
-        libc::SIGKILL => "SIGKILL",
-        libc::SIGPIPE => "SIGPIPE",
-        libc::SIGSEGV => "SIGSEGV",
-        libc::SIGTERM => "SIGTERM",
-        _ => "unknown signal",
-    }
 }
 
 /// Counts the bytes read through it (the frame's size on the wire).

@@ -35,7 +35,7 @@ use memchr::{memchr, memchr2, memrchr};
 use memmap2::Mmap;
 
 use super::swar::{first_separator, load, temperature};
-use super::table::{ends_hash, Table};
+use super::table::{ends_hash, full_hash as table_full_hash, Table};
 use super::{
     check_name, parse_tenths, strip_cr, BadLine, LineError, MAX_LINE_BYTES, MAX_NAME_BYTES,
 };
@@ -303,14 +303,15 @@ fn fast_line<const SWAR: bool, const BRANCHLESS: bool, const ENDS: bool>(
         return None;
     }
     let name = &data[pos..pos + sep];
+    // The name's first and last 8 bytes, masked to the name when it is shorter.
+    let mask = u64::MAX >> (8 * (8 - sep.min(8)));
+    // SAFETY: pos + 8 and pos + max(sep, 8) are within the SLACK (sep <= 100).
+    let (first, last) = unsafe { (load(data, pos), load(data, pos + sep.max(8) - 8)) };
+    let (first, last) = (first & mask, last & mask);
     let hash = if ENDS {
-        // The name's first and last 8 bytes, masked to the name when it is shorter.
-        let mask = u64::MAX >> (8 * (8 - sep.min(8)));
-        // SAFETY: pos + 8 and pos + max(sep, 8) are within the SLACK (sep <= 100).
-        let (first, last) = unsafe { (load(data, pos), load(data, pos + sep.max(8) - 8)) };
-        ends_hash(first & mask, last & mask, sep)
+        ends_hash(first, last, sep)
     } else {
-        Table::<ENDS>::hash_of(name)
+        table_full_hash(name)
     };
     let at = pos + sep + 1;
     let (tenths, used) = if BRANCHLESS {
@@ -319,7 +320,7 @@ fn fast_line<const SWAR: bool, const BRANCHLESS: bool, const ENDS: bool>(
     } else {
         parse_temperature(&data[at..at + 8])?
     };
-    table.add(hash, name, tenths);
+    table.add(hash, first, last, name, tenths);
     Some(sep + 1 + used)
 }
 
@@ -381,7 +382,7 @@ fn slow_line<const ENDS: bool>(
         None => (line, line.len()),
     };
     match check_line(content) {
-        Ok(Some((name, tenths))) => sink.table.add(Table::<ENDS>::hash_of(name), name, tenths),
+        Ok(Some((name, tenths))) => sink.table.add_name(name, tenths),
         Ok(None) => {} // a blank line
         Err(_) if sink.skip_bad => sink.skipped += 1,
         Err(kind) => return Err(LineError { offset, kind }),

@@ -1,7 +1,7 @@
 //! Unit tests of the fast parser against the shared rules.
 
 use super::*;
-use crate::generate::Rng;
+use crate::rng::Rng;
 
 #[test]
 fn fast_temperature_agrees_with_the_rule() {

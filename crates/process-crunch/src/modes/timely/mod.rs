@@ -87,10 +87,9 @@ impl TimelyArgs {
     }
 }
 
-/// Rejects the timely flags in any other mode: they would be silently ignored. Exits with the
-/// usage status (2), as clap does for its own checks.
-pub fn check_usage(mode: Mode, args: &TimelyArgs) {
-    use clap::CommandFactory;
+/// A timely flag given with another mode, which would silently ignore it: the message of the
+/// usage error the command line reports (exit 2), or `None` when all is well.
+pub fn usage_error(mode: Mode, args: &TimelyArgs) -> Option<String> {
     let given = [
         ("--processes", args.processes.is_some()),
         ("--hostfile", args.hostfile.is_some()),
@@ -98,16 +97,11 @@ pub fn check_usage(mode: Mode, args: &TimelyArgs) {
         ("--connect-timeout", args.connect_timeout.is_some()),
         ("--peer-timeout-s", args.peer_timeout_s.is_some()),
     ];
-    if mode != Mode::Timely {
-        if let Some((flag, _)) = given.iter().find(|(_, given)| *given) {
-            crate::cli::Cli::command()
-                .error(
-                    clap::error::ErrorKind::ArgumentConflict,
-                    format!("{flag} is a flag of --mode timely, not of --mode {mode}"),
-                )
-                .exit();
-        }
+    if mode == Mode::Timely {
+        return None;
     }
+    let (flag, _) = given.iter().find(|(_, given)| *given)?;
+    Some(format!("{flag} is a flag of --mode timely, not of --mode {mode}"))
 }
 
 /// `run --mode timely` in the process that prints the result: the launcher (which starts

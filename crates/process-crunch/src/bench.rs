@@ -100,7 +100,10 @@ pub fn bench(options: &BenchOptions) -> anyhow::Result<()> {
                 match &reference {
                     None => reference = Some(measured.output.clone()),
                     Some(expected) if *expected != measured.output => {
-                        bail!("{} disagrees with the first configuration", config.label().trim())
+                        bail!(
+                            "{} disagrees with the first configuration",
+                            config.label().trim()
+                        )
                     }
                     Some(_) => {}
                 }
@@ -120,7 +123,11 @@ pub fn bench(options: &BenchOptions) -> anyhow::Result<()> {
     let mut out = format!(
         "All outputs identical. Median of {runs} alternating run{}{}:\n\n",
         if runs == 1 { "" } else { "s" },
-        if options.steps { ", sequential, one core" } else { "" }
+        if options.steps {
+            ", sequential, one core"
+        } else {
+            ""
+        }
     );
     out.push_str(&format!(
         "{:<18} {:>7} {:>10} {:>9} {:>8} {:>9} {:>9} {:>9}\n",
@@ -140,8 +147,12 @@ pub fn bench(options: &BenchOptions) -> anyhow::Result<()> {
         let (first, second) = match config {
             Config::Step(_) => (Some(0), i.checked_sub(1)),
             Config::Mode(parser, mode) => (
-                configs.iter().position(|c| matches!(c, Config::Mode(p, Mode::Sequential) if p == parser)),
-                configs.iter().position(|c| matches!(c, Config::Mode(Parser::Csv, m) if m == mode)),
+                configs
+                    .iter()
+                    .position(|c| matches!(c, Config::Mode(p, Mode::Sequential) if p == parser)),
+                configs
+                    .iter()
+                    .position(|c| matches!(c, Config::Mode(Parser::Csv, m) if m == mode)),
             ),
             // The outside command against the first row (plain / sequential csv).
             Config::Compare(_) => (Some(0), None),
@@ -156,7 +167,11 @@ pub fn bench(options: &BenchOptions) -> anyhow::Result<()> {
             bytes as f64 / 1e6 / secs,
             ratio(first),
             second.map_or("-".to_string(), |j| format!("{:.2}x", ratio(Some(j)))),
-            if options.steps { format!("{cpu_ratio:.2}x") } else { String::new() },
+            if options.steps {
+                format!("{cpu_ratio:.2}x")
+            } else {
+                String::new()
+            },
         ));
         if let Config::Compare(cmd) = config {
             let same = measured.output == reference;
@@ -191,7 +206,11 @@ fn measure(config: &Config, options: &BenchOptions) -> anyhow::Result<Measured> 
             let job = Job {
                 path: options.file.clone(),
                 parser: *parser,
-                workers: if *mode == Mode::Sequential { 1 } else { options.workers },
+                workers: if *mode == Mode::Sequential {
+                    1
+                } else {
+                    options.workers
+                },
                 skip_bad: false,
                 retries: 1,
                 worker_timeout: None,

@@ -187,5 +187,4 @@ mod tests {
             assert_eq!(buf, text.as_bytes());
         }
     }
-
 }

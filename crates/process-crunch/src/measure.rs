@@ -7,7 +7,6 @@
 //!
 //! The demo runs `bench` (in `bench.rs`) on a default file, generated once into a cache folder.
 
-
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 

@@ -118,4 +118,3 @@ fn signal_name(signal: i32) -> &'static str {
         _ => "unknown signal",
     }
 }
-

@@ -123,7 +123,13 @@ fn bench_steps_and_an_outside_command_in_one_loop() {
     assert_eq!(records[0]["workload"], "fast-step-plain");
     assert_eq!(records[5]["mode"], "compare-cmd");
     assert_eq!(records[6]["round"], 1);
-    for step in ["plain", "+swar", "+branchless", "+table", "+lanes (fast)"] {
+    for step in [
+        "plain",
+        "+swar",
+        "+branchless",
+        "+table (= fast)",
+        "+2 lines in flight",
+    ] {
         assert!(err.lines().any(|l| l.starts_with(step)), "{step}: {err}");
     }
     assert!(err.contains("exit 0, output byte-identical"), "{err}");

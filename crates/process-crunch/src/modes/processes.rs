@@ -34,8 +34,8 @@ use serde_json::json;
 
 use super::{merge_all, Job, ModeError, Outcome};
 use crate::frame::{self, FrameError, Reply};
-use crate::spawn::{describe_status, die_with_parent, killed_by_sigbus, Supervised};
 use crate::parse::{AggregateError, Input, Parser};
+use crate::spawn::{describe_status, die_with_parent, killed_by_sigbus, Supervised};
 use crate::stats::Partial;
 
 /// How a worker's attempt ended, as the supervisor sees it.

@@ -13,10 +13,15 @@
 //! - **Its own table** (`table.rs`): keyed by a hash of the name's first and last 8 bytes and
 //!   its length, from words already loaded; the name is compared only when the stored hash
 //!   matches.
-//! - **Two lines in flight**: the window is split at a line start in the middle and the two
-//!   halves are parsed in one loop, a line of each per turn. Their loads, multiplications and
-//!   table probes are independent, so the CPU overlaps one line's cache misses and dependency
-//!   chains with the other's instead of waiting.
+//! - **Two lines in flight**, measured but not used by default: the window is split at a line
+//!   start in the middle and the two halves are parsed in one loop, a line of each per turn.
+//!   Their loads, multiplications and table probes are independent, so a CPU with execution
+//!   units to spare can overlap one line's dependency chain (find `;`, load the temperature,
+//!   find the next line) with the other's. On the 2-core development machine, shared with
+//!   other work, it was slower (0.86x to 0.98x in `bench --steps`), most likely because the
+//!   two lanes' state does not fit in the registers and the other hyperthread already uses
+//!   the spare units; it stays as the last step of the bench so that each machine shows
+//!   whether it pays there.
 //!
 //! Every step of this list can be switched off ([`Step`]) and `process-crunch bench --steps`
 //! times each against the plain solver, so the gain of each is measured, not claimed.
@@ -34,7 +39,7 @@ use std::ops::Range;
 use memchr::{memchr, memchr2, memrchr};
 use memmap2::Mmap;
 
-use super::swar::{first_separator, load, temperature};
+use super::swar::{first_separator, load, low_bytes, separator_marks, temperature};
 use super::table::{ends_hash, full_hash as table_full_hash, Table};
 use super::{
     check_name, parse_tenths, strip_cr, BadLine, LineError, MAX_LINE_BYTES, MAX_NAME_BYTES,
@@ -58,9 +63,10 @@ pub enum Step {
     Swar,
     /// + the branchless temperature from one 8-byte load.
     Branchless,
-    /// + the table keyed by the name's ends and length, names compared on a hash match only.
+    /// + the table keyed by the name's ends and length, names compared on a hash match only:
+    ///   the fast parser.
     Table,
-    /// + two lines in flight: the fast parser.
+    /// + two lines in flight (measured, not used by default).
     Lanes,
 }
 
@@ -78,8 +84,8 @@ impl Step {
             Step::Plain => "plain",
             Step::Swar => "+swar",
             Step::Branchless => "+branchless",
-            Step::Table => "+table",
-            Step::Lanes => "+lanes (fast)",
+            Step::Table => "+table (= fast)",
+            Step::Lanes => "+2 lines in flight",
         }
     }
 }
@@ -109,7 +115,9 @@ pub fn aggregate_range(
     range: Range<u64>,
     skip_bad: bool,
 ) -> Result<Partial, LineError> {
-    aggregate::<true, true, true, true>(map, range, skip_bad)
+    // Two lines in flight (`Step::Lanes`) is measured by `bench --steps` but not used here:
+    // on the development machine it cost more than it gained (see the module comment).
+    aggregate::<true, true, true, false>(map, range, skip_bad)
 }
 
 /// [`aggregate_range`] with only the techniques up to `step` (for `bench --steps`).
@@ -281,33 +289,51 @@ fn fast_line<const SWAR: bool, const BRANCHLESS: bool, const ENDS: bool>(
     table: &mut Table<ENDS>,
 ) -> Option<usize> {
     debug_assert!(pos + SLACK <= data.len());
-    // The first `;` or `\n` within the first 104 bytes.
-    let sep = if SWAR {
-        let mut offset = 0;
-        loop {
-            // SAFETY: offset <= 96, so 8 bytes at pos + offset are inside the SLACK.
-            let i = first_separator(unsafe { load(data, pos + offset) });
-            if i < 8 {
-                break offset + i;
-            }
-            offset += 8;
-            if offset > MAX_NAME_BYTES {
-                return None;
-            }
+    // The first `;` or `\n`, and the name's two words (see `table::name_ends`).
+    let (sep, first, last) = if SWAR {
+        // SAFETY: pos + 16 <= pos + SLACK.
+        let (w0, w1) = unsafe { (load(data, pos), load(data, pos + 8)) };
+        let (m0, m1) = (separator_marks(w0), separator_marks(w1));
+        if m0 != 0 {
+            // Names of up to 7 bytes: one word, no loop.
+            let sep = (m0.trailing_zeros() / 8) as usize;
+            (sep, w0 & low_bytes(sep), 0)
+        } else if m1 != 0 {
+            // 8 to 15 bytes: two words, no loop.
+            let sep = 8 + (m1.trailing_zeros() / 8) as usize;
+            (sep, w0, w1 & low_bytes(sep - 8))
+        } else {
+            // Longer names: 8 bytes per step, up to byte 104.
+            let mut offset = 16;
+            let sep = loop {
+                // SAFETY: offset <= 96, so 8 bytes at pos + offset are inside the SLACK.
+                let i = first_separator(unsafe { load(data, pos + offset) });
+                if i < 8 {
+                    break offset + i;
+                }
+                offset += 8;
+                if offset > MAX_NAME_BYTES {
+                    return None;
+                }
+            };
+            let last = if sep > 16 {
+                // SAFETY: pos + sep <= pos + 104, inside the SLACK.
+                unsafe { load(data, pos + sep - 8) }
+            } else {
+                w1 // sep == 16
+            };
+            (sep, w0, last)
         }
     } else {
-        memchr2(b';', b'\n', &data[pos..pos + MAX_NAME_BYTES + 1])?
+        let sep = memchr2(b';', b'\n', &data[pos..pos + MAX_NAME_BYTES + 1])?;
+        let (first, last) = super::table::name_ends(&data[pos..pos + sep]);
+        (sep, first, last)
     };
     // A `\n` first (no `;`), or a name of 0 or over 100 bytes: the slow path says which.
     if data[pos + sep] != b';' || sep.wrapping_sub(1) >= MAX_NAME_BYTES {
         return None;
     }
     let name = &data[pos..pos + sep];
-    // The name's first and last 8 bytes, masked to the name when it is shorter.
-    let mask = u64::MAX >> (8 * (8 - sep.min(8)));
-    // SAFETY: pos + 8 and pos + max(sep, 8) are within the SLACK (sep <= 100).
-    let (first, last) = unsafe { (load(data, pos), load(data, pos + sep.max(8) - 8)) };
-    let (first, last) = (first & mask, last & mask);
     let hash = if ENDS {
         ends_hash(first, last, sep)
     } else {

@@ -48,11 +48,22 @@ fn zero_bytes(x: u64) -> u64 {
     x.wrapping_sub(ONES) & !x & HIGHS
 }
 
+/// Marks (high bits) of the `;` and `\n` bytes of the word; only the lowest mark is exact.
+#[inline(always)]
+pub fn separator_marks(word: u64) -> u64 {
+    zero_bytes(word ^ splat(b';')) | zero_bytes(word ^ splat(b'\n'))
+}
+
 /// The index (0..8) of the first `;` or `\n` in the word, or 8 if there is none.
 #[inline(always)]
 pub fn first_separator(word: u64) -> usize {
-    let marks = zero_bytes(word ^ splat(b';')) | zero_bytes(word ^ splat(b'\n'));
-    (marks.trailing_zeros() / 8) as usize
+    (separator_marks(word).trailing_zeros() / 8) as usize
+}
+
+/// The low `bytes` bytes of a word (`bytes` < 8).
+#[inline(always)]
+pub fn low_bytes(bytes: usize) -> u64 {
+    !(u64::MAX << (8 * bytes))
 }
 
 /// High bit set in every byte of `x` that is an ASCII digit. Exact for every byte (Bit

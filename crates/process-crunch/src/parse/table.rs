@@ -68,8 +68,7 @@ pub struct Table<const ENDS: bool> {
     names: Vec<u8>,
 }
 
-/// The hash of a name from its first and last 8 bytes (each masked to the name when it is
-/// shorter) and its length. The low bit is set so that 0 can mean an empty slot.
+/// The hash of a name from its two words ([`name_ends`]) and its length. The low bit is set so that 0 can mean an empty slot.
 #[inline(always)]
 pub fn ends_hash(first: u64, last: u64, len: usize) -> u64 {
     let h = (first ^ (len as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
@@ -78,18 +77,22 @@ pub fn ends_hash(first: u64, last: u64, len: usize) -> u64 {
     (h ^ (h >> 29)) | 1
 }
 
-/// The first and last (up to) 8 bytes of a name as words, without reading outside it.
+/// A name's two words for the hash and the comparison: `first` is bytes 0..8 and `last` is
+/// bytes 8..16 for a name of at most 16 bytes (zero-padded: together the whole name), else its
+/// last 8 bytes. The fast parser builds the same two words from its loads.
 pub fn name_ends(name: &[u8]) -> (u64, u64) {
-    let mut first = [0u8; 8];
-    let mut last = [0u8; 8];
-    let n = name.len().min(8);
-    first[..n].copy_from_slice(&name[..n]);
-    if name.len() >= 8 {
-        last.copy_from_slice(&name[name.len() - 8..]);
+    let word = |bytes: &[u8]| {
+        let mut w = [0u8; 8];
+        w[..bytes.len()].copy_from_slice(bytes);
+        u64::from_le_bytes(w)
+    };
+    let first = word(&name[..name.len().min(8)]);
+    let last = if name.len() > 16 {
+        word(&name[name.len() - 8..])
     } else {
-        last = first;
-    }
-    (u64::from_le_bytes(first), u64::from_le_bytes(last))
+        word(&name[name.len().min(8)..])
+    };
+    (first, last)
 }
 
 /// The plain solver's hash: FxHash over every byte of the name (low bit set).

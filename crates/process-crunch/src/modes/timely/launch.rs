@@ -20,8 +20,8 @@ use anyhow::{bail, Context, Result};
 
 use super::dataflow::Gathered;
 use super::process::run_process;
-use crate::spawn::{describe_status, die_with_parent, Supervised};
 use crate::modes::Job;
+use crate::spawn::{describe_status, die_with_parent, Supervised};
 
 /// How long the others get to fail on their own after the first failure before being killed.
 const GRACE: Duration = Duration::from_secs(2);

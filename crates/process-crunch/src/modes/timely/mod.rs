@@ -101,7 +101,9 @@ pub fn usage_error(mode: Mode, args: &TimelyArgs) -> Option<String> {
         return None;
     }
     let (flag, _) = given.iter().find(|(_, given)| *given)?;
-    Some(format!("{flag} is a flag of --mode timely, not of --mode {mode}"))
+    Some(format!(
+        "{flag} is a flag of --mode timely, not of --mode {mode}"
+    ))
 }
 
 /// `run --mode timely` in the process that prints the result: the launcher (which starts

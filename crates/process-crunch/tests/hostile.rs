@@ -127,7 +127,8 @@ fn a_file_that_changes_while_it_is_read_is_an_error_in_every_mode() {
         data[0] = if data[0] == b'Z' { b'Y' } else { b'Z' };
         std::fs::write(p, data).unwrap();
     };
-    let changes: [(&str, &dyn Fn(&Path)); 2] = [("truncated", &truncate), ("rewritten", &rewrite)];
+    type Change<'a> = (&'a str, &'a dyn Fn(&Path));
+    let changes: [Change; 2] = [("truncated", &truncate), ("rewritten", &rewrite)];
     for (what, change) in changes {
         for parser in PARSERS {
             for mode in all_modes() {
@@ -267,6 +268,8 @@ fn a_fifo_is_refused_at_once() {
 
 /// Runs `command` and returns its output and its peak resident memory in KiB (wait4).
 fn output_and_peak_kb(mut command: Command) -> (Output, i64) {
+    // Reaped by the `wait4` below, which also reports its peak memory.
+    #[allow(clippy::zombie_processes)]
     let child = command
         .stdin(Stdio::null())
         .stdout(Stdio::null())

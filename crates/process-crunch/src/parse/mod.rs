@@ -21,6 +21,7 @@
 
 pub mod csv;
 pub mod fast;
+mod plain;
 mod swar;
 mod table;
 

@@ -129,8 +129,8 @@ pub fn bench(options: &BenchOptions) -> anyhow::Result<()> {
             ""
         }
     );
-    out.push_str(&format!(
-        "{:<18} {:>7} {:>10} {:>9} {:>8} {:>9} {:>9} {:>9}\n",
+    let mut header = format!(
+        "{:<18} {:>7} {:>10} {:>9} {:>8} {:>9} {:>9} {:>9}",
         if options.steps { "step" } else { "parser mode" },
         "workers",
         "time (ms)",
@@ -139,7 +139,10 @@ pub fn bench(options: &BenchOptions) -> anyhow::Result<()> {
         if options.steps { "vs plain" } else { "speedup" },
         if options.steps { "vs prev" } else { "vs csv" },
         if options.steps { "cpu vs 1st" } else { "" },
-    ));
+    );
+    header.truncate(header.trim_end().len());
+    out.push_str(&header);
+    out.push('\n');
     for (i, config) in configs.iter().enumerate() {
         let secs = medians[i].as_secs_f64().max(1e-9);
         let measured = last[i].as_ref().expect("at least one round");
@@ -158,8 +161,8 @@ pub fn bench(options: &BenchOptions) -> anyhow::Result<()> {
             Config::Compare(_) => (Some(0), None),
         };
         let cpu_ratio = cpu_medians[0].as_secs_f64() / cpu_medians[i].as_secs_f64().max(1e-9);
-        out.push_str(&format!(
-            "{} {:>7} {:>10.1} {:>9.1} {:>8.0} {:>8.2}x {:>9} {:>9}\n",
+        let row = format!(
+            "{} {:>7} {:>10.1} {:>9.1} {:>8.0} {:>8.2}x {:>9} {:>9}",
             config.label(),
             measured.workers,
             secs * 1e3,

@@ -175,7 +175,9 @@ pub fn bench(options: &BenchOptions) -> anyhow::Result<()> {
             } else {
                 String::new()
             },
-        ));
+        );
+        out.push_str(row.trim_end());
+        out.push('\n');
         if let Config::Compare(cmd) = config {
             let same = measured.output == reference;
             out.push_str(&format!(

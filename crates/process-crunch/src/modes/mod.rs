@@ -1,5 +1,5 @@
 //! The four ways to aggregate the file, side by side. They share everything but the
-//! concurrency: [`Input::aggregate_range`] does the parsing, [`Partial::merge`] the combining.
+//! concurrency: [`Input::aggregate_range`](crate::parse::Input::aggregate_range) does the parsing, [`Partial::merge`] the combining.
 //!
 //! | mode | who runs the ranges | how partial results come back |
 //! |---|---|---|

@@ -5,7 +5,7 @@
 //! with its offset), `\n` as the only terminator (so a stray `\r` inside a name stays part of
 //! it, and a `\r\n` ending leaves a `\r` on the last field, stripped here), a 1 MiB buffer and
 //! one `ByteRecord` reused for every line: no allocation per line and no UTF-8 check. What the
-//! reader sees is shaped by [`RangeReader`] (a line never longer than the limit, no byte order
+//! reader sees is shaped by `RangeReader` (a line never longer than the limit, no byte order
 //! mark at a range's start).
 //!
 //! What the generality costs: the csv state machine looks at every byte to find field and
@@ -33,7 +33,7 @@ const BUFFER_BYTES: usize = 1 << 20;
 ///
 /// The reader is given exactly the range's bytes, read with `pread` from the one open file
 /// (so threads can share it, and a file renamed over FILE meanwhile is never read), through a
-/// [`RangeReader`] that bounds every line's length and notices a short read.
+/// `RangeReader` that bounds every line's length and notices a short read.
 pub fn aggregate_range(
     file: &File,
     path: &Path,
@@ -80,7 +80,7 @@ pub fn aggregate_range(
 
 /// Where a bad record's line starts in the file. The csv reader gives the position where it
 /// started reading the record, which is before any blank lines it skipped on the way (and
-/// counts the `\n` that [`RangeReader`] puts first), so skip those `\n`s. Error path only.
+/// counts the `\n` that `RangeReader` puts first), so skip those `\n`s. Error path only.
 fn line_start(file: &File, range: &Range<u64>, position: u64) -> io::Result<u64> {
     // Position 0 is the `\n` put first; position p >= 1 is file byte range.start + p - 1.
     let mut offset = range.start + position.saturating_sub(1);

@@ -1,7 +1,7 @@
 //! The fast parser: only what this format needs, done by hand, near the limit of one core.
 //!
 //! - **A memory map** (memmap2): no copy into a read buffer; the kernel pages the file in on
-//!   demand. Pages already parsed are handed back every [`WINDOW_BYTES`], so resident memory
+//!   demand. Pages already parsed are handed back every `WINDOW_BYTES`, so resident memory
 //!   stays a window's worth, not the file's size, and a line is never held whole: one longer
 //!   than any valid line is rejected after `MAX_LINE_BYTES + 1` bytes.
 //! - **SWAR search** for the `;` (and a `\n`, for a line that has none): 8 bytes per step in a
@@ -28,7 +28,7 @@
 //!
 //! Any line the fast path does not accept goes to the slow path, which applies the shared
 //! rules in `parse/mod.rs`: so the accepted lines and the error messages are those of the csv
-//! parser, byte for byte. The last lines of a window (fewer than [`SLACK`] bytes from its end)
+//! parser, byte for byte. The last lines of a window (fewer than `SLACK` bytes from its end)
 //! are copied into a small zero-padded buffer first, so that the 8-byte loads never read past
 //! the data, and a last line without `\n` gets one there.
 

@@ -95,6 +95,24 @@ pub fn name_ends(name: &[u8]) -> (u64, u64) {
     (first, last)
 }
 
+/// Whether two names of the same length, over 16 bytes, are equal: 8 bytes at a time, the
+/// last word overlapping the one before, inline (a call to `memcmp` costs more than the
+/// comparison for names this short).
+#[inline(always)]
+fn same_long_name(a: &[u8], b: &[u8]) -> bool {
+    debug_assert!(a.len() == b.len() && a.len() > 16);
+    let word = |s: &[u8], i: usize| u64::from_le_bytes(s[i..i + 8].try_into().expect("8 bytes"));
+    let last = a.len() - 8;
+    let mut i = 0;
+    while i < last {
+        if word(a, i) != word(b, i) {
+            return false;
+        }
+        i += 8;
+    }
+    word(a, last) == word(b, last)
+}
+
 /// The plain solver's hash: FxHash over every byte of the name (low bit set).
 pub fn full_hash(name: &[u8]) -> u64 {
     let mut hasher = FxHasher::default();
@@ -145,12 +163,12 @@ impl<const ENDS: bool> Table<ENDS> {
                 // its two words.
                 slot.hash == hash
                     && slot.name_len() == name.len()
-                    && if name.len() <= 16 {
-                        slot.first == first && slot.last == last
-                    } else {
+                    && slot.first == first
+                    && slot.last == last
+                    && (name.len() <= 16 || {
                         let at = slot.name_at();
-                        self.names[at..at + name.len()] == *name
-                    }
+                        same_long_name(&self.names[at..at + name.len()], name)
+                    })
             } else {
                 // The plain solver: the name compared on every occupied slot probed.
                 let at = slot.name_at();

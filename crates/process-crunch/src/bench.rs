@@ -299,7 +299,7 @@ fn shell_quote(text: &str) -> String {
 fn record(config: &Config, m: &Measured, bytes: u64, round: usize) -> serde_json::Value {
     let (mode, workload) = match config {
         Config::Mode(parser, mode) => (mode.name().to_string(), parser.name().to_string()),
-        Config::Step(step) => ("sequential".into(), format!("fast-step-{}", step.name())),
+        Config::Step(step) => ("sequential".into(), format!("fast-step-{}", step.slug())),
         Config::Compare(cmd) => ("compare-cmd".into(), cmd.clone()),
     };
     json!({

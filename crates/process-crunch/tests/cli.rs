@@ -121,6 +121,7 @@ fn bench_steps_and_an_outside_command_in_one_loop() {
     // 5 steps + the outside command, 2 alternating rounds.
     assert_eq!(records.len(), 12);
     assert_eq!(records[0]["workload"], "fast-step-plain");
+    assert_eq!(records[3]["workload"], "fast-step-table");
     assert_eq!(records[5]["mode"], "compare-cmd");
     assert_eq!(records[6]["round"], 1);
     for step in [

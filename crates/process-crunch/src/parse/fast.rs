@@ -80,6 +80,18 @@ impl Step {
         Step::Lanes,
     ];
 
+    /// The step's name in the JSON record's `workload`: `fast-step-<slug>`.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Step::Plain => "plain",
+            Step::Swar => "swar",
+            Step::Branchless => "branchless",
+            Step::Table => "table",
+            Step::Lanes => "lanes",
+        }
+    }
+
+    /// The step's row label in the bench table.
     pub fn name(self) -> &'static str {
         match self {
             Step::Plain => "plain",

@@ -57,6 +57,31 @@ impl Config {
     }
 }
 
+/// The no-argument demo: the default file, every mode, both parsers, median of 3 runs (one
+/// run in a debug build, which is several times slower and only shows that it works).
+pub fn demo(workers: usize) -> anyhow::Result<()> {
+    let runs = if cfg!(debug_assertions) {
+        eprintln!(
+            "Note: this is a debug build, several times slower than a release build; \
+             for times worth comparing use `cargo run --release -p process-crunch`."
+        );
+        1
+    } else {
+        3
+    };
+    let path = crate::measure::default_file()?;
+    crate::file::report_sigbus(&path);
+    eprintln!("Running every mode with both parsers, {workers} workers...\n");
+    bench(&BenchOptions {
+        file: path,
+        workers,
+        runs,
+        json: false,
+        steps: false,
+        compare_cmd: None,
+    })
+}
+
 /// One run's measurements.
 struct Measured {
     wall: Duration,

@@ -208,7 +208,7 @@ fn parse_stations(text: &str) -> Result<usize, String> {
 /// never get here, clap has already exited with status 2.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        None => measure::demo(default_workers())?,
+        None => crate::bench::demo(default_workers())?,
         Some(Command::Generate(args)) => {
             let stations = args.stations();
             let done = generate::generate(&args.file, args.rows, stations, args.seed)?;

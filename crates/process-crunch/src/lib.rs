@@ -14,6 +14,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod fault;
 pub mod file;
 pub mod frame;
 pub mod generate;

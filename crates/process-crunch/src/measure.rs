@@ -5,7 +5,7 @@
 //! mode that includes starting the children and reading their replies, which is exactly the
 //! cost being compared. Printing the result is not timed.
 //!
-//! The demo runs `bench` (in `bench.rs`) on a default file, generated once into a cache folder.
+//! The demo's default file is generated here, once, into a cache folder (`bench.rs` runs it).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -139,29 +139,4 @@ pub fn default_file() -> anyhow::Result<PathBuf> {
         return Err(e);
     }
     Ok(path)
-}
-
-/// The no-argument demo: the default file, every mode, both parsers, median of 3 runs (one
-/// run in a debug build, which is several times slower and only shows that it works).
-pub fn demo(workers: usize) -> anyhow::Result<()> {
-    let runs = if cfg!(debug_assertions) {
-        eprintln!(
-            "Note: this is a debug build, several times slower than a release build; \
-             for times worth comparing use `cargo run --release -p process-crunch`."
-        );
-        1
-    } else {
-        3
-    };
-    let path = default_file()?;
-    crate::file::report_sigbus(&path);
-    eprintln!("Running every mode with both parsers, {workers} workers...\n");
-    crate::bench::bench(&crate::bench::BenchOptions {
-        file: path,
-        workers,
-        runs,
-        json: false,
-        steps: false,
-        compare_cmd: None,
-    })
 }

@@ -20,15 +20,12 @@
 use std::io::{self, BufWriter, Write};
 use std::ops::Range;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use crate::fault::FAULT_ENV;
 use crate::file::FileIdentity;
 use crate::frame::{self, Reply};
 use crate::parse::{AggregateError, Input, Parser};
-
-/// The environment variable of the fault switch.
-pub const FAULT_ENV: &str = "PROCESS_CRUNCH_FAULT";
 
 /// What the parent tells a worker, besides the range.
 #[derive(Clone, Debug)]
@@ -120,24 +117,6 @@ impl Fault {
             }
         }
         Fault::None
-    }
-}
-
-/// The `pause-read:MS` fault: waits once per process, before its first range is read.
-pub fn pause_if_asked() {
-    static PAUSED: AtomicBool = AtomicBool::new(false);
-    let Ok(spec) = std::env::var(FAULT_ENV) else {
-        return;
-    };
-    let ms = spec.split(',').find_map(|item| {
-        let (kind, ms) = item.trim().split_once(':')?;
-        (kind == "pause-read").then(|| ms.parse::<u64>().ok())?
-    });
-    if let Some(ms) = ms {
-        if !PAUSED.swap(true, Ordering::SeqCst) {
-            eprintln!("process-crunch: fault injected: pausing {ms} ms before reading");
-            std::thread::sleep(Duration::from_millis(ms));
-        }
     }
 }
 

@@ -244,7 +244,7 @@ impl Input {
         range: Range<u64>,
         skip_bad: bool,
     ) -> Result<Partial, AggregateError> {
-        crate::worker::pause_if_asked();
+        crate::fault::pause_if_asked();
         let len = self.len();
         // The byte order mark belongs to no line: range 0 starts after it.
         let start = range.start.max(self.skip).min(len);

@@ -29,9 +29,9 @@ use timely::{CommunicationConfig, WorkerConfig};
 use super::connect;
 use super::dataflow::{self, Gathered};
 use super::peer::{PeerStream, Watch};
+use crate::fault::FAULT_ENV;
 use crate::modes::Job;
 use crate::parse::Input;
-use crate::worker::FAULT_ENV;
 
 /// The panic messages of timely's threads in this process, in order.
 static TIMELY_PANICS: Mutex<Vec<String>> = Mutex::new(Vec::new());

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser as ClapParser, Subcommand};
 
+use crate::file::{report_sigbus, FileIdentity};
 use crate::generate::{self, DEFAULT_ROWS, DEFAULT_SEED, DEFAULT_STATIONS, MAX_STATIONS};
 use crate::measure;
 use crate::modes::{Job, Mode};
@@ -45,11 +46,37 @@ pub struct GenerateArgs {
     #[arg(long, default_value_t = DEFAULT_ROWS)]
     pub rows: u64,
     /// Number of stations, 1 to 10000. Past the built-in list of real places, names are made up.
-    #[arg(long, default_value_t = DEFAULT_STATIONS, value_parser = parse_stations)]
+    #[arg(long, default_value_t = DEFAULT_STATIONS, value_parser = parse_stations, conflicts_with = "variant")]
     pub stations: usize,
+    /// A named 1BRC input: `413` (the 413 stations of the original challenge, the default) or
+    /// `10k` (the "10K" variant: 10,000 stations, where hashing and the table dominate).
+    #[arg(long, value_enum)]
+    pub variant: Option<Variant>,
     /// Seed of the random generator: the same seed gives the same bytes.
     #[arg(long, default_value_t = DEFAULT_SEED)]
     pub seed: u64,
+}
+
+/// The 1BRC input variants `generate --variant` knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Variant {
+    /// 413 stations, as the original challenge.
+    #[value(name = "413")]
+    Stations413,
+    /// 10,000 stations, the challenge's "10K" variant.
+    #[value(name = "10k")]
+    TenK,
+}
+
+impl GenerateArgs {
+    /// The station count: the variant's, else `--stations`.
+    pub fn stations(&self) -> usize {
+        match self.variant {
+            Some(Variant::Stations413) => 413,
+            Some(Variant::TenK) => MAX_STATIONS,
+            None => self.stations,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -118,6 +145,14 @@ pub struct BenchArgs {
     /// Print one JSON record per run on stdout (the table moves to stderr).
     #[arg(long)]
     pub json: bool,
+    /// Time the fast parser's steps instead of the modes: sequentially, on one core, from the
+    /// plain solver to the full fast parser, one technique at a time.
+    #[arg(long)]
+    pub steps: bool,
+    /// Also time this outside command on FILE in the same alternating loop (`sh -c`; `{}`
+    /// becomes FILE's path, else the path is appended), and say whether its output matches.
+    #[arg(long, value_name = "CMD")]
+    pub compare_cmd: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -138,6 +173,12 @@ pub struct WorkerArgs {
     pub parser: Parser,
     #[arg(long)]
     pub skip_bad: bool,
+    /// FILE's identity as the parent recorded it (`dev:ino:size:sec:nsec`).
+    #[arg(long, value_parser = FileIdentity::from_arg)]
+    pub identity: FileIdentity,
+    /// Largest reply payload the parent accepts, in bytes.
+    #[arg(long)]
+    pub max_reply: u64,
     pub file: PathBuf,
 }
 
@@ -167,33 +208,47 @@ fn parse_stations(text: &str) -> Result<usize, String> {
 /// never get here, clap has already exited with status 2.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        None => measure::demo(default_workers())?,
+        None => crate::bench::demo(default_workers())?,
         Some(Command::Generate(args)) => {
-            let done = generate::generate(&args.file, args.rows, args.stations, args.seed)?;
+            let stations = args.stations();
+            let done = generate::generate(&args.file, args.rows, stations, args.seed)?;
             eprintln!(
                 "Wrote {} rows ({:.1} MB) over {} stations to {}",
                 done.rows,
                 done.bytes as f64 / 1e6,
-                args.stations,
+                stations,
                 args.file.display()
             );
         }
-        Some(Command::Run(args)) => run_file(&args)?,
+        Some(Command::Run(args)) => {
+            report_sigbus(&args.file);
+            run_file(&args)?
+        }
         Some(Command::Bench(args)) => {
-            measure::bench(&args.file, args.workers, args.runs, args.json)?
+            report_sigbus(&args.file);
+            crate::bench::bench(&crate::bench::BenchOptions {
+                file: args.file,
+                workers: args.workers,
+                runs: args.runs,
+                json: args.json,
+                steps: args.steps,
+                compare_cmd: args.compare_cmd,
+            })?
         }
         Some(Command::Worker(args)) => {
             if args.start > args.end {
                 anyhow::bail!("worker range {}..{} is backwards", args.start, args.end);
             }
-            return Ok(worker::run(
-                &args.file,
-                args.start..args.end,
-                args.parser,
-                args.skip_bad,
-                args.index,
-                args.attempt,
-            ));
+            return Ok(worker::run(&worker::Task {
+                path: args.file,
+                range: args.start..args.end,
+                parser: args.parser,
+                skip_bad: args.skip_bad,
+                index: args.index,
+                attempt: args.attempt,
+                identity: args.identity,
+                max_reply: args.max_reply,
+            }));
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -204,7 +259,12 @@ fn run_file(args: &RunArgs) -> anyhow::Result<()> {
     #[cfg(feature = "timely")]
     {
         use crate::modes::timely;
-        timely::check_usage(args.mode, &args.timely);
+        if let Some(message) = timely::usage_error(args.mode, &args.timely) {
+            use clap::CommandFactory;
+            Cli::command()
+                .error(clap::error::ErrorKind::ArgumentConflict, message)
+                .exit();
+        }
         // Timely processes other than 0 do their share and print nothing.
         if args.mode == Mode::Timely && !args.timely.prints_result() {
             return timely::run_peer(&args.job());

@@ -19,9 +19,9 @@ use crate::stats::Partial;
 
 const MAGIC: &[u8; 4] = b"PCR1";
 
-/// Largest payload accepted: far above 10,000 stations x 100-byte names, far below anything
-/// that could exhaust memory if a length were garbage.
-const MAX_PAYLOAD: u64 = 1 << 30;
+/// Largest payload accepted by default: far above 10,000 stations x 100-byte names, far below
+/// anything that could exhaust memory if a length were garbage.
+pub const MAX_PAYLOAD: u64 = 1 << 30;
 
 /// What a worker process reports about its range.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -33,6 +33,11 @@ pub enum Reply {
     BadLine(LineError),
     /// The worker could not read the file; the message names the path.
     Failed(String),
+    /// FILE is not the file the run started with (the detail says how). Not retried.
+    Changed(String),
+    /// The encoded `Done` reply would be this many bytes, over the limit the parent gave.
+    /// Not retried: a fresh process would send the same.
+    TooLarge(u64),
 }
 
 /// Why a frame could not be read.
@@ -42,7 +47,7 @@ pub enum FrameError {
     Truncated(usize),
     #[error("output does not start with a reply frame")]
     BadMagic,
-    #[error("reply of {0} bytes is larger than any valid reply")]
+    #[error("sent a reply of {0} bytes, over the limit")]
     TooLarge(u64),
     #[error("unexpected output after the reply")]
     TrailingBytes,
@@ -63,7 +68,7 @@ pub fn write_frame(out: &mut impl Write, reply: &Reply) -> io::Result<()> {
 
 /// Reads exactly one frame from `input` and then expects the end of the stream. Reads until
 /// the end, so the writer never blocks on a full pipe.
-pub fn read_frame(input: &mut impl Read) -> Result<Reply, FrameError> {
+pub fn read_frame(input: &mut impl Read, max_payload: u64) -> Result<Reply, FrameError> {
     let mut header = [0u8; 12];
     let got = read_full(input, &mut header)?;
     if got < header.len() {
@@ -73,7 +78,10 @@ pub fn read_frame(input: &mut impl Read) -> Result<Reply, FrameError> {
         return Err(FrameError::BadMagic);
     }
     let len = u64::from_le_bytes(header[4..].try_into().expect("8 bytes"));
-    if len > MAX_PAYLOAD {
+    if len > max_payload {
+        // Drain what the worker still writes, so that it does not die of a broken pipe and
+        // look like a crash: the size is the error.
+        let _ = io::copy(input, &mut io::sink());
         return Err(FrameError::TooLarge(len));
     }
     let mut payload = vec![0u8; len as usize];
@@ -130,7 +138,7 @@ mod tests {
             Reply::Failed("no such file".into()),
         ] {
             let bytes = encode(&reply);
-            assert_eq!(read_frame(&mut &bytes[..]).unwrap(), reply);
+            assert_eq!(read_frame(&mut &bytes[..], MAX_PAYLOAD).unwrap(), reply);
         }
     }
 
@@ -139,18 +147,18 @@ mod tests {
         let bytes = encode(&Reply::Done(Partial::default()));
         for cut in 0..bytes.len() {
             assert!(matches!(
-                read_frame(&mut &bytes[..cut]),
+                read_frame(&mut &bytes[..cut], MAX_PAYLOAD),
                 Err(FrameError::Truncated(n)) if n == cut
             ));
         }
         let mut extra = bytes.clone();
         extra.push(b'\n');
         assert!(matches!(
-            read_frame(&mut &extra[..]),
+            read_frame(&mut &extra[..], MAX_PAYLOAD),
             Err(FrameError::TrailingBytes)
         ));
         assert!(matches!(
-            read_frame(&mut &b"hello, world"[..]),
+            read_frame(&mut &b"hello, world"[..], MAX_PAYLOAD),
             Err(FrameError::BadMagic)
         ));
     }

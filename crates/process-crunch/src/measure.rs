@@ -5,15 +5,12 @@
 //! mode that includes starting the children and reading their replies, which is exactly the
 //! cost being compared. Printing the result is not timed.
 //!
-//! `bench` runs every mode with both parsers, checks that every output is byte-identical to
-//! that of `sequential` with `csv`, and prints the median time of each. The demo does the same
-//! on a default file, generated once into a cache folder.
+//! The demo's default file is generated here, once, into a cache folder (`bench.rs` runs it).
 
-use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use serde_json::{json, Value};
 
 use crate::generate::{self, DEFAULT_ROWS, DEFAULT_SEED, DEFAULT_STATIONS};
@@ -94,122 +91,6 @@ impl Timed {
     }
 }
 
-/// One row of the bench table.
-struct Row {
-    parser: Parser,
-    mode: Mode,
-    workers: usize,
-    median: Duration,
-    rows: u64,
-    bytes: u64,
-}
-
-/// Runs every mode with both parsers `runs` times on `path`, checks the outputs agree and
-/// prints a table (on stdout, or on stderr with `json`, where stdout gets one record per run).
-pub fn bench(path: &Path, workers: usize, runs: usize, json: bool) -> anyhow::Result<()> {
-    let mut reference: Option<Vec<u8>> = None;
-    let mut table = Vec::new();
-    let stdout = io::stdout();
-    for parser in Parser::ALL {
-        for &mode in Mode::ALL {
-            let job = Job {
-                path: path.to_path_buf(),
-                parser,
-                workers: if mode == Mode::Sequential { 1 } else { workers },
-                skip_bad: false,
-                retries: 1,
-                worker_timeout: None,
-                #[cfg(feature = "timely")]
-                timely: Default::default(),
-            };
-            let mut times = Vec::with_capacity(runs);
-            let mut last = None;
-            for _ in 0..runs.max(1) {
-                let timed = timed_run(mode, &job)?;
-                let output = timed.outcome.partial.to_1brc();
-                match &reference {
-                    None => reference = Some(output),
-                    Some(expected) if *expected != output => {
-                        bail!("{mode} mode with the {parser} parser disagrees with sequential/csv")
-                    }
-                    Some(_) => {}
-                }
-                if json {
-                    writeln!(stdout.lock(), "{}", timed.record())?;
-                }
-                times.push(timed.wall);
-                last = Some(timed);
-            }
-            let last = last.expect("at least one run");
-            table.push(Row {
-                parser,
-                mode,
-                workers: last.outcome.workers,
-                median: median(&mut times),
-                rows: last.outcome.partial.rows(),
-                bytes: last.bytes,
-            });
-        }
-    }
-    let text = render_table(&table, runs.max(1));
-    if json {
-        io::stderr().write_all(text.as_bytes())?;
-    } else {
-        stdout.lock().write_all(text.as_bytes())?;
-    }
-    Ok(())
-}
-
-/// The median of the times (the mean of the middle two for an even count).
-fn median(times: &mut [Duration]) -> Duration {
-    times.sort();
-    let mid = times.len() / 2;
-    if times.len().is_multiple_of(2) {
-        (times[mid - 1] + times[mid]) / 2
-    } else {
-        times[mid]
-    }
-}
-
-fn render_table(rows: &[Row], runs: usize) -> String {
-    let mut out = format!(
-        "All outputs identical. Median of {runs} run{}:\n\n{:<6} {:<11} {:>7} {:>10} {:>12} {:>8} {:>8} {:>7}\n",
-        if runs == 1 { "" } else { "s" },
-        "parser",
-        "mode",
-        "workers",
-        "time (ms)",
-        "rows/s",
-        "MB/s",
-        "speedup",
-        "vs csv",
-    );
-    for row in rows {
-        let secs = row.median.as_secs_f64().max(1e-9);
-        let baseline = rows
-            .iter()
-            .find(|r| r.parser == row.parser && r.mode == Mode::Sequential)
-            .map_or(secs, |r| r.median.as_secs_f64());
-        let csv = rows
-            .iter()
-            .find(|r| r.parser == Parser::Csv && r.mode == row.mode)
-            .map_or(secs, |r| r.median.as_secs_f64());
-        out.push_str(&format!(
-            "{:<6} {:<11} {:>7} {:>10.1} {:>12.0} {:>8.0} {:>7.2}x {:>6.2}x\n",
-            row.parser.name(),
-            row.mode.name(),
-            row.workers,
-            secs * 1e3,
-            row.rows as f64 / secs,
-            row.bytes as f64 / 1e6 / secs,
-            baseline / secs,
-            csv / secs,
-        ));
-    }
-    out.push_str("\nspeedup: over sequential with the same parser; vs csv: over the csv parser in the same mode.\n");
-    out
-}
-
 /// The cache folder of the demo's default file: `$XDG_CACHE_HOME/process-crunch`, else
 /// `~/.cache/process-crunch`, else `process-crunch` in the temporary directory.
 pub fn cache_dir() -> PathBuf {
@@ -242,30 +123,20 @@ pub fn default_file() -> anyhow::Result<PathBuf> {
         path.display()
     );
     let partial_path = path.with_extension(format!("txt.partial-{}", std::process::id()));
-    generate::generate(&partial_path, DEFAULT_ROWS, DEFAULT_STATIONS, DEFAULT_SEED)?;
-    std::fs::rename(&partial_path, &path).with_context(|| {
-        format!(
-            "cannot rename {} to {}",
-            partial_path.display(),
-            path.display()
-        )
-    })?;
+    let done = generate::generate(&partial_path, DEFAULT_ROWS, DEFAULT_STATIONS, DEFAULT_SEED)
+        .and_then(|_| {
+            std::fs::rename(&partial_path, &path).with_context(|| {
+                format!(
+                    "cannot rename {} to {}",
+                    partial_path.display(),
+                    path.display()
+                )
+            })
+        });
+    if let Err(e) = done {
+        // A full disk, an interrupted write: leave nothing half-written in the cache.
+        let _ = std::fs::remove_file(&partial_path);
+        return Err(e);
+    }
     Ok(path)
-}
-
-/// The no-argument demo: the default file, every mode, both parsers, median of 3 runs (one
-/// run in a debug build, which is several times slower and only shows that it works).
-pub fn demo(workers: usize) -> anyhow::Result<()> {
-    let runs = if cfg!(debug_assertions) {
-        eprintln!(
-            "Note: this is a debug build, several times slower than a release build; \
-             for times worth comparing use `cargo run --release -p process-crunch`."
-        );
-        1
-    } else {
-        3
-    };
-    let path = default_file()?;
-    eprintln!("Running every mode with both parsers, {workers} workers...\n");
-    bench(&path, workers, runs, false)
 }

@@ -7,7 +7,7 @@
 
 use std::collections::HashSet;
 
-use crate::generate::Rng;
+use crate::rng::Rng;
 
 /// Real places and their yearly mean temperature, in tenths of a degree.
 pub const BUILT_IN: &[(&str, i16)] = &[

@@ -12,40 +12,61 @@
 //! - `crash-always:K`: the same on every attempt, so retries run out;
 //! - `hang:K`: worker K sleeps for an hour before working, so only a kill ends it;
 //! - `hang-once:K`: the same on its first attempt only, so `--worker-timeout-s` and a retry
-//!   get the run through.
+//!   get the run through;
+//! - `pause-read:MS` (every mode, not only workers): the first range a process reads waits MS
+//!   milliseconds after FILE is open (and mapped) and says so on stderr, so a test can change
+//!   the file at exactly that moment.
 
 use std::io::{self, BufWriter, Write};
 use std::ops::Range;
-use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use crate::fault::FAULT_ENV;
+use crate::file::FileIdentity;
 use crate::frame::{self, Reply};
 use crate::parse::{AggregateError, Input, Parser};
 
-/// The environment variable of the fault switch.
-pub const FAULT_ENV: &str = "PROCESS_CRUNCH_FAULT";
+/// What the parent tells a worker, besides the range.
+#[derive(Clone, Debug)]
+pub struct Task {
+    pub path: std::path::PathBuf,
+    pub range: Range<u64>,
+    pub parser: Parser,
+    pub skip_bad: bool,
+    pub index: usize,
+    pub attempt: u32,
+    /// FILE as the parent found it: a worker that finds anything else reports `Changed`.
+    pub identity: FileIdentity,
+    /// Largest reply payload the parent accepts.
+    pub max_reply: u64,
+}
 
-/// Runs worker `index`, attempt `attempt`, on `range` of `path`.
-pub fn run(
-    path: &Path,
-    range: Range<u64>,
-    parser: Parser,
-    skip_bad: bool,
-    index: usize,
-    attempt: u32,
-) -> ExitCode {
-    let fault = Fault::from_env(index, attempt);
+/// Runs one worker task. A SIGBUS here (FILE truncated under the memory map) is left to kill
+/// the process: the parent sees signal 7 and reports the file as changed, without a retry.
+pub fn run(task: &Task) -> ExitCode {
+    let (path, index) = (task.path.as_path(), task.index);
+    let fault = Fault::from_env(index, task.attempt);
     if fault == Fault::Hang {
         std::thread::sleep(Duration::from_secs(3600));
     }
 
-    let reply =
-        match Input::open(path, parser).and_then(|input| input.aggregate_range(range, skip_bad)) {
-            Ok(partial) => Reply::Done(partial),
-            Err(AggregateError::Line(line)) => Reply::BadLine(line),
-            Err(e) => Reply::Failed(e.to_string()),
-        };
+    let reply = match Input::open_expecting(path, task.parser, &task.identity)
+        .and_then(|input| input.aggregate_range(task.range.clone(), task.skip_bad))
+    {
+        Ok(partial) => Reply::Done(partial),
+        Err(AggregateError::Line(line)) => Reply::BadLine(line),
+        Err(AggregateError::Changed { detail, .. }) => Reply::Changed(detail),
+        Err(e) => Reply::Failed(e.to_string()),
+    };
+    // A reply over the parent's limit is refused there: say so in a small reply instead.
+    let reply = match &reply {
+        Reply::Done(_) => match bincode::serialized_size(&reply) {
+            Ok(size) if size > task.max_reply => Reply::TooLarge(size),
+            _ => reply,
+        },
+        _ => reply,
+    };
 
     // Rust's stdout is line-buffered: a binary frame would be flushed at every 0x0A byte in
     // it. A BufWriter sends it in large writes; `write_frame` flushes at the end.
@@ -89,7 +110,7 @@ impl Fault {
                 Some(("crash-always", k)) if k == index => return Fault::Crash,
                 Some(("hang", k)) if k == index => return Fault::Hang,
                 Some(("hang-once", k)) if k == index && attempt == 0 => return Fault::Hang,
-                Some(("crash" | "crash-always" | "hang" | "hang-once", _)) => {}
+                Some(("crash" | "crash-always" | "hang" | "hang-once" | "pause-read", _)) => {}
                 _ => eprintln!(
                     "process-crunch worker {index}: ignoring unknown fault `{item}` in {FAULT_ENV}"
                 ),

@@ -95,3 +95,68 @@ fn bench_runs_every_mode_with_both_parsers() {
         .count();
     assert_eq!(rows, 8, "{err}");
 }
+
+#[test]
+fn bench_steps_and_an_outside_command_in_one_loop() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = generate(dir.path(), "m.txt", 5_000, 100, 4);
+    // The outside command: this program itself, so its output must match byte for byte.
+    let cmd = format!(
+        "{} run {{}} --mode sequential --parser csv 2>/dev/null",
+        env!("CARGO_BIN_EXE_process-crunch")
+    );
+    let output = bin()
+        .arg("bench")
+        .arg(&file)
+        .args(["--steps", "--runs", "2", "--json", "--compare-cmd", &cmd])
+        .output()
+        .unwrap();
+    let err = stderr(&output);
+    assert!(output.status.success(), "{err}");
+    let records: Vec<serde_json::Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // 5 steps + the outside command, 2 alternating rounds.
+    assert_eq!(records.len(), 12);
+    assert_eq!(records[0]["workload"], "fast-step-plain");
+    assert_eq!(records[3]["workload"], "fast-step-table");
+    assert_eq!(records[5]["mode"], "compare-cmd");
+    assert_eq!(records[6]["round"], 1);
+    for step in [
+        "plain",
+        "+swar",
+        "+branchless",
+        "+table (= fast)",
+        "+2 lines in flight",
+    ] {
+        assert!(err.lines().any(|l| l.starts_with(step)), "{step}: {err}");
+    }
+    assert!(err.contains("exit 0, output byte-identical"), "{err}");
+}
+
+#[test]
+fn generate_the_10k_variant() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("10k.txt");
+    let output = bin()
+        .arg("generate")
+        .arg(&file)
+        .args(["--variant", "10k", "--rows", "100000"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stderr(&output).contains("over 10000 stations"));
+    let output = run(&file, "sequential", "fast", 1, &["--json"]);
+    let record: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    // 100,000 draws from 10,000 stations miss almost none of them.
+    assert!(record["stations"].as_u64().unwrap() > 9_900, "{record}");
+    let output = bin()
+        .arg("generate")
+        .arg(&file)
+        .args(["--variant", "10k", "--stations", "5"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+}

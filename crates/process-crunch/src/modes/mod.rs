@@ -1,5 +1,5 @@
 //! The four ways to aggregate the file, side by side. They share everything but the
-//! concurrency: [`Input::aggregate_range`] does the parsing, [`Partial::merge`] the combining.
+//! concurrency: [`Input::aggregate_range`](crate::parse::Input::aggregate_range) does the parsing, [`Partial::merge`] the combining.
 //!
 //! | mode | who runs the ranges | how partial results come back |
 //! |---|---|---|
@@ -144,8 +144,8 @@ pub fn run(mode: Mode, job: &Job) -> anyhow::Result<Outcome> {
 pub fn describe(path: &Path, error: ModeError) -> anyhow::Error {
     match error {
         ModeError::Aggregate(AggregateError::Line(LineError { offset, kind })) => {
-            let line = std::fs::File::open(path)
-                .and_then(|f| crate::ranges::line_number_at(&f, offset))
+            let line = crate::file::open_regular(path)
+                .and_then(|(f, _)| crate::ranges::line_number_at(&f, offset))
                 .map(|n| format!("line {n}, "))
                 .unwrap_or_default();
             anyhow::anyhow!("{}: {line}byte {offset}: {kind}", path.display())
@@ -156,7 +156,8 @@ pub fn describe(path: &Path, error: ModeError) -> anyhow::Error {
 
 /// Combines two ranges' results: partials merge; of two errors the one a sequential reader
 /// would have hit first is kept, so every mode reports the same error for the same file
-/// (worker failures first, then I/O errors, then the bad line with the lowest offset).
+/// (a changed file first, then worker failures, then I/O errors, then the bad line with the
+/// lowest offset).
 pub fn combine(
     a: Result<Partial, ModeError>,
     b: Result<Partial, ModeError>,
@@ -174,9 +175,11 @@ pub fn combine(
 /// Orders errors for [`combine`]: lower is reported first.
 fn rank(e: &ModeError) -> (u8, u64) {
     match e {
-        ModeError::Worker(_) => (0, 0),
-        ModeError::Aggregate(AggregateError::Io { .. }) => (1, 0),
-        ModeError::Aggregate(AggregateError::Line(line)) => (2, line.offset),
+        // A changed file explains every other error (a bad line may be half of a rewrite).
+        ModeError::Aggregate(AggregateError::Changed { .. }) => (0, 0),
+        ModeError::Worker(_) => (1, 0),
+        ModeError::Aggregate(AggregateError::Io { .. }) => (2, 0),
+        ModeError::Aggregate(AggregateError::Line(line)) => (3, line.offset),
     }
 }
 

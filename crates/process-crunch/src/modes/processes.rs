@@ -25,7 +25,7 @@
 use std::io;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -34,8 +34,22 @@ use serde_json::json;
 
 use super::{merge_all, Job, ModeError, Outcome};
 use crate::frame::{self, FrameError, Reply};
-use crate::parse::{Input, Parser};
+use crate::parse::{AggregateError, Input, Parser};
+use crate::spawn::{describe_status, die_with_parent, killed_by_sigbus, Supervised};
 use crate::stats::Partial;
+
+/// How a worker's attempt ended, as the supervisor sees it.
+enum Ended {
+    /// It exited 0 and sent a whole frame.
+    Reply(Reply),
+    /// It crashed or hung: retried while retries last.
+    Crash(String),
+    /// An error no retry can fix.
+    Final(ModeError),
+}
+
+/// The hidden environment variable that lowers the reply size limit, for the tests.
+pub const MAX_REPLY_ENV: &str = "PROCESS_CRUNCH_MAX_REPLY_BYTES";
 
 /// What a reader thread sends back: worker index, attempt number, and the frame (or why none
 /// could be read), with the frame's size in bytes.
@@ -48,11 +62,17 @@ pub fn run(job: &Job) -> Result<Outcome, ModeError> {
     let ranges = input.split(job.workers)?;
     let exe = std::env::current_exe()
         .map_err(|e| ModeError::Worker(format!("cannot find this program's path: {e}")))?;
+    let max_reply = std::env::var(MAX_REPLY_ENV)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(frame::MAX_PAYLOAD);
 
     let (tx, rx) = mpsc::channel();
     let mut supervisor = Supervisor {
         exe,
         job: job.clone(),
+        input,
+        max_reply,
         ranges,
         running: Vec::new(),
         tx,
@@ -76,7 +96,8 @@ pub fn run(job: &Job) -> Result<Outcome, ModeError> {
 
 /// A child that is running, with the thread draining its stdout.
 struct Running {
-    child: Child,
+    /// Killed and reaped if dropped unreaped (an early return, a panic).
+    child: Supervised,
     attempt: u32,
     reader: JoinHandle<()>,
     /// When this attempt started, for `--worker-timeout-s`.
@@ -98,6 +119,11 @@ struct Stats {
 struct Supervisor {
     exe: PathBuf,
     job: Job,
+    /// FILE as opened at the start: its identity goes to every worker, and is checked before
+    /// any retry.
+    input: Input,
+    /// Largest reply payload accepted (1 GiB; lower with the hidden `MAX_REPLY_ENV`).
+    max_reply: u64,
     ranges: Vec<Range<u64>>,
     /// `running[i]` is worker i's current process, `None` once it has been reaped.
     running: Vec<Option<Running>>,
@@ -124,9 +150,15 @@ impl Supervisor {
 
     fn spawn(&mut self, index: usize, attempt: u32) -> Result<Running, ModeError> {
         let range = self.ranges[index].clone();
-        let mut command = worker_command(&self.exe, &self.job, index, attempt, &range);
+        let extra = [
+            "--identity".to_string(),
+            self.input.identity().to_arg(),
+            "--max-reply".to_string(),
+            self.max_reply.to_string(),
+        ];
+        let mut command = worker_command(&self.exe, &self.job, index, attempt, &range, &extra);
         let started = Instant::now();
-        let mut child = command.spawn().map_err(|e| {
+        let mut child = Supervised::spawn(&mut command).map_err(|e| {
             ModeError::Worker(format!(
                 "cannot start worker {index} ({}): {e}",
                 self.exe.display()
@@ -136,6 +168,7 @@ impl Supervisor {
 
         let mut stdout = child.stdout.take().expect("stdout is piped");
         let tx = self.tx.clone();
+        let max_reply = self.max_reply;
         let reader = thread::Builder::new()
             .name(format!("worker-{index}-reader"))
             .spawn(move || {
@@ -143,7 +176,7 @@ impl Supervisor {
                     inner: &mut stdout,
                     bytes: 0,
                 };
-                let reply = frame::read_frame(&mut counted).map(|r| (r, counted.bytes));
+                let reply = frame::read_frame(&mut counted, max_reply).map(|r| (r, counted.bytes));
                 // The receiver lives as long as the supervisor; if it is gone, so is the run.
                 let _ = tx.send((index, attempt, reply));
             });
@@ -204,31 +237,67 @@ impl Supervisor {
             let timed_out = running.timed_out;
             let status = reap(running)?;
 
-            let reply = match (status.success(), reply) {
-                _ if timed_out => Err(format!(
+            let range = self.ranges[index].clone();
+            let ended = match (status.success(), reply) {
+                _ if timed_out => Ended::Crash(format!(
                     "did not finish within --worker-timeout-s ({:.1} s) and was killed",
                     self.job.worker_timeout.unwrap_or_default().as_secs_f64()
                 )),
+                (_, Err(FrameError::TooLarge(size))) => Ended::Final(self.too_large(index, size)),
                 (true, Ok((reply, bytes))) => {
                     stats.reply_bytes += bytes;
-                    Ok(reply)
+                    Ended::Reply(reply)
                 }
-                (true, Err(e)) => Err(format!("exited normally but {e}")),
-                (false, _) => Err(describe_status(status)),
+                (true, Err(e)) => Ended::Crash(format!("exited normally but {e}")),
+                // A SIGBUS in a worker is a read of its memory map past FILE's new end: the
+                // file shrank. A retry would read a different file, so there is none.
+                (false, _) if killed_by_sigbus(status) => {
+                    Ended::Final(ModeError::Aggregate(AggregateError::changed(
+                        &self.job.path,
+                        format!(
+                            "worker {index} (bytes {}..{}) was killed by signal 7 (SIGBUS) \
+                             reading its memory map: the file was truncated",
+                            range.start, range.end
+                        ),
+                    )))
+                }
+                (false, _) => Ended::Crash(describe_status(status)),
             };
-            match reply {
-                Ok(reply) => {
+            match ended {
+                Ended::Reply(Reply::TooLarge(size)) => {
+                    let error = self.too_large(index, size);
+                    self.kill_all();
+                    return Err(error);
+                }
+                Ended::Reply(reply) => {
                     results[index] = Some(match reply {
                         Reply::Done(partial) => Ok(partial),
                         Reply::BadLine(line) => Err(ModeError::Aggregate(line.into())),
+                        Reply::Changed(detail) => Err(ModeError::Aggregate(
+                            AggregateError::changed(&self.job.path, detail),
+                        )),
                         Reply::Failed(message) => {
                             Err(ModeError::Worker(format!("worker {index}: {message}")))
                         }
+                        Reply::TooLarge(_) => unreachable!("handled above"),
                     });
                     pending -= 1;
                 }
-                Err(crash) if attempt < self.job.retries => {
-                    let range = &self.ranges[index];
+                Ended::Final(error) => {
+                    self.kill_all();
+                    return Err(error);
+                }
+                Ended::Crash(crash) if attempt < self.job.retries => {
+                    // Never retry against a file that is not the one the run started with:
+                    // the retry would read other bytes, and its answer would be wrong.
+                    if let Err(changed) = self
+                        .input
+                        .check_unchanged()
+                        .and_then(|()| self.input.check_path_unchanged())
+                    {
+                        self.kill_all();
+                        return Err(changed.into());
+                    }
                     eprintln!(
                         "process-crunch: worker {index} (bytes {}..{}) {crash}; retrying in a fresh process (attempt {} of {})",
                         range.start,
@@ -240,8 +309,7 @@ impl Supervisor {
                     let running = self.spawn(index, attempt + 1)?;
                     self.running[index] = Some(running);
                 }
-                Err(crash) => {
-                    let range = self.ranges[index].clone();
+                Ended::Crash(crash) => {
                     // Give up: stop the others before reporting (Drop would too; doing it here
                     // makes the order visible).
                     self.kill_all();
@@ -256,7 +324,20 @@ impl Supervisor {
             }
         }
         let partial = merge_all(results.into_iter().map(|r| r.expect("every range is done")))?;
+        // Each worker checked the file after its range; this covers a change after the last.
+        self.input.check_unchanged()?;
         Ok((partial, stats))
+    }
+
+    /// The error for a reply over the size limit. Not retried: a fresh process would build
+    /// the same reply.
+    fn too_large(&self, index: usize, size: u64) -> ModeError {
+        let range = &self.ranges[index];
+        ModeError::Worker(format!(
+            "worker {index} (bytes {}..{}) has a reply of {size} bytes, over the limit of {} \
+             bytes; not retried (a fresh process would send the same)",
+            range.start, range.end, self.max_reply
+        ))
     }
 
     /// The earliest moment a running worker passes `--worker-timeout-s`, if there is a limit.
@@ -319,6 +400,7 @@ fn worker_command(
     index: usize,
     attempt: u32,
     range: &Range<u64>,
+    extra: &[String],
 ) -> Command {
     let mut command = Command::new(exe);
     command
@@ -331,6 +413,7 @@ fn worker_command(
     if job.skip_bad {
         command.arg("--skip-bad");
     }
+    command.args(extra);
     // `--` so that a file name starting with `-` is not read as a flag.
     command.arg("--").arg(&job.path);
     command
@@ -339,66 +422,6 @@ fn worker_command(
         .stderr(Stdio::inherit());
     die_with_parent(&mut command);
     command
-}
-
-/// Linux: the child gets SIGKILL when the parent dies (even by SIGKILL, which runs no cleanup
-/// code in the parent). Strictly, when the *thread* that spawns the child ends, so spawn from
-/// a thread that outlives the child. Other platforms rely on the parent's cleanup (the
-/// supervisor's `Drop`, the timely launcher's `kill_and_reap`).
-#[cfg(target_os = "linux")]
-pub(crate) fn die_with_parent(command: &mut Command) {
-    use std::os::unix::process::CommandExt;
-    // SAFETY (getpid): no preconditions.
-    let parent = unsafe { libc::getpid() };
-    // SAFETY: the closure runs in the child between fork and exec, where only
-    // async-signal-safe calls are allowed: prctl and getppid are system calls, and the error
-    // is built from a raw errno without allocating.
-    unsafe {
-        command.pre_exec(move || {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
-                return Err(io::Error::last_os_error());
-            }
-            // The parent may have died before prctl ran: then nobody would send the signal.
-            if libc::getppid() != parent {
-                return Err(io::Error::from_raw_os_error(libc::ESRCH));
-            }
-            Ok(())
-        });
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-pub(crate) fn die_with_parent(_command: &mut Command) {}
-
-/// "was killed by signal 6 (SIGABRT)" or "exited with status 3".
-pub fn describe_status(status: ExitStatus) -> String {
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::ExitStatusExt;
-        if let Some(signal) = status.signal() {
-            return format!("was killed by signal {signal} ({})", signal_name(signal));
-        }
-    }
-    match status.code() {
-        Some(code) => format!("exited with status {code}"),
-        None => format!("ended with {status}"),
-    }
-}
-
-#[cfg(unix)]
-fn signal_name(signal: i32) -> &'static str {
-    match signal {
-        libc::SIGABRT => "SIGABRT",
-        libc::SIGBUS => "SIGBUS",
-        libc::SIGFPE => "SIGFPE",
-        libc::SIGILL => "SIGILL",
-        libc::SIGINT => "SIGINT",
-        libc::SIGKILL => "SIGKILL",
-        libc::SIGPIPE => "SIGPIPE",
-        libc::SIGSEGV => "SIGSEGV",
-        libc::SIGTERM => "SIGTERM",
-        _ => "unknown signal",
-    }
 }
 
 /// Counts the bytes read through it (the frame's size on the wire).

@@ -1,36 +1,116 @@
-//! The fast parser: only what this format needs, done by hand.
+//! The fast parser: only what this format needs, done by hand, near the limit of one core.
 //!
-//! - The file is mapped into memory (memmap2): no copy into a read buffer, the kernel pages it
-//!   in on demand. Pages already parsed are handed back every [`WINDOW_BYTES`], so the
-//!   process's resident memory stays a window's worth, not the file's size.
-//! - `memchr2` finds the `;` (or a `\n`, for a line that has none) with SIMD.
-//! - The temperature is at most 5 bytes, `-?D{1,2}.D`: parsed into integer tenths in a few
-//!   comparisons, and the line ending is checked right after it, so the `\n` needs no search.
-//! - The name is looked up in the map as a borrowed `&[u8]` into the mapping: it is copied only
-//!   the first time a station is seen. No UTF-8 validation, no allocation per line.
+//! - **A memory map** (memmap2): no copy into a read buffer; the kernel pages the file in on
+//!   demand. Pages already parsed are handed back every `WINDOW_BYTES`, so resident memory
+//!   stays a window's worth, not the file's size, and a line is never held whole: one longer
+//!   than any valid line is rejected after `MAX_LINE_BYTES + 1` bytes.
+//! - **SWAR search** for the `;` (and a `\n`, for a line that has none): 8 bytes per step in a
+//!   plain `u64` (`swar.rs` says why it is exact). Names are short, so this beats `memchr`,
+//!   whose SIMD set-up costs more than a 10-byte name.
+//! - **A branchless temperature**: one unaligned 8-byte load after the `;` gives the tenths by
+//!   shifts and one multiplication, and is checked word-wide against the one valid shape, line
+//!   ending included (`swar.rs`). No byte loop, no data-dependent branch on valid input.
+//! - **Its own table** (`table.rs`): keyed by a hash of the name's first and last 8 bytes and
+//!   its length, from words already loaded; the name is compared only when the stored hash
+//!   matches.
+//! - **Two lines in flight**, measured but not used by default: the window is split at a line
+//!   start in the middle and the two halves are parsed in one loop, a line of each per turn.
+//!   Their loads, multiplications and table probes are independent, so a CPU with execution
+//!   units to spare can overlap one line's dependency chain (find `;`, load the temperature,
+//!   find the next line) with the other's. On the 2-core development machine, shared with
+//!   other work, it was slower (0.86x to 0.98x in `bench --steps`), most likely because the
+//!   two lanes' state does not fit in the registers and the other hyperthread already uses
+//!   the spare units; it stays as the last step of the bench so that each machine shows
+//!   whether it pays there.
+//!
+//! Every step of this list can be switched off ([`Step`]) and `process-crunch bench --steps`
+//! times each against the plain solver, so the gain of each is measured, not claimed.
 //!
 //! Any line the fast path does not accept goes to the slow path, which applies the shared
 //! rules in `parse/mod.rs`: so the accepted lines and the error messages are those of the csv
-//! parser, byte for byte.
+//! parser, byte for byte. The last lines of a window (fewer than `SLACK` bytes from its end)
+//! are copied into a small zero-padded buffer first, so that the 8-byte loads never read past
+//! the data, and a last line without `\n` gets one there.
 
 use std::fs::File;
 use std::io;
 use std::ops::Range;
 
-use memchr::{memchr, memchr2};
+use memchr::{memchr, memchr2, memrchr};
 use memmap2::Mmap;
 
-use super::{check_name, parse_tenths, strip_cr, BadLine, LineError, MAX_NAME_BYTES};
+use super::plain::parse_temperature;
+use super::swar::{first_separator, load, low_bytes, separator_marks, temperature};
+use super::table::{ends_hash, full_hash as table_full_hash, Table};
+use super::{
+    check_name, parse_tenths, strip_cr, BadLine, LineError, MAX_LINE_BYTES, MAX_NAME_BYTES,
+};
 use crate::stats::Partial;
 
 /// How much of the mapping is parsed before its pages are released.
 const WINDOW_BYTES: usize = 16 << 20;
 
+/// Bytes readable after any line start the fast path looks at: 104 for the name search and 8
+/// for the temperature, rounded up.
+const SLACK: usize = 128;
+
+/// The steps from the plain solver to the fast parser, each adding one technique to the last.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
+pub enum Step {
+    /// The plain solver: memchr for the `;`, a fixed-format temperature parse with branches,
+    /// an open-addressing table on an FxHash of the whole name, the name compared per probe.
+    Plain,
+    /// + SWAR search for `;` and `\n`.
+    Swar,
+    /// + the branchless temperature from one 8-byte load.
+    Branchless,
+    /// + the table keyed by the name's ends and length, names compared on a hash match only:
+    ///   the fast parser.
+    Table,
+    /// + two lines in flight (measured, not used by default).
+    Lanes,
+}
+
+impl Step {
+    pub const ALL: [Step; 5] = [
+        Step::Plain,
+        Step::Swar,
+        Step::Branchless,
+        Step::Table,
+        Step::Lanes,
+    ];
+
+    /// The step's name in the JSON record's `workload`: `fast-step-<slug>`.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Step::Plain => "plain",
+            Step::Swar => "swar",
+            Step::Branchless => "branchless",
+            Step::Table => "table",
+            Step::Lanes => "lanes",
+        }
+    }
+
+    /// The step's row label in the bench table.
+    pub fn name(self) -> &'static str {
+        match self {
+            Step::Plain => "plain",
+            Step::Swar => "+swar",
+            Step::Branchless => "+branchless",
+            Step::Table => "+table (= fast)",
+            Step::Lanes => "+2 lines in flight",
+        }
+    }
+}
+
 /// Maps `file` read-only and tells the kernel it will be read sequentially (more read-ahead).
 pub fn map_file(file: &File) -> io::Result<Mmap> {
-    // SAFETY: the mapping is read-only. It is undefined behaviour only if another process
-    // truncates or rewrites the file while we read it: the usual caveat of mmap, which the
-    // README states. We never write through it.
+    // SAFETY: the mapping is read-only and we never write through it. Another process that
+    // truncates or rewrites the file while we read it breaks the promise that the bytes do
+    // not change (the usual caveat of mmap): a truncation raises SIGBUS, which is reported as
+    // "FILE changed while it was read" (`file::report_sigbus`, or the parent of a worker), and
+    // a rewrite changes the file's modification time, which `Input::aggregate_range` checks
+    // after reading, so the bytes read are thrown away with that same error.
     let map = unsafe { Mmap::map(file)? };
     #[cfg(unix)]
     map.advise(memmap2::Advice::Sequential)?;
@@ -38,122 +118,268 @@ pub fn map_file(file: &File) -> io::Result<Mmap> {
 }
 
 /// Aggregates the lines that start inside `range` of the mapped file.
+///
+/// Window by window, each cut after a newline, releasing each window's pages once parsed. The
+/// newline after a cut is looked for in the next `MAX_LINE_BYTES + 1` bytes only: if it is not
+/// there, the line across the cut is too long, and it is reported (or, with `skip_bad`,
+/// skipped by a scan that releases pages as it goes), so memory never grows with a line.
 pub fn aggregate_range(
     map: &Mmap,
     range: Range<u64>,
     skip_bad: bool,
 ) -> Result<Partial, LineError> {
+    // Two lines in flight (`Step::Lanes`) is measured by `bench --steps` but not used here:
+    // on the development machine it cost more than it gained (see the module comment).
+    aggregate::<true, true, true, false>(map, range, skip_bad)
+}
+
+/// [`aggregate_range`] with only the techniques up to `step` (for `bench --steps`).
+pub fn aggregate_range_step(
+    map: &Mmap,
+    range: Range<u64>,
+    skip_bad: bool,
+    step: Step,
+) -> Result<Partial, LineError> {
+    match step {
+        Step::Plain => aggregate::<false, false, false, false>(map, range, skip_bad),
+        Step::Swar => aggregate::<true, false, false, false>(map, range, skip_bad),
+        Step::Branchless => aggregate::<true, true, false, false>(map, range, skip_bad),
+        Step::Table => aggregate::<true, true, true, false>(map, range, skip_bad),
+        Step::Lanes => aggregate::<true, true, true, true>(map, range, skip_bad),
+    }
+}
+
+/// What a block of lines adds to: the table, and the count of skipped lines.
+struct Sink<const ENDS: bool> {
+    table: Table<ENDS>,
+    skipped: u64,
+    skip_bad: bool,
+}
+
+fn aggregate<const SWAR: bool, const BRANCHLESS: bool, const ENDS: bool, const LANES: bool>(
+    map: &Mmap,
+    range: Range<u64>,
+    skip_bad: bool,
+) -> Result<Partial, LineError> {
     let end = range.end as usize;
-    let mut partial = Partial::default();
+    let mut sink = Sink::<ENDS> {
+        table: Table::default(),
+        skipped: 0,
+        skip_bad,
+    };
+    let block = |data: &[u8], base: usize, sink: &mut Sink<ENDS>| {
+        parse_block::<SWAR, BRANCHLESS, ENDS, LANES>(data, base as u64, sink)
+    };
     let mut pos = range.start as usize;
-    // Parse window by window, each cut after a newline, and release each window's pages.
     while pos < end {
         let mut cut = pos.saturating_add(WINDOW_BYTES);
-        if cut < end {
-            cut = memchr(b'\n', &map[cut..end]).map_or(end, |i| cut + i + 1);
-        } else {
+        if cut >= end {
             cut = end;
+        } else {
+            let search_end = (cut + MAX_LINE_BYTES + 1).min(end);
+            match memchr(b'\n', &map[cut..search_end]) {
+                Some(i) => cut += i + 1,
+                None if search_end == end => cut = end,
+                None => {
+                    // The line holding byte `cut` is longer than any valid line: parse the
+                    // lines before it, then deal with it.
+                    let start = memrchr(b'\n', &map[pos..cut]).map_or(pos, |i| pos + i + 1);
+                    block(&map[pos..start], pos, &mut sink)?;
+                    release(map, pos, start);
+                    if !skip_bad {
+                        let kind = BadLine::LineTooLong;
+                        return Err(LineError {
+                            offset: start as u64,
+                            kind,
+                        });
+                    }
+                    sink.skipped += 1;
+                    pos = skip_line(map, start, end);
+                    continue;
+                }
+            }
         }
-        parse_lines(&map[pos..cut], pos as u64, &mut partial, skip_bad)?;
+        block(&map[pos..cut], pos, &mut sink)?;
         release(map, pos, cut);
         pos = cut;
     }
+    let mut partial = Partial {
+        skipped: sink.skipped,
+        ..Partial::default()
+    };
+    sink.table.drain_into(&mut partial);
     Ok(partial)
 }
 
-/// Parses whole lines in `data`, which starts at byte `base` of the file.
-fn parse_lines(
+/// The position after the `\n` that ends the line at `start` (or `end`), found window by
+/// window, each window's pages released once scanned.
+fn skip_line(map: &Mmap, start: usize, end: usize) -> usize {
+    let mut pos = start;
+    while pos < end {
+        let stop = pos.saturating_add(WINDOW_BYTES).min(end);
+        let found = memchr(b'\n', &map[pos..stop]);
+        release(map, pos, stop);
+        match found {
+            Some(i) => return pos + i + 1,
+            None => pos = stop,
+        }
+    }
+    end
+}
+
+/// Parses the whole lines of `data`, which starts at byte `base` of the file.
+fn parse_block<const SWAR: bool, const BRANCHLESS: bool, const ENDS: bool, const LANES: bool>(
     data: &[u8],
     base: u64,
-    partial: &mut Partial,
-    skip_bad: bool,
+    sink: &mut Sink<ENDS>,
 ) -> Result<(), LineError> {
-    let mut pos = 0;
-    while pos < data.len() {
-        let line = &data[pos..];
-        // The first `;` or `\n`: a `\n` first means the line has no `;`.
-        let sep = match memchr2(b';', b'\n', line) {
-            Some(i) if line[i] == b';' => i,
-            _ => {
-                pos += slow_line(line, base + pos as u64, partial, skip_bad)?;
-                continue;
-            }
-        };
-        let name = &line[..sep];
-        // One comparison checks both 1 <= len and len <= 100.
-        if name.len().wrapping_sub(1) < MAX_NAME_BYTES {
-            if let Some((tenths, used)) = parse_temperature(&line[sep + 1..]) {
-                partial.add(name, tenths);
-                pos += sep + 1 + used;
-                continue;
-            }
+    // Lines that start before `safe_end` have SLACK readable bytes after their start.
+    let safe_end = data.len().saturating_sub(SLACK);
+    let step = |pos: usize, sink: &mut Sink<ENDS>| -> Result<usize, LineError> {
+        match fast_line::<SWAR, BRANCHLESS, ENDS>(data, pos, &mut sink.table) {
+            Some(used) => Ok(pos + used),
+            None => Ok(pos + slow_line(&data[pos..], base + pos as u64, sink)?),
         }
-        pos += slow_line(line, base + pos as u64, partial, skip_bad)?;
+    };
+    let mut pos = 0;
+    if LANES {
+        // Lane a: 0..mid, lane b: mid..safe_end, mid a line start. One line of each per turn.
+        let middle = safe_end / 2;
+        if let Some(i) = memchr(b'\n', &data[middle..safe_end]) {
+            let mid = middle + i + 1;
+            let (mut a, mut b) = (0, mid);
+            let mut b_error = None;
+            while a < mid && b < safe_end {
+                a = step(a, sink)?;
+                match step(b, sink) {
+                    Ok(next) => b = next,
+                    // Lane a's lines come first in the file: finish it before reporting this.
+                    Err(e) => {
+                        b_error = Some(e);
+                        b = usize::MAX;
+                    }
+                }
+            }
+            while a < mid {
+                a = step(a, sink)?;
+            }
+            if let Some(e) = b_error {
+                return Err(e);
+            }
+            pos = b.max(mid);
+        }
+    }
+    while pos < safe_end {
+        pos = step(pos, sink)?;
+    }
+    // The tail: copied into a zero-padded buffer so the loads stay inside it, with a `\n`
+    // after a last line that has none (the slow path still sees only the real bytes).
+    if pos < data.len() {
+        let rest = &data[pos..];
+        let mut pad = [0u8; 2 * SLACK];
+        pad[..rest.len()].copy_from_slice(rest);
+        if rest.last() != Some(&b'\n') {
+            pad[rest.len()] = b'\n';
+        }
+        let mut p = 0;
+        while p < rest.len() {
+            p += match fast_line::<SWAR, BRANCHLESS, ENDS>(&pad, p, &mut sink.table) {
+                Some(used) => used,
+                None => slow_line(&rest[p..], base + (pos + p) as u64, sink)?,
+            };
+        }
     }
     Ok(())
 }
 
-/// Parses `-?D{1,2}.D` and the line ending after it (`\n`, `\r\n` or the end of the data).
-/// Returns the tenths and the bytes used, line ending included; `None` for anything else.
-#[inline]
-fn parse_temperature(t: &[u8]) -> Option<(i16, usize)> {
-    let (negative, mut i) = match t.first() {
-        Some(b'-') => (true, 1),
-        _ => (false, 0),
-    };
-    let d0 = digit(t, i)?;
-    let value = if t.get(i + 1) == Some(&b'.') {
-        let d1 = digit(t, i + 2)?;
-        i += 3;
-        d0 * 10 + d1
-    } else {
-        let d1 = digit(t, i + 1)?;
-        if t.get(i + 2) != Some(&b'.') {
-            return None;
+/// One line at `pos` on the fast path: adds it and returns the bytes used, line ending
+/// included, or `None` for any line it does not handle (blank, malformed, unusual).
+/// `pos + SLACK <= data.len()`.
+#[inline(always)]
+fn fast_line<const SWAR: bool, const BRANCHLESS: bool, const ENDS: bool>(
+    data: &[u8],
+    pos: usize,
+    table: &mut Table<ENDS>,
+) -> Option<usize> {
+    debug_assert!(pos + SLACK <= data.len());
+    // The first `;` or `\n`, and the name's two words (see `table::name_ends`).
+    let (sep, first, last) = if SWAR {
+        // SAFETY: pos + 16 <= pos + SLACK.
+        let (w0, w1) = unsafe { (load(data, pos), load(data, pos + 8)) };
+        let (m0, m1) = (separator_marks(w0), separator_marks(w1));
+        if m0 != 0 {
+            // Names of up to 7 bytes: one word, no loop.
+            let sep = (m0.trailing_zeros() / 8) as usize;
+            (sep, w0 & low_bytes(sep), 0)
+        } else if m1 != 0 {
+            // 8 to 15 bytes: two words, no loop.
+            let sep = 8 + (m1.trailing_zeros() / 8) as usize;
+            (sep, w0, w1 & low_bytes(sep - 8))
+        } else {
+            // Longer names: 8 bytes per step, up to byte 104.
+            let mut offset = 16;
+            let sep = loop {
+                // SAFETY: offset <= 96, so 8 bytes at pos + offset are inside the SLACK.
+                let i = first_separator(unsafe { load(data, pos + offset) });
+                if i < 8 {
+                    break offset + i;
+                }
+                offset += 8;
+                if offset > MAX_NAME_BYTES {
+                    return None;
+                }
+            };
+            let last = if sep > 16 {
+                // SAFETY: pos + sep <= pos + 104, inside the SLACK.
+                unsafe { load(data, pos + sep - 8) }
+            } else {
+                w1 // sep == 16
+            };
+            (sep, w0, last)
         }
-        let d2 = digit(t, i + 3)?;
-        i += 4;
-        d0 * 100 + d1 * 10 + d2
+    } else {
+        let sep = memchr2(b';', b'\n', &data[pos..pos + MAX_NAME_BYTES + 1])?;
+        let (first, last) = super::table::name_ends(&data[pos..pos + sep]);
+        (sep, first, last)
     };
-    let used = match t.get(i) {
-        None => i,
-        Some(b'\n') => i + 1,
-        Some(b'\r') => match t.get(i + 1) {
-            None => i + 1,
-            Some(b'\n') => i + 2,
-            Some(_) => return None,
-        },
-        Some(_) => return None,
-    };
-    Some((if negative { -value } else { value }, used))
-}
-
-#[inline]
-fn digit(t: &[u8], i: usize) -> Option<i16> {
-    match t.get(i) {
-        Some(&b) if b.is_ascii_digit() => Some(i16::from(b - b'0')),
-        _ => None,
+    // A `\n` first (no `;`), or a name of 0 or over 100 bytes: the slow path says which.
+    if data[pos + sep] != b';' || sep.wrapping_sub(1) >= MAX_NAME_BYTES {
+        return None;
     }
+    let name = &data[pos..pos + sep];
+    let hash = if ENDS {
+        ends_hash(first, last, sep)
+    } else {
+        table_full_hash(name)
+    };
+    let at = pos + sep + 1;
+    let (tenths, used) = if BRANCHLESS {
+        // SAFETY: at + 8 <= pos + 109, within the SLACK.
+        temperature(unsafe { load(data, at) })?
+    } else {
+        parse_temperature(&data[at..at + 8])?
+    };
+    table.add(hash, first, last, name, tenths);
+    Some(sep + 1 + used)
 }
 
 /// The slow path, for a line the fast path did not accept: finds the line's end, checks it
 /// with the shared rules and either adds it (never, in practice), skips it (blank, or bad with
 /// `skip_bad`) or returns its error. Returns the bytes used, line ending included.
 #[cold]
-fn slow_line(
+fn slow_line<const ENDS: bool>(
     line: &[u8],
     offset: u64,
-    partial: &mut Partial,
-    skip_bad: bool,
+    sink: &mut Sink<ENDS>,
 ) -> Result<usize, LineError> {
     let (content, used) = match memchr(b'\n', line) {
         Some(i) => (&line[..i], i + 1),
         None => (line, line.len()),
     };
     match check_line(content) {
-        Ok(Some((name, tenths))) => partial.add(name, tenths),
+        Ok(Some((name, tenths))) => sink.table.add_name(name, tenths),
         Ok(None) => {} // a blank line
-        Err(_) if skip_bad => partial.skipped += 1,
+        Err(_) if sink.skip_bad => sink.skipped += 1,
         Err(kind) => return Err(LineError { offset, kind }),
     }
     Ok(used)
@@ -161,6 +387,9 @@ fn slow_line(
 
 /// The shared rules applied to one line without its `\n`: `Ok(None)` for a blank line.
 fn check_line(content: &[u8]) -> Result<Option<(&[u8], i16)>, BadLine> {
+    if content.len() > MAX_LINE_BYTES {
+        return Err(BadLine::LineTooLong);
+    }
     let Some(sep) = memchr(b';', content) else {
         return if strip_cr(content).is_empty() {
             Ok(None)
@@ -199,38 +428,5 @@ fn release(map: &Mmap, from: usize, to: usize) {
 fn release(_map: &Mmap, _from: usize, _to: usize) {}
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fast_temperature_agrees_with_the_rule() {
-        let endings: [&[u8]; 4] = [b"", b"\n", b"\r\n", b"\r"];
-        for text in [
-            "0.0", "-0.0", "1.5", "-1.5", "99.9", "-99.9", "09.9", "100.0", "1.23", "1.", "-", "",
-            "+1.0", "1,5", "-.5", ".5", "12", "1.0x", "1.0\r\r", "1.0 ",
-        ] {
-            for ending in endings {
-                let mut t = text.as_bytes().to_vec();
-                t.extend_from_slice(ending);
-                let fast = parse_temperature(&t).map(|(tenths, used)| {
-                    assert_eq!(used, t.len(), "{t:?}");
-                    tenths
-                });
-                assert_eq!(fast, parse_tenths(text.as_bytes()).ok(), "{t:?}");
-            }
-        }
-    }
-
-    #[test]
-    fn check_line_rules() {
-        assert_eq!(check_line(b""), Ok(None));
-        assert_eq!(check_line(b"\r"), Ok(None));
-        assert_eq!(check_line(b"abc"), Err(BadLine::NoSeparator));
-        assert_eq!(check_line(b";1.0"), Err(BadLine::EmptyName));
-        assert_eq!(check_line(b"a;1.0\r"), Ok(Some((&b"a"[..], 10))));
-        assert_eq!(
-            check_line(b"a;b;1.0"),
-            Err(BadLine::NotANumber("b;1.0".into()))
-        );
-    }
-}
+#[path = "fast_tests.rs"]
+mod tests;

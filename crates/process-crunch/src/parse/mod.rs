@@ -8,25 +8,43 @@
 //!
 //! Blank lines (empty, or a lone `\r`) are skipped, as the csv crate skips them.
 //!
+//! Decided once, for both parsers, every mode and every worker count:
+//! - a UTF-8 byte order mark (`EF BB BF`) at byte 0 of the file is not part of any line (line
+//!   1 starts after it, at byte 3); anywhere else those bytes are ordinary name bytes;
+//! - no valid line is longer than [`MAX_LINE_BYTES`] before its `\n`, so a longer one is
+//!   malformed as soon as that many bytes have been seen, whatever follows: no parser holds
+//!   more of a line than that in memory.
+//!
 //! Both parsers expose the same function, `aggregate_range(input, range, skip_bad)`, returning a
 //! [`Partial`] for the lines that start inside `range`. Every mode calls it: the modes differ
 //! only in how they hand out ranges and merge the partial results.
 
 pub mod csv;
 pub mod fast;
+mod plain;
+mod swar;
+mod table;
 
 use std::fmt;
 use std::fs::File;
 use std::io;
 use std::ops::Range;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::file::{open_regular, FileIdentity};
 use crate::stats::Partial;
 
 /// Longest station name accepted, in bytes (the 1BRC rules).
 pub const MAX_NAME_BYTES: usize = 100;
+
+/// Longest valid line before its `\n`: a 100-byte name, `;`, `-99.9` and a `\r`.
+pub const MAX_LINE_BYTES: usize = MAX_NAME_BYTES + 1 + 5 + 1;
+
+/// The UTF-8 byte order mark, skipped at byte 0 of the file only.
+pub const BOM: &[u8; 3] = b"\xEF\xBB\xBF";
 
 /// Which parser reads the lines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum, Serialize, Deserialize)]
@@ -69,6 +87,8 @@ pub enum BadLine {
     NotANumber(String),
     #[error("temperature `{0}` is out of range [-99.9, 99.9]")]
     OutOfRange(String),
+    #[error("line is longer than {MAX_LINE_BYTES} bytes, the longest a valid line can be")]
+    LineTooLong,
 }
 
 /// A malformed line and the byte offset of its start in the file. The line number is worked
@@ -90,6 +110,9 @@ pub enum AggregateError {
     /// (The field is not called `source`, so the message is shown once, not again as a cause.)
     #[error("{}: {error}", path.display())]
     Io { path: PathBuf, error: io::Error },
+    /// The file is not the one the run started with: truncated, rewritten or replaced.
+    #[error("{} changed while it was read: {detail}", path.display())]
+    Changed { path: PathBuf, detail: String },
 }
 
 impl AggregateError {
@@ -100,6 +123,14 @@ impl AggregateError {
             error,
         }
     }
+
+    /// The file changed under us: `detail` says how.
+    pub fn changed(path: &Path, detail: impl Into<String>) -> Self {
+        AggregateError::Changed {
+            path: path.to_path_buf(),
+            detail: detail.into(),
+        }
+    }
 }
 
 /// An open input file, ready for either parser. It is `Sync`: the threads and rayon modes
@@ -107,7 +138,10 @@ impl AggregateError {
 pub struct Input {
     path: PathBuf,
     file: File,
-    len: u64,
+    /// What the file was when it was opened: every range read is checked against it.
+    identity: FileIdentity,
+    /// 3 when the file starts with a byte order mark (line 1 starts after it), else 0.
+    skip: u64,
     /// The whole file mapped read-only, for the fast parser (`None` for csv and empty files:
     /// a zero-length file cannot be mapped).
     map: Option<memmap2::Mmap>,
@@ -115,64 +149,132 @@ pub struct Input {
 
 impl Input {
     /// Opens `path` for `parser`. Fails with the path named when the file cannot be opened,
-    /// is not a regular file or cannot be mapped.
+    /// is not a regular file (refused at once: a FIFO is never waited on) or cannot be mapped.
     pub fn open(path: &Path, parser: Parser) -> Result<Input, AggregateError> {
-        let file = File::open(path).map_err(|e| AggregateError::io(path, e))?;
-        let meta = file.metadata().map_err(|e| AggregateError::io(path, e))?;
-        // Ranges need a length and random access: a pipe or a device has neither (its length
-        // reads as 0, which would silently print `{}`).
-        if !meta.is_file() {
-            let what = if meta.is_dir() {
-                "is a directory, not a file"
-            } else {
-                "is not a regular file (a pipe or a device cannot be split into ranges)"
-            };
-            return Err(AggregateError::io(path, io::Error::other(what)));
-        }
-        let len = meta.len();
+        let io_err = |e| AggregateError::io(path, e);
+        let (file, meta) = open_regular(path).map_err(io_err)?;
+        let identity = FileIdentity::of(&meta);
+        let mut head = [0u8; 3];
+        let got = file.read_at(&mut head, 0).map_err(io_err)?;
+        let skip = if got == 3 && &head == BOM { 3 } else { 0 };
         let map = match parser {
-            Parser::Fast if len > 0 => {
-                Some(fast::map_file(&file).map_err(|e| AggregateError::io(path, e))?)
-            }
+            Parser::Fast if identity.size > 0 => Some(fast::map_file(&file).map_err(io_err)?),
             _ => None,
         };
         Ok(Input {
             path: path.to_path_buf(),
             file,
-            len,
+            identity,
+            skip,
             map,
         })
     }
 
+    /// Opens `path` and checks that it is still the file the run started with (a worker
+    /// process opens FILE after its parent did).
+    pub fn open_expecting(
+        path: &Path,
+        parser: Parser,
+        expected: &FileIdentity,
+    ) -> Result<Input, AggregateError> {
+        let input = Input::open(path, parser)?;
+        match expected.difference(&input.identity) {
+            Some(detail) => Err(AggregateError::changed(path, detail)),
+            None => Ok(input),
+        }
+    }
+
     /// The file's length in bytes.
     pub fn len(&self) -> u64 {
-        self.len
+        self.identity.size
     }
 
     /// Whether the file is empty.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.identity.size == 0
+    }
+
+    /// The identity recorded when the file was opened.
+    pub fn identity(&self) -> &FileIdentity {
+        &self.identity
+    }
+
+    /// The path the file was opened by.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Errs with "FILE changed while it was read" when the open file's `fstat` no longer
+    /// matches what was recorded when it was opened.
+    pub fn check_unchanged(&self) -> Result<(), AggregateError> {
+        let meta = self
+            .file
+            .metadata()
+            .map_err(|e| AggregateError::io(&self.path, e))?;
+        match self.identity.difference(&FileIdentity::of(&meta)) {
+            Some(detail) => Err(AggregateError::changed(&self.path, detail)),
+            None => Ok(()),
+        }
+    }
+
+    /// Like [`Input::check_unchanged`], for the file now at the path: what a process that
+    /// opens FILE afresh (a retried worker) would read.
+    pub fn check_path_unchanged(&self) -> Result<(), AggregateError> {
+        let meta = std::fs::metadata(&self.path).map_err(|e| AggregateError::io(&self.path, e))?;
+        match self.identity.difference(&FileIdentity::of(&meta)) {
+            Some(detail) => Err(AggregateError::changed(&self.path, detail)),
+            None => Ok(()),
+        }
     }
 
     /// Splits the file into `n` newline-aligned ranges (see [`crate::ranges::split`]).
     pub fn split(&self, n: usize) -> Result<Vec<Range<u64>>, AggregateError> {
-        crate::ranges::split(&self.file, self.len, n).map_err(|e| AggregateError::io(&self.path, e))
+        crate::ranges::split(&self.file, self.len(), n)
+            .map_err(|e| AggregateError::io(&self.path, e))
     }
 
     /// Aggregates the lines that start inside `range` with the parser this input was opened
     /// for. With `skip_bad`, malformed lines are counted in [`Partial::skipped`]; without it,
     /// the first one is the error.
+    ///
+    /// Afterwards the file's identity is checked again: if it changed while the range was
+    /// read, that is the error, whatever the parser made of the bytes it saw.
     pub fn aggregate_range(
         &self,
         range: Range<u64>,
         skip_bad: bool,
     ) -> Result<Partial, AggregateError> {
-        let range = range.start.min(self.len)..range.end.min(self.len);
-        match &self.map {
-            Some(map) => Ok(fast::aggregate_range(map, range, skip_bad)?),
+        crate::fault::pause_if_asked();
+        let len = self.len();
+        // The byte order mark belongs to no line: range 0 starts after it.
+        let start = range.start.max(self.skip).min(len);
+        let range = start..range.end.min(len).max(start);
+        let result = match &self.map {
+            Some(map) => fast::aggregate_range(map, range, skip_bad).map_err(AggregateError::from),
             None if range.is_empty() => Ok(Partial::default()),
-            None => csv::aggregate_range(&self.path, range, skip_bad),
-        }
+            None => csv::aggregate_range(&self.file, &self.path, range, skip_bad),
+        };
+        self.check_unchanged()?;
+        result
+    }
+
+    /// The fast parser with only the techniques up to `step` (for `bench --steps`). Needs an
+    /// input opened for [`Parser::Fast`].
+    pub fn aggregate_range_step(
+        &self,
+        range: Range<u64>,
+        skip_bad: bool,
+        step: fast::Step,
+    ) -> Result<Partial, AggregateError> {
+        let len = self.len();
+        let start = range.start.max(self.skip).min(len);
+        let range = start..range.end.min(len).max(start);
+        let result = match &self.map {
+            Some(map) => fast::aggregate_range_step(map, range, skip_bad, step)?,
+            None => Partial::default(), // an empty file
+        };
+        self.check_unchanged()?;
+        Ok(result)
     }
 }
 

@@ -8,6 +8,16 @@ use std::process::{Command, Output};
 pub const MODES: [&str; 4] = ["sequential", "threads", "rayon", "processes"];
 pub const PARSERS: [&str; 2] = ["csv", "fast"];
 
+/// Every mode this build has: the four, and timely (one process, `--workers` threads) when
+/// the `timely` feature is on.
+pub fn all_modes() -> Vec<&'static str> {
+    let mut modes = MODES.to_vec();
+    if cfg!(feature = "timely") {
+        modes.push("timely");
+    }
+    modes
+}
+
 pub fn bin() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_process-crunch"));
     command.env_remove("PROCESS_CRUNCH_FAULT");

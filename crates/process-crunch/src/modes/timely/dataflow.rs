@@ -49,6 +49,8 @@ pub enum RangeFailure {
     Line(LineError),
     /// The file could not be read: the I/O error's message (the path is added at worker 0).
     Io(String),
+    /// The file changed while it was read: how (the path is added at worker 0).
+    Changed(String),
 }
 
 /// What worker 0 holds at the end.
@@ -99,6 +101,9 @@ fn to_parts(result: Result<Partial, AggregateError>) -> Vec<Part> {
         Err(AggregateError::Line(e)) => vec![Part::Failed(RangeFailure::Line(e))],
         Err(AggregateError::Io { error, .. }) => {
             vec![Part::Failed(RangeFailure::Io(error.to_string()))]
+        }
+        Err(AggregateError::Changed { detail, .. }) => {
+            vec![Part::Failed(RangeFailure::Changed(detail))]
         }
     }
 }

@@ -12,7 +12,7 @@
 
 use std::ffi::OsString;
 use std::net::TcpListener;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -20,8 +20,8 @@ use anyhow::{bail, Context, Result};
 
 use super::dataflow::Gathered;
 use super::process::run_process;
-use crate::modes::processes::{describe_status, die_with_parent};
 use crate::modes::Job;
+use crate::spawn::{describe_status, die_with_parent, Supervised};
 
 /// How long the others get to fail on their own after the first failure before being killed.
 const GRACE: Duration = Duration::from_secs(2);
@@ -60,7 +60,8 @@ pub fn launch_local(job: &Job, processes: usize, child_args: &[OsString]) -> Res
     }
 
     let exe = std::env::current_exe().context("finding this program's path to start its copies")?;
-    let mut children: Vec<Child> = Vec::with_capacity(processes - 1);
+    // Supervised: a child dropped unreaped on any way out of here is killed and reaped.
+    let mut children: Vec<Supervised> = Vec::with_capacity(processes - 1);
     for index in 1..processes {
         let mut command = Command::new(&exe);
         command
@@ -76,7 +77,7 @@ pub fn launch_local(job: &Job, processes: usize, child_args: &[OsString]) -> Res
         // up. The signal comes when the spawning *thread* ends: this one, which supervises
         // until every child is reaped.
         die_with_parent(&mut command);
-        match command.spawn() {
+        match Supervised::spawn(&mut command) {
             Ok(child) => children.push(child),
             Err(e) => {
                 kill_and_reap(&mut children);
@@ -104,7 +105,7 @@ pub fn launch_local(job: &Job, processes: usize, child_args: &[OsString]) -> Res
 
 /// Waits for process 0's result and every child; see the module comment for the failure path.
 fn supervise(
-    children: &mut [Child],
+    children: &mut [Supervised],
     own_rx: &mpsc::Receiver<Result<Option<Gathered>>>,
 ) -> Result<Gathered> {
     let mut own: Option<Result<Option<Gathered>>> = None;
@@ -187,7 +188,7 @@ fn supervise(
 }
 
 /// Kills every child still running and waits for every child, so none is left a zombie.
-fn kill_and_reap(children: &mut [Child]) {
+fn kill_and_reap(children: &mut [Supervised]) {
     for child in children.iter_mut() {
         if let Ok(None) = child.try_wait() {
             // Fails only if it exited meanwhile: the wait below reaps it either way.

@@ -15,6 +15,7 @@
 mod connect;
 mod dataflow;
 mod launch;
+mod peer;
 mod process;
 
 use std::ffi::OsString;
@@ -54,6 +55,10 @@ pub struct TimelyArgs {
     /// Timely mode: seconds a process waits for all its peers to connect [default: 10]
     #[arg(long, value_name = "SECS", value_parser = RangedU64ValueParser::<u64>::new().range(1..=86_400))]
     pub connect_timeout: Option<u64>,
+    /// Timely mode: seconds a process, once done with its own ranges, waits on a peer that
+    /// sends and accepts nothing before giving up on it [default: 30]
+    #[arg(long, value_name = "SECS", value_parser = RangedU64ValueParser::<u64>::new().range(1..=86_400))]
+    pub peer_timeout_s: Option<u64>,
     /// Internal: a child of the launcher's process index.
     #[arg(long, hide = true, requires = "peer_addresses", conflicts_with_all = ["hostfile", "process_index"])]
     pub peer_index: Option<usize>,
@@ -67,6 +72,10 @@ impl TimelyArgs {
         Duration::from_secs(self.connect_timeout.unwrap_or(10))
     }
 
+    fn peer_timeout(&self) -> Duration {
+        Duration::from_secs(self.peer_timeout_s.unwrap_or(30))
+    }
+
     /// This process's index: 0 for the launcher.
     fn index(&self) -> usize {
         self.process_index.or(self.peer_index).unwrap_or(0)
@@ -78,26 +87,23 @@ impl TimelyArgs {
     }
 }
 
-/// Rejects the timely flags in any other mode: they would be silently ignored. Exits with the
-/// usage status (2), as clap does for its own checks.
-pub fn check_usage(mode: Mode, args: &TimelyArgs) {
-    use clap::CommandFactory;
+/// A timely flag given with another mode, which would silently ignore it: the message of the
+/// usage error the command line reports (exit 2), or `None` when all is well.
+pub fn usage_error(mode: Mode, args: &TimelyArgs) -> Option<String> {
     let given = [
         ("--processes", args.processes.is_some()),
         ("--hostfile", args.hostfile.is_some()),
         ("--process-index", args.process_index.is_some()),
         ("--connect-timeout", args.connect_timeout.is_some()),
+        ("--peer-timeout-s", args.peer_timeout_s.is_some()),
     ];
-    if mode != Mode::Timely {
-        if let Some((flag, _)) = given.iter().find(|(_, given)| *given) {
-            crate::cli::Cli::command()
-                .error(
-                    clap::error::ErrorKind::ArgumentConflict,
-                    format!("{flag} is a flag of --mode timely, not of --mode {mode}"),
-                )
-                .exit();
-        }
+    if mode == Mode::Timely {
+        return None;
     }
+    let (flag, _) = given.iter().find(|(_, given)| *given)?;
+    Some(format!(
+        "{flag} is a flag of --mode timely, not of --mode {mode}"
+    ))
 }
 
 /// `run --mode timely` in the process that prints the result: the launcher (which starts
@@ -178,7 +184,12 @@ fn cluster_addresses(args: &TimelyArgs) -> anyhow::Result<Option<Vec<String>>> {
 
 /// One `host:port` per line; blank lines and `#` comments are skipped.
 fn read_hostfile(path: &Path) -> anyhow::Result<Vec<String>> {
-    let text = std::fs::read_to_string(path)
+    // Opened without blocking and checked to be a regular file: a FIFO would wait for a writer.
+    let text = crate::file::open_regular(path)
+        .and_then(|(mut file, _)| {
+            let mut text = String::new();
+            io::Read::read_to_string(&mut file, &mut text).map(|_| text)
+        })
         .with_context(|| format!("cannot read the hostfile {}", path.display()))?;
     let addresses: Vec<String> = text
         .lines()
@@ -212,6 +223,10 @@ fn child_args(job: &Job) -> Vec<OsString> {
             "--connect-timeout",
             job.timely.connect_timeout().as_secs().to_string(),
         ),
+        (
+            "--peer-timeout-s",
+            job.timely.peer_timeout().as_secs().to_string(),
+        ),
     ] {
         args.push(flag.into());
         args.push(value.into());
@@ -232,6 +247,9 @@ fn failure_error(path: &Path, failure: RangeFailure) -> ModeError {
         RangeFailure::Line(line) => ModeError::Aggregate(AggregateError::Line(line)),
         RangeFailure::Io(message) => {
             ModeError::Aggregate(AggregateError::io(path, io::Error::other(message)))
+        }
+        RangeFailure::Changed(detail) => {
+            ModeError::Aggregate(AggregateError::changed(path, detail))
         }
     }
 }

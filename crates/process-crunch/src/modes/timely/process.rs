@@ -8,6 +8,12 @@
 //! timely's threads (all named `timely:*`) quietly; the process waits for its workers on a
 //! channel while watching that record; and on the first failure it reports the root cause and
 //! leaves the threads to end with the process, which exits at once.
+//!
+//! The hook also *parks* the panicking timely thread for good instead of letting it unwind.
+//! Unwinding runs timely's destructors, which touch the same poisoned queues and can panic
+//! again; a panic while unwinding aborts the process (SIGABRT, no message), which is what a
+//! peer leaving right after its hello used to do about one run in three. A parked thread holds
+//! what it holds until the process exits, moments later, with the cause on stderr.
 
 use std::any::Any;
 use std::net::TcpListener;
@@ -22,9 +28,10 @@ use timely::{CommunicationConfig, WorkerConfig};
 
 use super::connect;
 use super::dataflow::{self, Gathered};
+use super::peer::{PeerStream, Watch};
+use crate::fault::FAULT_ENV;
 use crate::modes::Job;
 use crate::parse::Input;
-use crate::worker::FAULT_ENV;
 
 /// The panic messages of timely's threads in this process, in order.
 static TIMELY_PANICS: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -49,6 +56,11 @@ fn install_panic_hook() {
                 .unwrap_or_else(|| "panicked".to_string());
             if let Ok(mut panics) = TIMELY_PANICS.lock() {
                 panics.push(format!("{name}: {message}"));
+            }
+            // No unwinding (see the module comment): the thread stops here, the process
+            // reports the failure and exits.
+            loop {
+                std::thread::park();
             }
         }));
     });
@@ -100,7 +112,8 @@ fn run_process_unnamed(
     }
     let processes = addresses.len();
     let input = Arc::new(Input::open(&job.path, job.parser)?);
-    let (builders, comms) = communication(job, me, addresses, listener, input.len())?;
+    let watch = Watch::new(job.timely.peer_timeout(), (processes * job.workers) as u64);
+    let (builders, comms) = communication(job, me, addresses, listener, input.len(), &watch)?;
     let connected_at = Instant::now();
 
     // Every process computes the same P x W ranges; worker k, counted across all processes,
@@ -111,12 +124,19 @@ fn run_process_unnamed(
     let skip_bad = job.skip_bad;
     let (done_tx, done_rx) = mpsc::channel();
     let done_tx = Mutex::new(done_tx);
+    let local_workers = job.workers;
+    let aggregated = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let guards =
         timely::execute::execute_from(builders, comms, WorkerConfig::default(), move |worker| {
             let done_tx = done_tx.lock().map(|tx| tx.clone());
             let gathered = dataflow::run_worker(worker, &input, &ranges, skip_bad, |index| {
                 if index == first_local_worker {
                     fault.strike(me);
+                }
+                // The last local worker done with its range starts the peers' silence clock.
+                let done = aggregated.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                if done == local_workers {
+                    watch.arm();
                 }
             });
             if let Ok(tx) = done_tx {
@@ -158,15 +178,26 @@ fn run_process_unnamed(
     // so that each peer sees an orderly close, and wait for the peers' last frames. A peer
     // dying now makes a receive thread panic inside this join (timely's guard re-panics), so
     // the join runs on a thread of its own, named so that the hook records the panic.
-    let joined = std::thread::Builder::new()
+    // The hook parks a thread that panics, so the join may never end: wait for it while
+    // watching for a recorded failure, as above.
+    let (joined_tx, joined_rx) = mpsc::channel();
+    std::thread::Builder::new()
         .name("timely:shutdown".into())
-        .spawn(move || guards.join().iter().all(Result::is_ok))?
-        .join();
-    if !matches!(joined, Ok(true)) {
-        bail!(
-            "at shutdown: {}",
-            timely_failure().unwrap_or_else(|| "a timely thread failed".into())
-        );
+        .spawn(move || {
+            let _ = joined_tx.send(guards.join().iter().all(Result::is_ok));
+        })?;
+    loop {
+        if let Some(failure) = timely_failure() {
+            bail!("at shutdown: {failure}");
+        }
+        match joined_rx.recv_timeout(Duration::from_millis(50)) {
+            Ok(true) => break,
+            Ok(false) | Err(mpsc::RecvTimeoutError::Disconnected) => bail!(
+                "at shutdown: {}",
+                timely_failure().unwrap_or_else(|| "a timely thread failed".into())
+            ),
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+        }
     }
     Ok(result.map(|mut gathered| {
         gathered.connected_at = (processes > 1).then_some(connected_at);
@@ -183,6 +214,7 @@ fn communication(
     addresses: &[String],
     listener: Option<TcpListener>,
     file_len: u64,
+    watch: &Arc<Watch>,
 ) -> anyhow::Result<(Vec<AllocatorBuilder>, Box<dyn Any + Send>)> {
     if addresses.len() == 1 {
         return CommunicationConfig::Process(job.workers)
@@ -196,7 +228,19 @@ fn communication(
         file_len,
     };
     let timeout = job.timely.connect_timeout();
-    let sockets = connect::connect_peers(addresses, me, listener, hello, timeout)?;
+    let sockets = connect::connect_peers(addresses, me, listener, hello, timeout)?
+        .into_iter()
+        .enumerate()
+        .map(|(j, socket)| {
+            socket
+                .map(|s| {
+                    let peer = format!("process {j} ({})", addresses[j]);
+                    PeerStream::new(s, peer, Arc::clone(watch))
+                })
+                .transpose()
+        })
+        .collect::<std::io::Result<Vec<_>>>()
+        .context("setting up the peer connections")?;
     let hooks = Hooks::default();
     // Typed channels between the workers of one process: records move without serializing.
     let local = ProcessBuilder::new_typed_vector(job.workers, hooks.refill.clone(), None);

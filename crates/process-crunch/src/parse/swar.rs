@@ -1,0 +1,268 @@
+//! Word-at-a-time ("SWAR": SIMD within a register) tricks of the fast parser, on plain `u64`s
+//! in stable Rust. Every word is read little-endian, so byte `i` of the input is bits
+//! `8i..8i+8` of the word, and "the first byte that ..." is the lowest set bit.
+//!
+//! **Finding `;` and `\n` 8 bytes at a time.** `x ^ 0x3B3B...` turns every `;` byte into 0, and
+//! `zero_bytes` marks zero bytes: `(x - 0x0101...) & !x & 0x8080...` sets a byte's high bit when
+//! that byte was 0 (subtracting 1 borrowed through it and it had no high bit of its own). A
+//! borrow can also mark a byte *above* a true zero, never below one, so the lowest mark is
+//! always exact, and only the lowest is used. One subtraction, one and-not, one and per byte
+//! class: 8 bytes compared in about 4 instructions, where a byte loop takes 8 compares and
+//! branches.
+//!
+//! **The temperature from one 8-byte load, without branches** (the trick of the fastest 1BRC
+//! entries). A valid field is `-?D{1,2}.D`. Digits are 0x30-0x39 and have bit 4 set; `.`
+//! (0x2E) and `-` (0x2D) do not. So the lowest of bits 12, 20, 28 clear in the word is the dot:
+//! at byte 1, 2 or 3. Bit 4 of byte 0 clear means a minus sign. Shifting the word so the dot
+//! always lands on byte 3 puts the digits at bytes 1, 2 and 4 (a missing tens digit becomes 0
+//! once the sign byte is masked off); one multiplication by `100 << 24 | 10 << 16 | 1` then sums
+//! `100 a + 10 b + c` into bits 32..42. The sign is applied as `(v ^ s) - s` with `s` 0 or -1.
+//! The result is only meaningful for a valid field, so the same word is *checked* against the
+//! exact shape that the dot and the sign imply (which bytes must be digits, which must be `-`,
+//! `.`, `\n` or `\r\n`), again word-wide: anything else goes to the slow path, which applies
+//! the shared rules. A valid line is never rejected and an invalid one never accepted.
+
+/// Reads 8 bytes at `at`, little-endian.
+///
+/// # Safety
+/// `at + 8 <= data.len()`.
+#[inline(always)]
+pub unsafe fn load(data: &[u8], at: usize) -> u64 {
+    debug_assert!(at + 8 <= data.len());
+    // SAFETY: the caller guarantees 8 readable bytes at `at`; read_unaligned has no
+    // alignment requirement.
+    u64::from_le(unsafe { (data.as_ptr().add(at) as *const u64).read_unaligned() })
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// A word with every byte equal to `b`.
+const fn splat(b: u8) -> u64 {
+    ONES * b as u64
+}
+
+/// High bit set in the lowest zero byte of `x` (and maybe in bytes above it; see the module).
+#[inline(always)]
+fn zero_bytes(x: u64) -> u64 {
+    x.wrapping_sub(ONES) & !x & HIGHS
+}
+
+/// Marks (high bits) of the `;` and `\n` bytes of the word; only the lowest mark is exact.
+#[inline(always)]
+pub fn separator_marks(word: u64) -> u64 {
+    zero_bytes(word ^ splat(b';')) | zero_bytes(word ^ splat(b'\n'))
+}
+
+/// The index (0..8) of the first `;` or `\n` in the word, or 8 if there is none.
+#[inline(always)]
+pub fn first_separator(word: u64) -> usize {
+    (separator_marks(word).trailing_zeros() / 8) as usize
+}
+
+/// The low `bytes` bytes of a word (`bytes` < 8).
+#[inline(always)]
+pub fn low_bytes(bytes: usize) -> u64 {
+    !(u64::MAX << (8 * bytes))
+}
+
+/// High bit set in every byte of `x` that is an ASCII digit. Exact for every byte (Bit
+/// Twiddling Hacks' `hasbetween(x, '0' - 1, '9' + 1)`): each byte's arithmetic stays inside
+/// the byte because the inputs are masked to 7 bits first, and `!x` rules out bytes >= 0x80.
+#[inline(always)]
+fn digit_bytes(x: u64) -> u64 {
+    let low7 = x & splat(0x7F);
+    let below_colon = splat(127 + b':').wrapping_sub(low7); // high bit: byte < ':'
+    let above_slash = low7.wrapping_add(splat(127 - b'/')); // high bit: byte > '/'
+    below_colon & !x & above_slash & HIGHS
+}
+
+/// What a valid field of one shape looks like in the word: which bytes must be digits, and
+/// the fixed bytes (`-`, `.`, the line ending) under a mask.
+#[derive(Clone, Copy)]
+struct Shape {
+    digits: u64,
+    mask: u64,
+    expected: u64,
+}
+
+/// Builds a [`Shape`] from a pattern such as `b"-D.D\n"` (`D`: any digit).
+const fn shape(pattern: &[u8]) -> Shape {
+    let mut s = Shape {
+        digits: 0,
+        mask: 0,
+        expected: 0,
+    };
+    let mut i = 0;
+    while i < pattern.len() {
+        if pattern[i] == b'D' {
+            s.digits |= 0x80 << (8 * i);
+        } else {
+            s.mask |= 0xFF << (8 * i);
+            s.expected |= (pattern[i] as u64) << (8 * i);
+        }
+        i += 1;
+    }
+    s
+}
+
+/// A shape no word matches (the masked byte can never equal 0x100).
+const NEVER: Shape = Shape {
+    digits: 0,
+    mask: 0xFF,
+    expected: 0x100,
+};
+
+/// Shapes by `negative << 2 | dot index`: `\n` endings, then `\r\n` endings. A dot at byte 1
+/// after a minus (`-.5`) or a positive number with three integer digits (`100.0`) is never
+/// valid; the slow path names the error.
+const LF: [Shape; 8] = [
+    NEVER,
+    shape(b"D.D\n"),
+    shape(b"DD.D\n"),
+    NEVER,
+    NEVER,
+    NEVER,
+    shape(b"-D.D\n"),
+    shape(b"-DD.D\n"),
+];
+const CRLF: [Shape; 8] = [
+    NEVER,
+    shape(b"D.D\r\n"),
+    shape(b"DD.D\r\n"),
+    NEVER,
+    NEVER,
+    NEVER,
+    shape(b"-D.D\r\n"),
+    shape(b"-DD.D\r\n"),
+];
+
+/// Parses the temperature field and its line ending from the 8 bytes that start it. Returns
+/// the tenths and the bytes used, line ending included, or `None` for anything but
+/// `-?D{1,2}.D` followed by `\n` or `\r\n`.
+#[inline(always)]
+pub fn temperature(word: u64) -> Option<(i16, usize)> {
+    // The arithmetic, branch-free (see the module comment).
+    let dot = (!word & 0x1010_1000).trailing_zeros(); // 12, 20, 28, or 64 when no dot
+    let signed = ((!word << 59) as i64) >> 63; // -1 for a minus sign, else 0
+    let design_mask = !((signed as u64) & 0xFF);
+    let digits = ((word & design_mask) << (28u32.wrapping_sub(dot) & 63)) & 0x0F_000F_0F00;
+    let abs = ((digits.wrapping_mul(0x640a_0001)) >> 32) & 0x3FF;
+    let value = ((abs as i64) ^ signed) - signed;
+
+    // The check: does the word have exactly the shape the dot and the sign imply?
+    let index = ((signed & 1) as usize) << 2 | ((dot >> 3) & 3) as usize;
+    let digit_marks = digit_bytes(word);
+    let fits = |s: Shape| digit_marks & s.digits == s.digits && word & s.mask == s.expected;
+    let dot_at = (dot >> 3) as usize;
+    if fits(LF[index]) {
+        Some((value as i16, dot_at + 3))
+    } else if fits(CRLF[index]) {
+        Some((value as i16, dot_at + 4))
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::parse_tenths;
+
+    fn word(bytes: &[u8]) -> u64 {
+        let mut padded = [b'x'; 8];
+        padded[..bytes.len().min(8)].copy_from_slice(&bytes[..bytes.len().min(8)]);
+        u64::from_le_bytes(padded)
+    }
+
+    #[test]
+    fn finds_the_first_separator() {
+        assert_eq!(first_separator(word(b"abc;1.0\n")), 3);
+        assert_eq!(first_separator(word(b";")), 0);
+        assert_eq!(first_separator(word(b"abcdefgh")), 8);
+        assert_eq!(first_separator(word(b"ab\ncd;ef")), 2);
+        // A byte just above a match (0x3C after 0x3B) is not mistaken for one below it.
+        assert_eq!(first_separator(word(b"\x01;<\x0b\n")), 1);
+        for i in 0..8 {
+            let mut w = *b"ABCDEFGH";
+            w[i] = b';';
+            assert_eq!(first_separator(u64::from_le_bytes(w)), i);
+        }
+    }
+
+    #[test]
+    fn digit_bytes_is_exact_for_every_byte_value() {
+        for b in 0..=255u8 {
+            for pos in 0..8 {
+                let mut w = [b'a'; 8];
+                w[pos] = b;
+                let marks = digit_bytes(u64::from_le_bytes(w));
+                assert_eq!(marks != 0, b.is_ascii_digit(), "byte {b:#x} at {pos}");
+            }
+        }
+    }
+
+    #[test]
+    fn agrees_with_the_shared_rule_on_every_field() {
+        // Every valid temperature, with both endings, plus what may follow in the word.
+        for t in -999i32..=999 {
+            let sign = if t < 0 { "-" } else { "" };
+            let a = t.abs();
+            for text in [
+                format!("{sign}{}.{}", a / 10, a % 10),
+                format!("{sign}{:02}.{}", a / 10, a % 10),
+            ] {
+                for ending in ["\n", "\r\n"] {
+                    let line = format!("{text}{ending}zz");
+                    let got = temperature(word(line.as_bytes()));
+                    let want = parse_tenths(text.as_bytes()).ok();
+                    assert_eq!(got.map(|g| g.0), want, "{line:?}");
+                    if let Some((_, used)) = got {
+                        assert_eq!(used, text.len() + ending.len(), "{line:?}");
+                    }
+                }
+            }
+        }
+        for field in [
+            "-0.0\n",
+            "0.0\n",
+            "99.9\n",
+            "-99.9\n",
+            "09.9\n",
+            "100.0\n",
+            "1.23\n",
+            "+1.0\n",
+            "1\n",
+            "1.\n",
+            ".5\n",
+            "-.5\n",
+            "--1.0\n",
+            "1.0 \n",
+            "1.0\r\r",
+            "1.0\rx",
+            "1,0\n",
+            "a.b\n",
+            "1.0",
+            "-1.0",
+            "\n",
+            "-\n",
+            "1.0;\n",
+            "-99.9\r\n",
+            "9\x2e9\n",
+            "1.5\x0a",
+            "\u{b9}.0\n",
+        ] {
+            let text = field.trim_end_matches(['\n', '\r']);
+            let ends_well = field.ends_with('\n')
+                && (field.len() - text.len() == 1 || field.ends_with("\r\n"))
+                && field.len() - text.len() <= 2;
+            let want = if ends_well {
+                parse_tenths(text.as_bytes()).ok()
+            } else {
+                None
+            };
+            let got = temperature(word(field.as_bytes())).map(|g| g.0);
+            assert_eq!(got, want, "{field:?}");
+        }
+    }
+}

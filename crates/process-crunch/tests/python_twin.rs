@@ -67,12 +67,8 @@ fn blamed(stderr: &[u8]) -> Option<String> {
 }
 
 /// Runs both programs on `data` in each pair of equivalent modes; asserts the same stdout
-/// bytes and exit status, and (with `same_place`) for a failure the same line and byte blamed.
+/// bytes and exit status, and for a failure the same line and byte blamed.
 fn assert_twins(script: &Path, name: &str, data: &[u8]) {
-    compare(script, name, data, true);
-}
-
-fn compare(script: &Path, name: &str, data: &[u8], same_place: bool) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join(name);
     std::fs::write(&file, data).unwrap();
@@ -98,7 +94,7 @@ fn compare(script: &Path, name: &str, data: &[u8], same_place: bool) {
         assert_eq!(p.stdout, r.stdout, "stdout bytes differ: {context}");
         assert_eq!(p.status.code(), r.status.code(), "exit status: {context}");
         // The default run is the processes mode, which reports the first bad line of the file.
-        if same_place && rust_args.is_empty() && !r.status.success() {
+        if rust_args.is_empty() && !r.status.success() {
             assert_eq!(blamed(&p.stderr), blamed(&r.stderr), "{context}");
         }
     }
@@ -147,6 +143,8 @@ fn bad_files_fail_alike() {
     ]
     .concat();
     let long_name = [&b"a;1.0\n"[..], &[b'x'; 101], b";1.0\n"].concat();
+    // Longer than any valid line (100 + 1 + 5 bytes): rejected before it is read whole.
+    let long_line = [&b"a;1.0\n"[..], &[b'y'; 5000], b";1.0\n"].concat();
     let cases: &[(&str, &[u8])] = &[
         ("no-separator.txt", b"a;1.0\nno separator here\n"),
         ("empty-name.txt", b"a;1.0\n;2.0\n"),
@@ -157,21 +155,17 @@ fn bad_files_fail_alike() {
         ("two-bad-lines.txt", &two_bad),
         ("half-a-bom.txt", b"\xef\xbb"),
         ("semicolon-only.txt", b";"),
+        ("long-line.txt", &long_line),
     ];
     for (name, data) in cases {
         assert_twins(&script, name, data);
     }
-    // Blank lines before the bad one: crunch.py blames line 4, byte 8. process-crunch's csv
-    // parser, reading the file as one range, blames line 2, byte 6 (a known bug, being
-    // fixed): until then only the stdout and the exit status are compared here.
-    compare(&script, "after-blank-lines.txt", b"a;1.0\n\n\nb;x\n", false);
+    // Blank lines before the bad one: both blame line 4, byte 8.
+    assert_twins(&script, "after-blank-lines.txt", b"a;1.0\n\n\nb;x\n");
 }
 
-/// A BOM after byte 0 is bytes of a line (here a line with no `;`). process-crunch's csv
-/// parser strips a BOM at the start of every byte range, so with 2 workers it accepts this
-/// file; sequentially it rejects it, as crunch.py does.
+/// A BOM after byte 0 is bytes of a line (here a line with no `;`), at every worker count.
 #[test]
-#[ignore = "process-crunch strips a BOM at the start of every byte range (a known bug, being fixed)"]
 fn a_bom_after_byte_0_is_part_of_a_line() {
     let Some(script) = twin() else { return };
     assert_twins(&script, "bom-at-the-end.txt", b"a;1.0\n\xef\xbb\xbf");

@@ -7,6 +7,7 @@
 //! [`findings`] write the Markdown, [`charts`] draws the SVGs, and [`readmes`] splices the
 //! per-demo block into the crate READMEs. Every number printed is computed from the records.
 
+pub mod bench;
 pub mod charts;
 pub mod findings;
 pub mod readmes;

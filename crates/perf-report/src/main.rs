@@ -12,7 +12,12 @@ use clap::Parser;
 /// speedup over the `sequential` mode of the same (demo, workload); the findings paragraphs are
 /// generated from the same numbers.
 #[derive(Debug, Parser)]
-#[command(version, about, long_about, after_help = "To run the benchmark plan that writes RESULTS: perf-report bench --help")]
+#[command(
+    version,
+    about,
+    long_about,
+    after_help = "To run the benchmark plan that writes RESULTS: perf-report bench --help"
+)]
 struct Cli {
     /// Timing records, one JSON object per line, as `scripts/run_all.sh` collects them.
     results: PathBuf,

@@ -148,8 +148,12 @@ fn command(argv: &[String], stdout: &Path, stderr: &Path) -> Result<Command> {
     let mut cmd = Command::new(exe);
     cmd.args(args)
         .stdin(Stdio::null())
-        .stdout(File::create(stdout).with_context(|| format!("cannot create {}", stdout.display()))?)
-        .stderr(File::create(stderr).with_context(|| format!("cannot create {}", stderr.display()))?);
+        .stdout(
+            File::create(stdout).with_context(|| format!("cannot create {}", stdout.display()))?,
+        )
+        .stderr(
+            File::create(stderr).with_context(|| format!("cannot create {}", stderr.display()))?,
+        );
     // SAFETY: the closure runs in the child between fork and exec, where only async-signal-
     // safe calls are allowed; prctl(PR_SET_PDEATHSIG) is a single system call.
     unsafe {

@@ -70,7 +70,10 @@ impl Features {
     pub fn skipped(&self) -> Vec<String> {
         [
             ("process-crunch --mode timely", &self.timely),
-            ("process-crunch generate --stations 10000", &self.stations_10k),
+            (
+                "process-crunch generate --stations 10000",
+                &self.stations_10k,
+            ),
             ("cpu-vs-io --mode async", &self.async_mode),
             ("cpu-vs-io --workload many", &self.many),
             ("python/cpu_vs_io.py", &self.python_cpu_vs_io),
@@ -123,7 +126,12 @@ impl Inputs {
     }
 
     /// Makes the temp dir and every input the selected demos need, and probes the features.
-    pub fn prepare(bin: &Path, demos: &[Demo], sizes: &Sizes, python_dir: &Path) -> Result<(Inputs, Features, Runner)> {
+    pub fn prepare(
+        bin: &Path,
+        demos: &[Demo],
+        sizes: &Sizes,
+        python_dir: &Path,
+    ) -> Result<(Inputs, Features, Runner)> {
         let (dir, fs_note) = temp_dir(demos, sizes)?;
         let work = dir.path().to_path_buf();
         let runner = Runner::new(&work)?;
@@ -156,12 +164,34 @@ impl Inputs {
                 a.extend(extra.iter().map(|x| x.to_string()));
                 a
             };
-            features.async_mode = probe(&runner, "cpu-vs-io --mode async", &tiny(&["--workload", "io", "--mode", "async"]))?;
-            features.many = probe(&runner, "cpu-vs-io --workload many", &tiny(&["--workload", "many", "--mode", "thread-per-task"]))?;
+            features.async_mode = probe(
+                &runner,
+                "cpu-vs-io --mode async",
+                &tiny(&["--workload", "io", "--mode", "async"]),
+            )?;
+            features.many = probe(
+                &runner,
+                "cpu-vs-io --workload many",
+                &tiny(&["--workload", "many", "--mode", "thread-per-task"]),
+            )?;
             features.python_cpu_vs_io = match &python {
                 Ok(()) => {
                     let script = python_dir.join("cpu_vs_io.py");
-                    let a = argv!["python3", script.display(), "--workload", "cpu", "--mode", "sequential", "--workers", 1, "--tasks", 2, "--cpu-size", 10, "--json"];
+                    let a = argv![
+                        "python3",
+                        script.display(),
+                        "--workload",
+                        "cpu",
+                        "--mode",
+                        "sequential",
+                        "--workers",
+                        1,
+                        "--tasks",
+                        2,
+                        "--cpu-size",
+                        10,
+                        "--json"
+                    ];
                     python_script(&runner, &script, &a)?
                 }
                 Err(why) => Support::No(why.clone()),
@@ -169,39 +199,108 @@ impl Inputs {
         }
         if demos.contains(&Demo::ThreadedFileCopy) {
             let b = exe("threaded-file-copy");
-            log(&format!("generating the copy trees in {}: {} small files, 4 x {} MiB", inputs.fs, sizes.copy_files, sizes.copy_mib));
-            for (preset, flag, n) in [("small-files", "--gen-files", sizes.copy_files), ("large-files", "--gen-mib", sizes.copy_mib)] {
+            log(&format!(
+                "generating the copy trees in {}: {} small files, 4 x {} MiB",
+                inputs.fs, sizes.copy_files, sizes.copy_mib
+            ));
+            for (preset, flag, n) in [
+                ("small-files", "--gen-files", sizes.copy_files),
+                ("large-files", "--gen-mib", sizes.copy_mib),
+            ] {
                 let src = inputs.copy_src(preset).display().to_string();
-                runner.run_ok(&argv![b, "--generate", src, "--preset", preset, flag, n], "generating a copy tree failed")?;
+                runner.run_ok(
+                    &argv![b, "--generate", src, "--preset", preset, flag, n],
+                    "generating a copy tree failed",
+                )?;
             }
         }
         if demos.contains(&Demo::ProcessCrunch) {
             let b = exe("process-crunch");
             let file = inputs.crunch.display().to_string();
-            log(&format!("generating the crunch file in {}: {} rows", inputs.fs, sizes.crunch_rows));
-            runner.run_ok(&argv![b, "generate", file, "--rows", sizes.crunch_rows], "generating the crunch file failed")?;
+            log(&format!(
+                "generating the crunch file in {}: {} rows",
+                inputs.fs, sizes.crunch_rows
+            ));
+            runner.run_ok(
+                &argv![b, "generate", file, "--rows", sizes.crunch_rows],
+                "generating the crunch file failed",
+            )?;
             let tiny = format!("{w}/probe.txt");
-            runner.run_ok(&argv![b, "generate", tiny, "--rows", 1000], "generating a 1000-row file failed")?;
-            features.timely = probe(&runner, "process-crunch --mode timely", &argv![b, "run", tiny, "--mode", "timely", "--workers", 1, "--processes", 1, "--json"])?;
+            runner.run_ok(
+                &argv![b, "generate", tiny, "--rows", 1000],
+                "generating a 1000-row file failed",
+            )?;
+            features.timely = probe(
+                &runner,
+                "process-crunch --mode timely",
+                &argv![
+                    b,
+                    "run",
+                    tiny,
+                    "--mode",
+                    "timely",
+                    "--workers",
+                    1,
+                    "--processes",
+                    1,
+                    "--json"
+                ],
+            )?;
             features.python_crunch = match &python {
                 Ok(()) => {
                     let script = python_dir.join("crunch.py");
-                    let a = argv!["python3", script.display(), tiny, "--mode", "sequential", "--workers", 1, "--json"];
+                    let a = argv![
+                        "python3",
+                        script.display(),
+                        tiny,
+                        "--mode",
+                        "sequential",
+                        "--workers",
+                        1,
+                        "--json"
+                    ];
                     python_script(&runner, &script, &a)?
                 }
                 Err(why) => Support::No(why.clone()),
             };
             let probe_10k = format!("{w}/probe-10k.txt");
-            features.stations_10k = probe(&runner, "process-crunch generate --stations 10000", &argv![b, "generate", probe_10k, "--rows", 1000, "--stations", 10_000])?;
+            features.stations_10k = probe(
+                &runner,
+                "process-crunch generate --stations 10000",
+                &argv![
+                    b,
+                    "generate",
+                    probe_10k,
+                    "--rows",
+                    1000,
+                    "--stations",
+                    10_000
+                ],
+            )?;
             if features.stations_10k.is_yes() {
                 let f = inputs.crunch_10k.display().to_string();
-                log(&format!("generating the 10,000-station crunch file: {} rows", sizes.stations_10k_rows));
-                runner.run_ok(&argv![b, "generate", f, "--rows", sizes.stations_10k_rows, "--stations", 10_000], "generating the 10,000-station file failed")?;
+                log(&format!(
+                    "generating the 10,000-station crunch file: {} rows",
+                    sizes.stations_10k_rows
+                ));
+                runner.run_ok(
+                    &argv![
+                        b,
+                        "generate",
+                        f,
+                        "--rows",
+                        sizes.stations_10k_rows,
+                        "--stations",
+                        10_000
+                    ],
+                    "generating the 10,000-station file failed",
+                )?;
             }
         }
         if demos.contains(&Demo::ThreadedScrape) {
             let b = exe("threaded-scrape");
-            inputs.site = inputs.start_site(&runner, &b, sizes.scrape_pages, sizes.scrape_latency_ms)?;
+            inputs.site =
+                inputs.start_site(&runner, &b, sizes.scrape_pages, sizes.scrape_latency_ms)?;
             if sizes.target_site {
                 inputs.target_site = Some(inputs.start_site(&runner, &b, 500, 50)?);
             }
@@ -210,11 +309,28 @@ impl Inputs {
     }
 
     /// Starts a built-in test site, waits for its URL and primes it with one untimed crawl.
-    fn start_site(&mut self, runner: &Runner, b: &str, pages: u64, latency_ms: u64) -> Result<String> {
-        log(&format!("starting the scrape test site: {pages} pages, {latency_ms} ms latency"));
+    fn start_site(
+        &mut self,
+        runner: &Runner,
+        b: &str,
+        pages: u64,
+        latency_ms: u64,
+    ) -> Result<String> {
+        log(&format!(
+            "starting the scrape test site: {pages} pages, {latency_ms} ms latency"
+        ));
         let out = self.work.join(format!("site-{pages}-{latency_ms}.out"));
         let err = self.work.join(format!("site-{pages}-{latency_ms}.err"));
-        let a = argv![b, "--serve", "--port", 0, "--site-pages", pages, "--site-latency-ms", latency_ms];
+        let a = argv![
+            b,
+            "--serve",
+            "--port",
+            0,
+            "--site-pages",
+            pages,
+            "--site-latency-ms",
+            latency_ms
+        ];
         self.sites.push(runner.spawn(&a, &out, &err)?);
         let site = self.sites.last_mut().expect("just pushed");
         // The site prints its base URL as the first line of stdout once it listens.
@@ -230,21 +346,49 @@ impl Inputs {
             }
             if let Ok(Some(status)) = site.try_wait() {
                 let stderr = fs::read_to_string(&err).unwrap_or_default();
-                return Err(exec::failed("the scrape test site exited before printing its URL", &exec::status_text(status), &a, &stderr));
+                return Err(exec::failed(
+                    "the scrape test site exited before printing its URL",
+                    &exec::status_text(status),
+                    &a,
+                    &stderr,
+                ));
             }
             if Instant::now() > deadline {
-                bail!("the scrape test site printed no URL within 30 s: {}", exec::shell_line(&a));
+                bail!(
+                    "the scrape test site printed no URL within 30 s: {}",
+                    exec::shell_line(&a)
+                );
             }
             thread::sleep(Duration::from_millis(50));
         };
         if !url.starts_with("http://") && !url.starts_with("https://") {
-            bail!("the scrape test site printed {url:?}, not a URL: {}", exec::shell_line(&a));
+            bail!(
+                "the scrape test site printed {url:?}, not a URL: {}",
+                exec::shell_line(&a)
+            );
         }
         // The site answers a few paths with a fault once per server (a 429 with Retry-After, a
         // 500 then 200): one untimed crawl takes those first answers, so that every measured
         // crawl, the first sequential one included, sees the same site even without warm-up.
-        log(&format!("scrape test site at {url}; priming it with one untimed crawl"));
-        runner.run_ok(&argv![b, "--mode", "threads", "--workers", 16, "--per-host", 16, "--json", "--label", "priming", url], "priming the test site failed")?;
+        log(&format!(
+            "scrape test site at {url}; priming it with one untimed crawl"
+        ));
+        runner.run_ok(
+            &argv![
+                b,
+                "--mode",
+                "threads",
+                "--workers",
+                16,
+                "--per-host",
+                16,
+                "--json",
+                "--label",
+                "priming",
+                url
+            ],
+            "priming the test site failed",
+        )?;
         Ok(url)
     }
 
@@ -277,17 +421,32 @@ fn probe(runner: &Runner, what: &str, a: &[String]) -> Result<Support> {
         return Ok(Support::Yes);
     }
     if done.status.code() == Some(2) {
-        let first = done.stderr.lines().find(|l| !l.trim().is_empty()).unwrap_or("usage error");
-        log(&format!("skipped: {what}: the binary rejects it ({})", first.trim()));
+        let first = done
+            .stderr
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("usage error");
+        log(&format!(
+            "skipped: {what}: the binary rejects it ({})",
+            first.trim()
+        ));
         return Ok(Support::No(first.trim().to_string()));
     }
-    Err(exec::failed(&format!("probing {what}"), &exec::status_text(done.status), a, &done.stderr))
+    Err(exec::failed(
+        &format!("probing {what}"),
+        &exec::status_text(done.status),
+        a,
+        &done.stderr,
+    ))
 }
 
 /// Whether python3 >= 3.9 is on PATH; logs "Python not found, skipped" once if not.
 fn python(dir: &Path) -> std::result::Result<(), String> {
     let ok = std::process::Command::new("python3")
-        .args(["-c", "import sys; sys.exit(0 if sys.version_info >= (3, 9) else 1)"])
+        .args([
+            "-c",
+            "import sys; sys.exit(0 if sys.version_info >= (3, 9) else 1)",
+        ])
         .stdin(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .status()
@@ -295,7 +454,10 @@ fn python(dir: &Path) -> std::result::Result<(), String> {
     if ok {
         Ok(())
     } else {
-        log(&format!("Python not found, skipped (no python3 >= 3.9 on PATH for the baseline in {})", dir.display()));
+        log(&format!(
+            "Python not found, skipped (no python3 >= 3.9 on PATH for the baseline in {})",
+            dir.display()
+        ));
         Err("Python not found (python3 >= 3.9)".into())
     }
 }
@@ -303,8 +465,14 @@ fn python(dir: &Path) -> std::result::Result<(), String> {
 /// A Python baseline script: present, and accepting the plan's flags.
 fn python_script(runner: &Runner, script: &Path, a: &[String]) -> Result<Support> {
     if !script.is_file() {
-        log(&format!("skipped: {} is not in this checkout", script.display()));
-        return Ok(Support::No(format!("{} is not in this checkout", script.display())));
+        log(&format!(
+            "skipped: {} is not in this checkout",
+            script.display()
+        ));
+        return Ok(Support::No(format!(
+            "{} is not in this checkout",
+            script.display()
+        )));
     }
     probe(runner, &script.display().to_string(), a)
 }

@@ -87,8 +87,11 @@ fn proc_field(path: &str, keys: &[&str]) -> Option<String> {
 }
 
 pub fn cpu_model() -> String {
-    proc_field("/proc/cpuinfo", &["model name", "Model", "Hardware", "cpu model"])
-        .unwrap_or_else(|| format!("unknown ({})", std::env::consts::ARCH))
+    proc_field(
+        "/proc/cpuinfo",
+        &["model name", "Model", "Hardware", "cpu model"],
+    )
+    .unwrap_or_else(|| format!("unknown ({})", std::env::consts::ARCH))
 }
 
 pub fn memory_kib() -> u64 {
@@ -101,8 +104,10 @@ pub fn os_name() -> String {
     fs::read_to_string("/etc/os-release")
         .ok()
         .and_then(|t| {
-            t.lines()
-                .find_map(|l| l.strip_prefix("PRETTY_NAME=").map(|v| v.trim_matches('"').to_string()))
+            t.lines().find_map(|l| {
+                l.strip_prefix("PRETTY_NAME=")
+                    .map(|v| v.trim_matches('"').to_string())
+            })
         })
         .unwrap_or_else(|| std::env::consts::OS.to_string())
 }
@@ -130,7 +135,10 @@ pub fn rustc_of(exe: &Path) -> String {
             let rest = &bytes[at + needle.len()..];
             let end = rest.iter().position(|&b| b == b')' || b == 0)?;
             let text = std::str::from_utf8(&rest[..end]).ok()?;
-            Some(format!("rustc {text}{}", if rest[end] == b')' { ")" } else { "" }))
+            Some(format!(
+                "rustc {text}{}",
+                if rest[end] == b')' { ")" } else { "" }
+            ))
         })
         .unwrap_or_else(|| "unknown".into())
 }
@@ -138,7 +146,13 @@ pub fn rustc_of(exe: &Path) -> String {
 /// A host name safe in a file name.
 pub fn slug(host: &str) -> String {
     host.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect()
 }
 
@@ -150,7 +164,10 @@ mod tests {
     fn commit_text_marks_a_dirty_tree() {
         let c = Some("0123456789abcdef0123".to_string());
         assert_eq!(git_commit_text(&c, Some(false)), "0123456789ab");
-        assert_eq!(git_commit_text(&c, Some(true)), "0123456789ab (with uncommitted changes)");
+        assert_eq!(
+            git_commit_text(&c, Some(true)),
+            "0123456789ab (with uncommitted changes)"
+        );
         assert_eq!(git_commit_text(&None, None), "unknown");
     }
 

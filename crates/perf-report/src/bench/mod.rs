@@ -71,15 +71,32 @@ fn run(cli: &BenchCli) -> Result<()> {
     let workers = Workers::new(ncpu, cli.quick);
     let sizes = Sizes::new(cli.quick, &workers);
     let (runs, warmup) = (cli.runs(), cli.warmup());
-    let tools = Tools::detect();
+    let tools = Tools::detect(demos.contains(&Demo::ProcessCrunch));
 
     if cli.list {
         let inputs = Inputs::placeholders(&sizes);
         let features = Features::all();
-        let ctx = Ctx { bin: &bin, sizes: &sizes, workers: &workers, inputs: &inputs, features: &features, tools: &tools, python_dir: &cli.python_dir };
+        let ctx = Ctx {
+            bin: &bin,
+            sizes: &sizes,
+            workers: &workers,
+            inputs: &inputs,
+            features: &features,
+            tools: &tools,
+            python_dir: &cli.python_dir,
+        };
         for (k, c) in plan::build(&ctx, &demos).iter().enumerate() {
-            let note = if matches!(c.source, Source::NotInstalled) { "  # not installed" } else { "" };
-            println!("{:>4} {}: {}{note}", k + 1, c.id(), exec::shell_line(&c.argv));
+            let note = if matches!(c.source, Source::NotInstalled) {
+                "  # not installed"
+            } else {
+                ""
+            };
+            println!(
+                "{:>4} {}: {}{note}",
+                k + 1,
+                c.id(),
+                exec::shell_line(&c.argv)
+            );
         }
         return Ok(());
     }
@@ -98,7 +115,11 @@ fn run(cli: &BenchCli) -> Result<()> {
     let mut collector = match &cli.resume {
         Some(path) => {
             let c = Collector::resume(path)?;
-            log(&format!("resuming from {}: {} configurations done", path.display(), c.configs()));
+            log(&format!(
+                "resuming from {}: {} configurations done",
+                path.display(),
+                c.configs()
+            ));
             c
         }
         None => Collector::default(),
@@ -113,13 +134,30 @@ fn run(cli: &BenchCli) -> Result<()> {
     ));
     let started = Instant::now();
     let (inputs, features, runner) = Inputs::prepare(&bin, &demos, &sizes, &cli.python_dir)?;
-    log(&format!("runs: {runs} timed + {warmup} warm-up per configuration; inputs in {}", inputs.fs));
-    let ctx = Ctx { bin: &bin, sizes: &sizes, workers: &workers, inputs: &inputs, features: &features, tools: &tools, python_dir: &cli.python_dir };
+    log(&format!(
+        "runs: {runs} timed + {warmup} warm-up per configuration; inputs in {}",
+        inputs.fs
+    ));
+    let ctx = Ctx {
+        bin: &bin,
+        sizes: &sizes,
+        workers: &workers,
+        inputs: &inputs,
+        features: &features,
+        tools: &tools,
+        python_dir: &cli.python_dir,
+    };
     let configs = plan::build(&ctx, &demos);
 
-    let todo: Vec<&Config> = configs.iter().filter(|c| !collector.is_done(&c.id())).collect();
+    let todo: Vec<&Config> = configs
+        .iter()
+        .filter(|c| !collector.is_done(&c.id()))
+        .collect();
     if todo.len() < configs.len() {
-        log(&format!("skipping {} configurations already in the resumed file", configs.len() - todo.len()));
+        log(&format!(
+            "skipping {} configurations already in the resumed file",
+            configs.len() - todo.len()
+        ));
     }
     let executions = todo
         .iter()
@@ -138,7 +176,11 @@ fn run(cli: &BenchCli) -> Result<()> {
             }
         }
         if todo.get(i + 1).is_none_or(|next| next.demo != cfg.demo) {
-            log(&format!("[{} done at {}]", cfg.demo, clock(started.elapsed())));
+            log(&format!(
+                "[{} done at {}]",
+                cfg.demo,
+                clock(started.elapsed())
+            ));
         }
     }
     if let Err(e) = outcome {
@@ -161,7 +203,12 @@ fn run(cli: &BenchCli) -> Result<()> {
 
     let (commit, dirty) = machine::git_state();
     let mut skipped = features.skipped();
-    skipped.extend(configs.iter().filter(|c| matches!(c.source, Source::NotInstalled)).map(|c| format!("{} {}: {NOT_INSTALLED}", c.demo, c.mode)));
+    skipped.extend(
+        configs
+            .iter()
+            .filter(|c| matches!(c.source, Source::NotInstalled))
+            .map(|c| format!("{} {}: {NOT_INSTALLED}", c.demo, c.mode)),
+    );
     skipped.dedup();
     let info = machine::MachineInfo {
         host,
@@ -180,7 +227,10 @@ fn run(cli: &BenchCli) -> Result<()> {
         quick: cli.quick,
         worker_counts: worker_list(&workers.cpu),
         io_worker_counts: worker_list(&workers.io),
-        inputs: demos.iter().map(|d| (d.name().to_string(), describe_inputs(*d, &ctx))).collect(),
+        inputs: demos
+            .iter()
+            .map(|d| (d.name().to_string(), describe_inputs(*d, &ctx)))
+            .collect(),
         skipped,
         duration_s: started.elapsed().as_secs_f64(),
     };
@@ -188,7 +238,10 @@ fn run(cli: &BenchCli) -> Result<()> {
     drop(inputs);
     let results = results_dir.join(format!("{base}.jsonl"));
     let machine_path = results_dir.join(format!("{base}.machine.json"));
-    results::write_atomically(&machine_path, serde_json::to_string_pretty(&info)?.as_bytes())?;
+    results::write_atomically(
+        &machine_path,
+        serde_json::to_string_pretty(&info)?.as_bytes(),
+    )?;
     collector.save(&results)?;
     if let Some(old) = &cli.resume {
         // A .partial.jsonl is ours, and every record of it is now in the complete file.
@@ -196,20 +249,42 @@ fn run(cli: &BenchCli) -> Result<()> {
             let _ = std::fs::remove_file(old);
         }
     }
-    log(&format!("results: {} ({} of runs)", results.display(), clock(started.elapsed())));
+    log(&format!(
+        "results: {} ({} of runs)",
+        results.display(),
+        clock(started.elapsed())
+    ));
     println!("{}", results.display());
     Ok(())
 }
 
 /// Warm-up and timed runs of one configuration; returns its records (timed runs only).
-fn run_config(cfg: &Config, runner: &Runner, inputs: &Inputs, runs: u32, warmup: u32, progress: &mut Progress) -> Result<Vec<String>> {
+fn run_config(
+    cfg: &Config,
+    runner: &Runner,
+    inputs: &Inputs,
+    runs: u32,
+    warmup: u32,
+    progress: &mut Progress,
+) -> Result<Vec<String>> {
     if let Source::NotInstalled = cfg.source {
         log(&format!("skipped: {}: {NOT_INSTALLED}", cfg.describe()));
-        return Ok(vec![tool_record(cfg, 0, 0, 0.0, false, Some(NOT_INSTALLED))]);
+        return Ok(vec![tool_record(
+            cfg,
+            0,
+            0,
+            0.0,
+            false,
+            Some(NOT_INSTALLED),
+        )]);
     }
     let mut lines = Vec::new();
     for r in (1..=warmup).map(|_| 0).chain(1..=runs) {
-        let what = if r == 0 { "warm-up".to_string() } else { format!("run {r}/{runs}") };
+        let what = if r == 0 {
+            "warm-up".to_string()
+        } else {
+            format!("run {r}/{runs}")
+        };
         progress.step(&format!("{}, {what}", cfg.describe()));
         if let Some(dir) = &cfg.reset {
             inputs.reset(dir)?;
@@ -220,22 +295,49 @@ fn run_config(cfg: &Config, runner: &Runner, inputs: &Inputs, runs: u32, warmup:
             _ => done.status.success(),
         };
         if !finished {
-            return Err(exec::failed("a run failed", &exec::status_text(done.status), &cfg.argv, &done.stderr));
+            return Err(exec::failed(
+                "a run failed",
+                &exec::status_text(done.status),
+                &cfg.argv,
+                &done.stderr,
+            ));
         }
         let new = match &cfg.source {
             Source::Records => {
                 if done.stdout.trim().is_empty() {
-                    return Err(exec::failed("printed no timing record on stdout", "exit status 0", &cfg.argv, &done.stderr));
+                    return Err(exec::failed(
+                        "printed no timing record on stdout",
+                        "exit status 0",
+                        &cfg.argv,
+                        &done.stderr,
+                    ));
                 }
                 results::tag_records(&done.stdout, cfg).map_err(|e| {
-                    exec::failed(&format!("printed a line that is not a valid timing record ({e})"), "exit status 0", &cfg.argv, &done.stderr)
+                    exec::failed(
+                        &format!("printed a line that is not a valid timing record ({e})"),
+                        "exit status 0",
+                        &cfg.argv,
+                        &done.stderr,
+                    )
                 })?
             }
             Source::Timed(check) => {
-                let (items, bytes) = check
-                    .verify(&done.stderr)
-                    .map_err(|e| exec::failed(&format!("wrong result ({e})"), "exit status 0", &cfg.argv, &done.stderr))?;
-                vec![tool_record(cfg, items, bytes, done.wall.as_secs_f64() * 1000.0, true, None)]
+                let (items, bytes) = check.verify(&done.stderr).map_err(|e| {
+                    exec::failed(
+                        &format!("wrong result ({e})"),
+                        "exit status 0",
+                        &cfg.argv,
+                        &done.stderr,
+                    )
+                })?;
+                vec![tool_record(
+                    cfg,
+                    items,
+                    bytes,
+                    done.wall.as_secs_f64() * 1000.0,
+                    true,
+                    None,
+                )]
             }
             Source::NotInstalled => unreachable!("handled above"),
         };
@@ -246,7 +348,14 @@ fn run_config(cfg: &Config, runner: &Runner, inputs: &Inputs, runs: u32, warmup:
     Ok(lines)
 }
 
-fn tool_record(cfg: &Config, items: u64, bytes: u64, wall_ms: f64, ok: bool, skipped: Option<&str>) -> String {
+fn tool_record(
+    cfg: &Config,
+    items: u64,
+    bytes: u64,
+    wall_ms: f64,
+    ok: bool,
+    skipped: Option<&str>,
+) -> String {
     let rec = ToolRecord {
         demo: cfg.demo,
         workload: &cfg.workload,
@@ -269,9 +378,17 @@ fn merge(cli: &BenchCli, results_dir: &Path, base: &str) -> Result<()> {
     let (lines, machine) = results::merge(&cli.merge)?;
     let results: PathBuf = results_dir.join(format!("{base}-merged.jsonl"));
     let machine_path = results_dir.join(format!("{base}-merged.machine.json"));
-    results::write_atomically(&machine_path, serde_json::to_string_pretty(&machine)?.as_bytes())?;
+    results::write_atomically(
+        &machine_path,
+        serde_json::to_string_pretty(&machine)?.as_bytes(),
+    )?;
     results::write_atomically(&results, format!("{}\n", lines.join("\n")).as_bytes())?;
-    log(&format!("merged {} records of {} files into {}", lines.len(), cli.merge.len(), results.display()));
+    log(&format!(
+        "merged {} records of {} files into {}",
+        lines.len(),
+        cli.merge.len(),
+        results.display()
+    ));
     println!("{}", results.display());
     Ok(())
 }
@@ -281,7 +398,7 @@ fn grouped(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -218,7 +218,7 @@ fn demo(demo: &'static str, workload: &str, mode: &str, workers: u64, argv: Vec<
 
 /// `["a", "b"]` from string-likes, so that argv lines in the plan read like command lines.
 macro_rules! argv {
-    ($($x:expr),* $(,)?) => { vec![$($x.to_string()),*] };
+    ($($x:expr),* $(,)?) => { Vec::from([$($x.to_string()),*]) };
 }
 pub(crate) use argv;
 
@@ -245,7 +245,8 @@ fn cpu_vs_io_models(ctx: &Ctx, plan: &mut Vec<Config>, label: &str, ws: &[u64], 
         .parse()
         .unwrap_or(1);
     let ncpu = ctx.workers.ncpu;
-    let run = |mode: &str, w: u64| [argv![b, "--mode", mode, "--workers", w], args.to_vec()].concat();
+    let run =
+        |mode: &str, w: u64| [argv![b, "--mode", mode, "--workers", w], args.to_vec()].concat();
     let relabel = label == "cpu-small";
     let mut push = |mode: &str, shown: u64, w: u64| {
         let mut c = demo("cpu-vs-io", label, mode, shown, run(mode, w));
@@ -266,8 +267,24 @@ fn cpu_vs_io_models(ctx: &Ctx, plan: &mut Vec<Config>, label: &str, ws: &[u64], 
 
 fn cpu_vs_io(ctx: &Ctx, plan: &mut Vec<Config>) {
     let s = ctx.sizes;
-    let args = |wl: &str, tasks: u64| argv!["--workload", wl, "--tasks", tasks, "--latency-ms", s.io_latency_ms, "--json"];
-    cpu_vs_io_models(ctx, plan, "cpu", &ctx.workers.cpu, &args("cpu", s.cpu_tasks));
+    let args = |wl: &str, tasks: u64| {
+        argv![
+            "--workload",
+            wl,
+            "--tasks",
+            tasks,
+            "--latency-ms",
+            s.io_latency_ms,
+            "--json"
+        ]
+    };
+    cpu_vs_io_models(
+        ctx,
+        plan,
+        "cpu",
+        &ctx.workers.cpu,
+        &args("cpu", s.cpu_tasks),
+    );
     cpu_vs_io_models(ctx, plan, "io", &ctx.workers.io, &args("io", s.io_tasks));
 
     // `many`: a lot of waiting tasks at once, where a thread per task costs memory and start-up
@@ -282,7 +299,26 @@ fn cpu_vs_io(ctx: &Ctx, plan: &mut Vec<Config>) {
                 modes.splice(0..0, [("thread-per-task", n), ("thread-pool", max)]);
             }
             for (mode, w) in modes {
-                let mut c = demo("cpu-vs-io", &label, mode, w, argv![b, "--workload", "many", "--tasks", n, "--mode", mode, "--workers", w.min(1024), "--latency-ms", s.io_latency_ms, "--json"]);
+                let mut c = demo(
+                    "cpu-vs-io",
+                    &label,
+                    mode,
+                    w,
+                    argv![
+                        b,
+                        "--workload",
+                        "many",
+                        "--tasks",
+                        n,
+                        "--mode",
+                        mode,
+                        "--workers",
+                        w.min(1024),
+                        "--latency-ms",
+                        s.io_latency_ms,
+                        "--json"
+                    ],
+                );
                 c.relabel = true;
                 plan.push(c);
             }
@@ -292,7 +328,17 @@ fn cpu_vs_io(ctx: &Ctx, plan: &mut Vec<Config>) {
     // Rust on the Python baseline's task size, so that the two compare on the same work.
     if ctx.features.python_cpu_vs_io.is_yes() {
         let py = ctx.python_dir;
-        let small = argv!["--workload", "cpu", "--tasks", s.small_cpu_tasks, "--cpu-size", s.small_cpu_size, "--latency-ms", s.io_latency_ms, "--json"];
+        let small = argv![
+            "--workload",
+            "cpu",
+            "--tasks",
+            s.small_cpu_tasks,
+            "--cpu-size",
+            s.small_cpu_size,
+            "--latency-ms",
+            s.io_latency_ms,
+            "--json"
+        ];
         cpu_vs_io_models(ctx, plan, "cpu-small", &ctx.workers.cpu, &small);
         python_cpu_vs_io(ctx, plan, py);
     }
@@ -308,7 +354,20 @@ fn python_cpu_vs_io(ctx: &Ctx, plan: &mut Vec<Config>, py: &Path) {
         ("io-tcp", "io-tcp", s.io_tasks, &ctx.workers.io),
     ] {
         let mut push = |mode: &str, w: u64| {
-            let mut args = argv!["python3", script, "--workload", wl, "--mode", mode, "--workers", w, "--tasks", tasks, "--latency-ms", s.io_latency_ms];
+            let mut args = argv![
+                "python3",
+                script,
+                "--workload",
+                wl,
+                "--mode",
+                mode,
+                "--workers",
+                w,
+                "--tasks",
+                tasks,
+                "--latency-ms",
+                s.io_latency_ms
+            ];
             if wl == "cpu" {
                 args.extend(argv!["--cpu-size", s.small_cpu_size]);
             }
@@ -319,7 +378,9 @@ fn python_cpu_vs_io(ctx: &Ctx, plan: &mut Vec<Config>, py: &Path) {
             c.relabel = wl == "cpu";
             plan.push(c);
         };
-        ["sequential", "asyncio", "process-per-task"].iter().for_each(|m| push(m, 1));
+        ["sequential", "asyncio", "process-per-task"]
+            .iter()
+            .for_each(|m| push(m, 1));
         for mode in ["threading", "thread-pool", "process-pool"] {
             ws.iter().for_each(|&w| push(mode, w));
         }
@@ -331,12 +392,32 @@ fn file_copy(ctx: &Ctx, plan: &mut Vec<Config>) {
     let dst = &ctx.inputs.copy_dst;
     for preset in ["small-files", "large-files"] {
         let src = ctx.inputs.copy_src(preset);
-        let run = |mode: &str, w: u64| argv![b, "--mode", mode, "--workers", w, "--json", "--quiet", "--label", preset, src.display(), dst.display()];
+        let run = |mode: &str, w: u64| {
+            argv![
+                b,
+                "--mode",
+                mode,
+                "--workers",
+                w,
+                "--json",
+                "--quiet",
+                "--label",
+                preset,
+                src.display(),
+                dst.display()
+            ]
+        };
         let mut push = |mut c: Config| {
             c.reset = Some(dst.clone());
             plan.push(c);
         };
-        push(demo("threaded-file-copy", preset, "sequential", 1, run("sequential", 1)));
+        push(demo(
+            "threaded-file-copy",
+            preset,
+            "sequential",
+            1,
+            run("sequential", 1),
+        ));
         for mode in ["threads", "rayon"] {
             for &w in &ctx.workers.cpu {
                 push(demo("threaded-file-copy", preset, mode, w, run(mode, w)));
@@ -352,7 +433,19 @@ fn scrape(ctx: &Ctx, plan: &mut Vec<Config>) {
     let b = ctx.exe("threaded-scrape");
     let label = ctx.sizes.scrape_label();
     let crawl = |mode: &str, w: u64, label: &str, url: &str| {
-        let a = argv![b, "--mode", mode, "--workers", w, "--per-host", w, "--json", "--label", label, url];
+        let a = argv![
+            b,
+            "--mode",
+            mode,
+            "--workers",
+            w,
+            "--per-host",
+            w,
+            "--json",
+            "--label",
+            label,
+            url
+        ];
         demo("threaded-scrape", label, mode, w, a)
     };
     let site = &ctx.inputs.site;
@@ -387,31 +480,74 @@ pub fn timely_shapes(ncpu: u64, quick: bool) -> Vec<(u64, u64)> {
 fn crunch(ctx: &Ctx, plan: &mut Vec<Config>) {
     let b = ctx.exe("process-crunch");
     let file = ctx.inputs.crunch.display().to_string();
-    let run = |file: &str, parser: &str, mode: &str, w: u64| argv![b, "run", file, "--mode", mode, "--workers", w, "--parser", parser, "--json"];
+    let run = |file: &str, parser: &str, mode: &str, w: u64| {
+        argv![
+            b,
+            "run",
+            file,
+            "--mode",
+            mode,
+            "--workers",
+            w,
+            "--parser",
+            parser,
+            "--json"
+        ]
+    };
     for parser in ["csv", "fast"] {
-        plan.push(demo("process-crunch", parser, "sequential", 1, run(&file, parser, "sequential", 1)));
+        plan.push(demo(
+            "process-crunch",
+            parser,
+            "sequential",
+            1,
+            run(&file, parser, "sequential", 1),
+        ));
         for mode in ["threads", "rayon", "processes"] {
             for &w in &ctx.workers.cpu {
-                plan.push(demo("process-crunch", parser, mode, w, run(&file, parser, mode, w)));
+                plan.push(demo(
+                    "process-crunch",
+                    parser,
+                    mode,
+                    w,
+                    run(&file, parser, mode, w),
+                ));
             }
         }
         if ctx.features.timely.is_yes() {
             for (p, t) in timely_shapes(ctx.workers.ncpu, ctx.sizes.quick) {
                 let mut a = run(&file, parser, "timely", t);
                 a.extend(argv!["--processes", p]);
-                plan.push(demo("process-crunch", parser, &format!("timely {p}x{t}"), p * t, a));
+                plan.push(demo(
+                    "process-crunch",
+                    parser,
+                    &format!("timely {p}x{t}"),
+                    p * t,
+                    a,
+                ));
             }
         }
     }
     // The tools a user would pick instead, on the same file and the same query.
-    plan.extend(reference::crunch_tools(ctx.tools, "fast", &ctx.inputs.crunch, ctx.sizes.crunch_rows, ctx.workers.ncpu));
+    plan.extend(reference::crunch_tools(
+        ctx.tools,
+        "fast",
+        &ctx.inputs.crunch,
+        ctx.sizes.crunch_rows,
+        ctx.workers.ncpu,
+    ));
 
     // Many stations: the hash map no longer fits in L1/L2, which changes what the parsers cost.
     if ctx.features.stations_10k.is_yes() {
         let file = ctx.inputs.crunch_10k.display().to_string();
         let label = "fast-10k-stations";
         let mut push = |mode: &str, w: u64| {
-            let mut c = demo("process-crunch", label, mode, w, run(&file, "fast", mode, w));
+            let mut c = demo(
+                "process-crunch",
+                label,
+                mode,
+                w,
+                run(&file, "fast", mode, w),
+            );
             c.relabel = true;
             plan.push(c);
         };
@@ -424,12 +560,30 @@ fn crunch(ctx: &Ctx, plan: &mut Vec<Config>) {
     if ctx.features.python_crunch.is_yes() {
         let script = ctx.python_dir.join("crunch.py").display().to_string();
         let mut push = |mode: &str, w: u64| {
-            let mut c = demo("process-crunch", "python", mode, w, argv!["python3", script, file, "--mode", mode, "--workers", w, "--json"]);
+            let mut c = demo(
+                "process-crunch",
+                "python",
+                mode,
+                w,
+                argv![
+                    "python3",
+                    script,
+                    file,
+                    "--mode",
+                    mode,
+                    "--workers",
+                    w,
+                    "--json"
+                ],
+            );
             c.language = Some("python");
             plan.push(c);
         };
         push("sequential", 1);
-        ctx.workers.cpu.iter().for_each(|&w| push("process-pool", w));
+        ctx.workers
+            .cpu
+            .iter()
+            .for_each(|&w| push("process-pool", w));
     }
 }
 

@@ -32,11 +32,21 @@ impl Progress {
         let elapsed = self.start.elapsed();
         let eta = if self.done > 1 {
             let per = elapsed.as_secs_f64() / (self.done - 1) as f64;
-            format!(", ETA {}", clock(Duration::from_secs_f64(per * (self.total - self.done + 1) as f64)))
+            format!(
+                ", ETA {}",
+                clock(Duration::from_secs_f64(
+                    per * (self.total - self.done + 1) as f64
+                ))
+            )
         } else {
             String::new()
         };
-        log(&format!("[{}/{}] {what} (elapsed {}{eta})", self.done, self.total, clock(elapsed)));
+        log(&format!(
+            "[{}/{}] {what} (elapsed {}{eta})",
+            self.done,
+            self.total,
+            clock(elapsed)
+        ));
     }
 }
 

@@ -28,8 +28,9 @@ pub struct Tools {
 }
 
 impl Tools {
-    /// Looks for every tool: PATH lookups, and one `python3 -c 'import ...'` per module.
-    pub fn detect() -> Tools {
+    /// Looks for every tool: PATH lookups, and (when the cruncher runs) one
+    /// `python3 -c 'import ...'` per module.
+    pub fn detect(python_modules: bool) -> Tools {
         let found = ["cp", "rsync", "fcp", "xcp", "wget", "duckdb", "python3"]
             .into_iter()
             .filter(|t| on_path(t).is_some())
@@ -39,7 +40,7 @@ impl Tools {
             found,
             ..Tools::default()
         };
-        if tools.has("python3") {
+        if python_modules && tools.has("python3") {
             tools.py_duckdb = python_imports("duckdb");
             tools.py_polars = python_imports("polars");
         }
@@ -140,7 +141,8 @@ pub fn tree_size(root: &Path) -> Result<(u64, u64)> {
     let mut bytes = 0;
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let entries = fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))?;
+        let entries =
+            fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))?;
         for entry in entries {
             let entry = entry.with_context(|| format!("cannot read {}", dir.display()))?;
             let meta = entry
@@ -191,7 +193,15 @@ pub const NOT_INSTALLED: &str = "not installed";
 
 /// A reference configuration: `tool` on PATH runs `argv`, timed by the runner; otherwise a
 /// not-installed row.
-fn timed(tools: &Tools, tool: &str, demo: &'static str, workload: &str, mode: &str, argv: Vec<String>, check: Check) -> Config {
+fn timed(
+    tools: &Tools,
+    tool: &str,
+    demo: &'static str,
+    workload: &str,
+    mode: &str,
+    argv: Vec<String>,
+    check: Check,
+) -> Config {
     Config {
         demo,
         workload: workload.to_string(),
@@ -201,7 +211,11 @@ fn timed(tools: &Tools, tool: &str, demo: &'static str, workload: &str, mode: &s
         language: None,
         reference: true,
         argv,
-        source: if tools.has(tool) { Source::Timed(check) } else { Source::NotInstalled },
+        source: if tools.has(tool) {
+            Source::Timed(check)
+        } else {
+            Source::NotInstalled
+        },
         reset: None,
     }
 }
@@ -217,20 +231,52 @@ pub fn copy_tools(tools: &Tools, preset: &str, src: &Path, dst: &Path) -> Vec<Co
     [
         ("cp", "cp -r", argv!["cp", "-r", s, d]),
         ("cp", "cp -a", argv!["cp", "-a", s, d]),
-        ("rsync", "rsync -a", argv!["rsync", "-a", format!("{s}/"), d]),
+        (
+            "rsync",
+            "rsync -a",
+            argv!["rsync", "-a", format!("{s}/"), d],
+        ),
         ("fcp", "fcp", argv!["fcp", s, d]),
         ("xcp", "xcp -r", argv!["xcp", "-r", s, d]),
     ]
     .into_iter()
-    .map(|(tool, mode, a)| timed(tools, tool, "threaded-file-copy", preset, mode, a, check.clone()))
+    .map(|(tool, mode, a)| {
+        timed(
+            tools,
+            tool,
+            "threaded-file-copy",
+            preset,
+            mode,
+            a,
+            check.clone(),
+        )
+    })
     .collect()
 }
 
 /// wget crawling the same site, sequentially (wget fetches one page at a time), keeping nothing.
 pub fn wget(tools: &Tools, label: &str, url: &str, work: &Path) -> Config {
     let dir = work.join("wget").display().to_string();
-    let a = argv!["wget", "--recursive", "--level=inf", "--no-directories", "--delete-after", "--no-verbose", "--directory-prefix", dir, url];
-    timed(tools, "wget", "threaded-scrape", label, "wget -r", a, Check::WgetDownloaded)
+    let a = argv![
+        "wget",
+        "--recursive",
+        "--level=inf",
+        "--no-directories",
+        "--delete-after",
+        "--no-verbose",
+        "--directory-prefix",
+        dir,
+        url
+    ];
+    timed(
+        tools,
+        "wget",
+        "threaded-scrape",
+        label,
+        "wget -r",
+        a,
+        Check::WgetDownloaded,
+    )
 }
 
 /// The 1BRC query (min, mean and max per station, sorted by name) in DuckDB, through Python;
@@ -267,12 +313,33 @@ print(json.dumps({"demo": "process-crunch", "workload": workload, "mode": "polar
 
 /// DuckDB (the Python module, else the `duckdb` CLI) and Polars on the crunch file. Both use
 /// every core by default, hence `workers` = the logical CPUs.
-pub fn crunch_tools(tools: &Tools, workload: &str, file: &Path, rows: u64, ncpu: u64) -> Vec<Config> {
+pub fn crunch_tools(
+    tools: &Tools,
+    workload: &str,
+    file: &Path,
+    rows: u64,
+    ncpu: u64,
+) -> Vec<Config> {
     let f = file.display().to_string();
     let snippet = |module_ok: bool, mode: &str, code: &str| {
-        let mut c = timed(tools, "python3", "process-crunch", workload, mode, argv!["python3", "-c", code, f, rows, workload, ncpu], Check::Known { items: rows, bytes: 0 });
+        let mut c = timed(
+            tools,
+            "python3",
+            "process-crunch",
+            workload,
+            mode,
+            argv!["python3", "-c", code, f, rows, workload, ncpu],
+            Check::Known {
+                items: rows,
+                bytes: 0,
+            },
+        );
         c.workers = ncpu;
-        c.source = if module_ok { Source::Records } else { Source::NotInstalled };
+        c.source = if module_ok {
+            Source::Records
+        } else {
+            Source::NotInstalled
+        };
         c
     };
     let duckdb = if !tools.py_duckdb && tools.has("duckdb") {
@@ -282,7 +349,15 @@ pub fn crunch_tools(tools: &Tools, workload: &str, file: &Path, rows: u64, ncpu:
              columns={{'station': 'VARCHAR', 't': 'DOUBLE'}}) GROUP BY station ORDER BY station",
             f.replace('\'', "''")
         );
-        let mut c = timed(tools, "duckdb", "process-crunch", workload, "duckdb", argv!["duckdb", "-c", sql], Check::Known { items: rows, bytes });
+        let mut c = timed(
+            tools,
+            "duckdb",
+            "process-crunch",
+            workload,
+            "duckdb",
+            argv!["duckdb", "-c", sql],
+            Check::Known { items: rows, bytes },
+        );
         c.workers = ncpu;
         c
     } else {
@@ -311,8 +386,15 @@ mod tests {
         fs::write(src.join("sub/a"), "hello").unwrap();
         fs::write(src.join("b"), "!").unwrap();
         fs::write(dst.join("b"), "!").unwrap();
-        let check = Check::SameTree { src: src.clone(), dst: dst.clone() };
-        assert!(check.verify("").unwrap_err().to_string().contains("holds 1 files"));
+        let check = Check::SameTree {
+            src: src.clone(),
+            dst: dst.clone(),
+        };
+        assert!(check
+            .verify("")
+            .unwrap_err()
+            .to_string()
+            .contains("holds 1 files"));
         fs::create_dir_all(dst.join("sub")).unwrap();
         fs::write(dst.join("sub/a"), "hello").unwrap();
         assert_eq!(check.verify("").unwrap(), (2, 6));

@@ -24,19 +24,27 @@ pub fn tag_records(stdout: &str, cfg: &Config) -> Result<Vec<String>> {
     // The renderer's parser: a line it would reject fails the run here, naming the line.
     let parsed = records::parse_records(stdout, "stdout")?;
     let mut lines = Vec::new();
-    for (record, line) in parsed.iter().zip(stdout.lines().filter(|l| !l.trim().is_empty())) {
+    for (record, line) in parsed
+        .iter()
+        .zip(stdout.lines().filter(|l| !l.trim().is_empty()))
+    {
         // Python scripts may name their demo as they like; a Rust demo must print its own.
         if cfg.language.is_none() && record.demo != cfg.demo {
-            bail!("a record of demo {:?}, expected {:?}: {line}", record.demo, cfg.demo);
+            bail!(
+                "a record of demo {:?}, expected {:?}: {line}",
+                record.demo,
+                cfg.demo
+            );
         }
-        let mut obj: Map<String, Value> = serde_json::from_str(line)
-            .map_err(|e| anyhow!("stdout: {e}: {line}"))?;
+        let mut obj: Map<String, Value> =
+            serde_json::from_str(line).map_err(|e| anyhow!("stdout: {e}: {line}"))?;
         if cfg.relabel {
             obj.insert("workload".into(), cfg.workload.clone().into());
         }
         if let Some(lang) = cfg.language {
             obj.insert("language".into(), lang.into());
-            obj.entry("workload").or_insert_with(|| cfg.workload.clone().into());
+            obj.entry("workload")
+                .or_insert_with(|| cfg.workload.clone().into());
         }
         if cfg.reference {
             obj.insert("reference".into(), true.into());
@@ -97,7 +105,8 @@ impl Collector {
 /// for the renderer and carry a `config` field (only `perf-report bench` writes those).
 pub fn read_tagged(path: &Path) -> Result<Vec<(String, String)>> {
     records::read_records(path)?;
-    let text = fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -143,8 +152,10 @@ pub fn merge(files: &[impl AsRef<Path>]) -> Result<(Vec<String>, Value)> {
         }
         let machine = match records::default_machine_path(file) {
             Some(p) => {
-                let text = fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?;
-                serde_json::from_str::<Value>(&text).with_context(|| format!("{}: not JSON", p.display()))?
+                let text = fs::read_to_string(&p)
+                    .with_context(|| format!("cannot read {}", p.display()))?;
+                serde_json::from_str::<Value>(&text)
+                    .with_context(|| format!("{}: not JSON", p.display()))?
             }
             None => bail!("no machine description beside {name} (<name>.machine.json)"),
         };
@@ -160,8 +171,16 @@ fn merge_machines(parts: &[(String, Value)]) -> Result<Value> {
     let (first_name, first) = &parts[0];
     let mut out = first.as_object().cloned().unwrap_or_default();
     let field = |m: &Value, k: &str| m.get(k).cloned().unwrap_or(Value::Null);
-    let mut inputs = out.get("inputs").and_then(Value::as_object).cloned().unwrap_or_default();
-    let mut skipped: Vec<Value> = out.get("skipped").and_then(Value::as_array).cloned().unwrap_or_default();
+    let mut inputs = out
+        .get("inputs")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let mut skipped: Vec<Value> = out
+        .get("skipped")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let mut hosts = vec![field(first, "host")];
     for (name, m) in &parts[1..] {
         if field(m, "logical_cpus") != field(first, "logical_cpus") {
@@ -195,13 +214,20 @@ fn merge_machines(parts: &[(String, Value)]) -> Result<Value> {
             hosts.push(field(m, "host"));
         }
     }
-    let host_names: Vec<String> = hosts.iter().map(|h| h.as_str().unwrap_or("?").to_string()).collect();
+    let host_names: Vec<String> = hosts
+        .iter()
+        .map(|h| h.as_str().unwrap_or("?").to_string())
+        .collect();
     out.insert("host".into(), host_names.join(", ").into());
     out.insert("inputs".into(), Value::Object(inputs));
     out.insert("skipped".into(), Value::Array(skipped));
     out.insert(
         "merged_from".into(),
-        parts.iter().map(|(n, _)| Value::from(n.as_str())).collect::<Vec<_>>().into(),
+        parts
+            .iter()
+            .map(|(n, _)| Value::from(n.as_str()))
+            .collect::<Vec<_>>()
+            .into(),
     );
     Ok(Value::Object(out))
 }
@@ -209,7 +235,10 @@ fn merge_machines(parts: &[(String, Value)]) -> Result<Value> {
 /// Writes `bytes` to `path` through a temp file in the same folder and a rename: a reader
 /// never sees half a file, and a failed write leaves the old one.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir)
         .with_context(|| format!("cannot create a temp file in {}", dir.display()))?;
@@ -258,9 +287,13 @@ mod tests {
     #[test]
     fn a_record_of_another_demo_or_a_bad_line_fails() {
         let other = REC.replace("cpu-vs-io", "process-crunch");
-        let err = tag_records(&other, &cfg("io", false)).unwrap_err().to_string();
+        let err = tag_records(&other, &cfg("io", false))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("expected \"cpu-vs-io\""), "{err}");
-        let err = tag_records("progress: 50%\n", &cfg("io", false)).unwrap_err().to_string();
+        let err = tag_records("progress: 50%\n", &cfg("io", false))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("stdout:1: not a JSON object"), "{err}");
     }
 
@@ -271,7 +304,9 @@ mod tests {
             let p = dir.path().join(format!("{name}.jsonl"));
             let line = REC.replace(r#""ok":true"#, &format!(r#""ok":true,"config":"{config}""#));
             fs::write(&p, format!("{line}\n")).unwrap();
-            let m = format!(r#"{{"host":"{name}","logical_cpus":{cpus},"commit":"c1","dirty":false,"inputs":{{"{name}":"x"}}}}"#);
+            let m = format!(
+                r#"{{"host":"{name}","logical_cpus":{cpus},"commit":"c1","dirty":false,"inputs":{{"{name}":"x"}}}}"#
+            );
             fs::write(dir.path().join(format!("{name}.machine.json")), m).unwrap();
             p
         };
@@ -283,8 +318,14 @@ mod tests {
         assert_eq!(machine["commit"], "c1");
         assert_eq!(machine["inputs"].as_object().unwrap().len(), 2);
         let c = write("c", 2, "x/1");
-        assert!(merge(&[&a, &c]).unwrap_err().to_string().contains("x/1 is in both"));
+        assert!(merge(&[&a, &c])
+            .unwrap_err()
+            .to_string()
+            .contains("x/1 is in both"));
         let d = write("d", 16, "x/3");
-        assert!(merge(&[&a, &d]).unwrap_err().to_string().contains("16 logical CPUs"));
+        assert!(merge(&[&a, &d])
+            .unwrap_err()
+            .to_string()
+            .contains("16 logical CPUs"));
     }
 }

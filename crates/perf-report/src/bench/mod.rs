@@ -91,12 +91,19 @@ fn run(cli: &BenchCli) -> Result<()> {
             } else {
                 ""
             };
-            println!(
-                "{:>4} {}: {}{note}",
-                k + 1,
-                c.id(),
-                exec::shell_line(&c.argv)
-            );
+            // An inline Python script is shown by name, not as its twenty lines.
+            let argv: Vec<String> = c
+                .argv
+                .iter()
+                .map(|a| {
+                    if a.contains('\n') {
+                        "<inline script>".into()
+                    } else {
+                        a.clone()
+                    }
+                })
+                .collect();
+            println!("{:>4} {}: {}{note}", k + 1, c.id(), exec::shell_line(&argv));
         }
         return Ok(());
     }
@@ -209,7 +216,9 @@ fn run(cli: &BenchCli) -> Result<()> {
             .filter(|c| matches!(c.source, Source::NotInstalled))
             .map(|c| format!("{} {}: {NOT_INSTALLED}", c.demo, c.mode)),
     );
-    skipped.dedup();
+    // Once per tool, not once per table it would have had a row in.
+    let mut seen = std::collections::BTreeSet::new();
+    skipped.retain(|line| seen.insert(line.clone()));
     let info = machine::MachineInfo {
         host,
         timestamp: stamp_time.iso,

@@ -362,3 +362,28 @@ fn missing_binaries_and_bad_options_fail_clearly() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
+
+#[test]
+fn list_marks_tools_that_are_not_installed() {
+    // A PATH without the reference tools: they are listed, marked, never dropped.
+    let empty = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args([
+            "bench",
+            "--list",
+            "--only",
+            "threaded-file-copy,threaded-scrape",
+        ])
+        .env("PATH", empty.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let list = String::from_utf8_lossy(&out.stdout).into_owned();
+    for tool in ["cp -r", "cp -a", "rsync -a", "fcp", "xcp -r", "wget -r"] {
+        assert!(
+            list.lines()
+                .any(|l| l.contains(&format!("/{tool}/1:")) && l.ends_with("# not installed")),
+            "{tool}: {list}"
+        );
+    }
+}

@@ -128,11 +128,17 @@ pub fn rustc_of(exe: &Path) -> String {
         return "unknown".into();
     };
     let needle = b"rustc version ";
+    // The needle is also in this very function's string constants: take the occurrence that
+    // a version number follows.
     bytes
         .windows(needle.len())
-        .position(|w| w == needle)
-        .and_then(|at| {
+        .enumerate()
+        .filter(|(_, w)| *w == needle)
+        .find_map(|(at, _)| {
             let rest = &bytes[at + needle.len()..];
+            if !rest.first().is_some_and(u8::is_ascii_digit) {
+                return None;
+            }
             let end = rest.iter().position(|&b| b == b')' || b == 0)?;
             let text = std::str::from_utf8(&rest[..end]).ok()?;
             Some(format!(

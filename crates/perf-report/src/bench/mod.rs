@@ -503,6 +503,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_missing_tool_gets_a_not_installed_row_the_renderer_accepts() {
+        let tools = Tools::default();
+        let dir = Path::new("/w");
+        let configs = reference::copy_tools(&tools, "small-files", &dir.join("s"), &dir.join("d"));
+        assert_eq!(configs.len(), 5);
+        let fcp = configs.iter().find(|c| c.mode == "fcp").unwrap();
+        assert!(matches!(fcp.source, Source::NotInstalled));
+        let line = tool_record(fcp, 0, 0, 0.0, false, Some(NOT_INSTALLED));
+        assert_eq!(
+            line,
+            r#"{"demo":"threaded-file-copy","workload":"small-files","mode":"fcp","workers":1,"items":0,"bytes":0,"wall_ms":0.0,"ok":false,"reference":true,"skipped":"not installed","command":"fcp /w/s /w/d","config":"threaded-file-copy/small-files/fcp/1"}"#
+        );
+        let parsed = crate::records::parse_records(&line, "r").unwrap();
+        assert!(parsed[0].reference && !parsed[0].ok);
+    }
+
+    #[test]
     fn dates_and_groups() {
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(20_454), (2026, 1, 1));

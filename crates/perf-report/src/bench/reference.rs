@@ -286,6 +286,7 @@ import json, os, sys, time
 import duckdb
 path, rows, workload, workers = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")  # it draws on stdout, where the record goes
 t = time.perf_counter()
 out = con.execute("SELECT station, min(t), avg(t), max(t), count(*) FROM read_csv(?, delim=';', header=false, columns={'station': 'VARCHAR', 't': 'DOUBLE'}) GROUP BY station ORDER BY station", [path]).fetchall()
 ms = (time.perf_counter() - t) * 1000

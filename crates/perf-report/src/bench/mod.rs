@@ -140,7 +140,32 @@ fn run(cli: &BenchCli) -> Result<()> {
         worker_list(&workers.io)
     ));
     let started = Instant::now();
-    let (inputs, features, runner) = Inputs::prepare(&bin, &demos, &sizes, &cli.python_dir)?;
+    // A resumed run prepares inputs only for the demos it still has to run. The plan with
+    // placeholder inputs and every optional feature is a superset of the real one, and
+    // configuration keys do not depend on the inputs' paths.
+    let pending: Vec<Demo> = {
+        let inputs = Inputs::placeholders(&sizes);
+        let features = Features::all();
+        let ctx = Ctx {
+            bin: &bin,
+            sizes: &sizes,
+            workers: &workers,
+            inputs: &inputs,
+            features: &features,
+            tools: &tools,
+            python_dir: &cli.python_dir,
+        };
+        let all = plan::build(&ctx, &demos);
+        demos
+            .iter()
+            .copied()
+            .filter(|d| {
+                all.iter()
+                    .any(|c| c.demo == d.name() && !collector.is_done(&c.id()))
+            })
+            .collect()
+    };
+    let (inputs, features, runner) = Inputs::prepare(&bin, &pending, &sizes, &cli.python_dir)?;
     log(&format!(
         "runs: {runs} timed + {warmup} warm-up per configuration; inputs in {}",
         inputs.fs
@@ -154,7 +179,7 @@ fn run(cli: &BenchCli) -> Result<()> {
         tools: &tools,
         python_dir: &cli.python_dir,
     };
-    let configs = plan::build(&ctx, &demos);
+    let configs = plan::build(&ctx, &pending);
 
     let todo: Vec<&Config> = configs
         .iter()

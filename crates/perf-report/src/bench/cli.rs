@@ -53,7 +53,7 @@ impl Demo {
 
 /// Runs the benchmark plan and writes the timing records (see `perf-report bench --help`).
 #[derive(Debug, Parser)]
-#[command(name = "perf-report bench", version, about, long_about = LONG_ABOUT)]
+#[command(name = "perf-report bench", bin_name = "perf-report bench", version, about, long_about = LONG_ABOUT)]
 pub struct BenchCli {
     /// Small inputs, 1 timed run and no warm-up: checks the whole pipeline in a few minutes;
     /// the numbers are not for reading.

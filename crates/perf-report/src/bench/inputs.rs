@@ -160,7 +160,7 @@ impl Inputs {
         if demos.contains(&Demo::CpuVsIo) {
             let b = exe("cpu-vs-io");
             let tiny = |extra: &[&str]| {
-                let mut a = argv![b, "--tasks", 2, "--latency-ms", 1, "--workers", 1, "--json"];
+                let mut a = argv! {b, "--tasks", 2, "--latency-ms", 1, "--workers", 1, "--json"};
                 a.extend(extra.iter().map(|x| x.to_string()));
                 a
             };
@@ -177,21 +177,7 @@ impl Inputs {
             features.python_cpu_vs_io = match &python {
                 Ok(()) => {
                     let script = python_dir.join("cpu_vs_io.py");
-                    let a = argv![
-                        "python3",
-                        script.display(),
-                        "--workload",
-                        "cpu",
-                        "--mode",
-                        "sequential",
-                        "--workers",
-                        1,
-                        "--tasks",
-                        2,
-                        "--cpu-size",
-                        10,
-                        "--json"
-                    ];
+                    let a = argv! {"python3", script.display(), "--workload", "cpu", "--mode", "sequential", "--workers", 1, "--tasks", 2, "--cpu-size", 10, "--json"};
                     python_script(&runner, &script, &a)?
                 }
                 Err(why) => Support::No(why.clone()),
@@ -209,7 +195,7 @@ impl Inputs {
             ] {
                 let src = inputs.copy_src(preset).display().to_string();
                 runner.run_ok(
-                    &argv![b, "--generate", src, "--preset", preset, flag, n],
+                    &argv! {b, "--generate", src, "--preset", preset, flag, n},
                     "generating a copy tree failed",
                 )?;
             }
@@ -222,43 +208,23 @@ impl Inputs {
                 inputs.fs, sizes.crunch_rows
             ));
             runner.run_ok(
-                &argv![b, "generate", file, "--rows", sizes.crunch_rows],
+                &argv! {b, "generate", file, "--rows", sizes.crunch_rows},
                 "generating the crunch file failed",
             )?;
             let tiny = format!("{w}/probe.txt");
             runner.run_ok(
-                &argv![b, "generate", tiny, "--rows", 1000],
+                &argv! {b, "generate", tiny, "--rows", 1000},
                 "generating a 1000-row file failed",
             )?;
             features.timely = probe(
                 &runner,
                 "process-crunch --mode timely",
-                &argv![
-                    b,
-                    "run",
-                    tiny,
-                    "--mode",
-                    "timely",
-                    "--workers",
-                    1,
-                    "--processes",
-                    1,
-                    "--json"
-                ],
+                &argv! {b, "run", tiny, "--mode", "timely", "--workers", 1, "--processes", 1, "--json"},
             )?;
             features.python_crunch = match &python {
                 Ok(()) => {
                     let script = python_dir.join("crunch.py");
-                    let a = argv![
-                        "python3",
-                        script.display(),
-                        tiny,
-                        "--mode",
-                        "sequential",
-                        "--workers",
-                        1,
-                        "--json"
-                    ];
+                    let a = argv! {"python3", script.display(), tiny, "--mode", "sequential", "--workers", 1, "--json"};
                     python_script(&runner, &script, &a)?
                 }
                 Err(why) => Support::No(why.clone()),
@@ -267,15 +233,7 @@ impl Inputs {
             features.stations_10k = probe(
                 &runner,
                 "process-crunch generate --stations 10000",
-                &argv![
-                    b,
-                    "generate",
-                    probe_10k,
-                    "--rows",
-                    1000,
-                    "--stations",
-                    10_000
-                ],
+                &argv! {b, "generate", probe_10k, "--rows", 1000, "--stations", 10_000},
             )?;
             if features.stations_10k.is_yes() {
                 let f = inputs.crunch_10k.display().to_string();
@@ -284,15 +242,7 @@ impl Inputs {
                     sizes.stations_10k_rows
                 ));
                 runner.run_ok(
-                    &argv![
-                        b,
-                        "generate",
-                        f,
-                        "--rows",
-                        sizes.stations_10k_rows,
-                        "--stations",
-                        10_000
-                    ],
+                    &argv! {b, "generate", f, "--rows", sizes.stations_10k_rows, "--stations", 10_000},
                     "generating the 10,000-station file failed",
                 )?;
             }
@@ -321,16 +271,7 @@ impl Inputs {
         ));
         let out = self.work.join(format!("site-{pages}-{latency_ms}.out"));
         let err = self.work.join(format!("site-{pages}-{latency_ms}.err"));
-        let a = argv![
-            b,
-            "--serve",
-            "--port",
-            0,
-            "--site-pages",
-            pages,
-            "--site-latency-ms",
-            latency_ms
-        ];
+        let a = argv! {b, "--serve", "--port", 0, "--site-pages", pages, "--site-latency-ms", latency_ms};
         self.sites.push(runner.spawn(&a, &out, &err)?);
         let site = self.sites.last_mut().expect("just pushed");
         // The site prints its base URL as the first line of stdout once it listens.
@@ -374,19 +315,7 @@ impl Inputs {
             "scrape test site at {url}; priming it with one untimed crawl"
         ));
         runner.run_ok(
-            &argv![
-                b,
-                "--mode",
-                "threads",
-                "--workers",
-                16,
-                "--per-host",
-                16,
-                "--json",
-                "--label",
-                "priming",
-                url
-            ],
+            &argv! {b, "--mode", "threads", "--workers", 16, "--per-host", 16, "--json", "--label", "priming", url},
             "priming the test site failed",
         )?;
         Ok(url)

@@ -217,6 +217,7 @@ fn demo(demo: &'static str, workload: &str, mode: &str, workers: u64, argv: Vec<
 }
 
 /// `["a", "b"]` from string-likes, so that argv lines in the plan read like command lines.
+/// Called with braces (`argv! {..}`), which rustfmt leaves on one line.
 macro_rules! argv {
     ($($x:expr),* $(,)?) => { Vec::from([$($x.to_string()),*]) };
 }
@@ -246,7 +247,7 @@ fn cpu_vs_io_models(ctx: &Ctx, plan: &mut Vec<Config>, label: &str, ws: &[u64], 
         .unwrap_or(1);
     let ncpu = ctx.workers.ncpu;
     let run =
-        |mode: &str, w: u64| [argv![b, "--mode", mode, "--workers", w], args.to_vec()].concat();
+        |mode: &str, w: u64| [argv! {b, "--mode", mode, "--workers", w}, args.to_vec()].concat();
     let relabel = label == "cpu-small";
     let mut push = |mode: &str, shown: u64, w: u64| {
         let mut c = demo("cpu-vs-io", label, mode, shown, run(mode, w));
@@ -268,15 +269,7 @@ fn cpu_vs_io_models(ctx: &Ctx, plan: &mut Vec<Config>, label: &str, ws: &[u64], 
 fn cpu_vs_io(ctx: &Ctx, plan: &mut Vec<Config>) {
     let s = ctx.sizes;
     let args = |wl: &str, tasks: u64| {
-        argv![
-            "--workload",
-            wl,
-            "--tasks",
-            tasks,
-            "--latency-ms",
-            s.io_latency_ms,
-            "--json"
-        ]
+        argv! {"--workload", wl, "--tasks", tasks, "--latency-ms", s.io_latency_ms, "--json"}
     };
     cpu_vs_io_models(
         ctx,
@@ -304,20 +297,7 @@ fn cpu_vs_io(ctx: &Ctx, plan: &mut Vec<Config>) {
                     &label,
                     mode,
                     w,
-                    argv![
-                        b,
-                        "--workload",
-                        "many",
-                        "--tasks",
-                        n,
-                        "--mode",
-                        mode,
-                        "--workers",
-                        w.min(1024),
-                        "--latency-ms",
-                        s.io_latency_ms,
-                        "--json"
-                    ],
+                    argv! {b, "--workload", "many", "--tasks", n, "--mode", mode, "--workers", w.min(1024), "--latency-ms", s.io_latency_ms, "--json"},
                 );
                 c.relabel = true;
                 plan.push(c);
@@ -328,17 +308,7 @@ fn cpu_vs_io(ctx: &Ctx, plan: &mut Vec<Config>) {
     // Rust on the Python baseline's task size, so that the two compare on the same work.
     if ctx.features.python_cpu_vs_io.is_yes() {
         let py = ctx.python_dir;
-        let small = argv![
-            "--workload",
-            "cpu",
-            "--tasks",
-            s.small_cpu_tasks,
-            "--cpu-size",
-            s.small_cpu_size,
-            "--latency-ms",
-            s.io_latency_ms,
-            "--json"
-        ];
+        let small = argv! {"--workload", "cpu", "--tasks", s.small_cpu_tasks, "--cpu-size", s.small_cpu_size, "--latency-ms", s.io_latency_ms, "--json"};
         cpu_vs_io_models(ctx, plan, "cpu-small", &ctx.workers.cpu, &small);
         python_cpu_vs_io(ctx, plan, py);
     }
@@ -354,22 +324,9 @@ fn python_cpu_vs_io(ctx: &Ctx, plan: &mut Vec<Config>, py: &Path) {
         ("io-tcp", "io-tcp", s.io_tasks, &ctx.workers.io),
     ] {
         let mut push = |mode: &str, w: u64| {
-            let mut args = argv![
-                "python3",
-                script,
-                "--workload",
-                wl,
-                "--mode",
-                mode,
-                "--workers",
-                w,
-                "--tasks",
-                tasks,
-                "--latency-ms",
-                s.io_latency_ms
-            ];
+            let mut args = argv! {"python3", script, "--workload", wl, "--mode", mode, "--workers", w, "--tasks", tasks, "--latency-ms", s.io_latency_ms};
             if wl == "cpu" {
-                args.extend(argv!["--cpu-size", s.small_cpu_size]);
+                args.extend(argv! {"--cpu-size", s.small_cpu_size});
             }
             args.push("--json".into());
             let shown = if mode == "process-per-task" { tasks } else { w };
@@ -393,19 +350,7 @@ fn file_copy(ctx: &Ctx, plan: &mut Vec<Config>) {
     for preset in ["small-files", "large-files"] {
         let src = ctx.inputs.copy_src(preset);
         let run = |mode: &str, w: u64| {
-            argv![
-                b,
-                "--mode",
-                mode,
-                "--workers",
-                w,
-                "--json",
-                "--quiet",
-                "--label",
-                preset,
-                src.display(),
-                dst.display()
-            ]
+            argv! {b, "--mode", mode, "--workers", w, "--json", "--quiet", "--label", preset, src.display(), dst.display()}
         };
         let mut push = |mut c: Config| {
             c.reset = Some(dst.clone());
@@ -433,19 +378,7 @@ fn scrape(ctx: &Ctx, plan: &mut Vec<Config>) {
     let b = ctx.exe("threaded-scrape");
     let label = ctx.sizes.scrape_label();
     let crawl = |mode: &str, w: u64, label: &str, url: &str| {
-        let a = argv![
-            b,
-            "--mode",
-            mode,
-            "--workers",
-            w,
-            "--per-host",
-            w,
-            "--json",
-            "--label",
-            label,
-            url
-        ];
+        let a = argv! {b, "--mode", mode, "--workers", w, "--per-host", w, "--json", "--label", label, url};
         demo("threaded-scrape", label, mode, w, a)
     };
     let site = &ctx.inputs.site;
@@ -481,18 +414,7 @@ fn crunch(ctx: &Ctx, plan: &mut Vec<Config>) {
     let b = ctx.exe("process-crunch");
     let file = ctx.inputs.crunch.display().to_string();
     let run = |file: &str, parser: &str, mode: &str, w: u64| {
-        argv![
-            b,
-            "run",
-            file,
-            "--mode",
-            mode,
-            "--workers",
-            w,
-            "--parser",
-            parser,
-            "--json"
-        ]
+        argv! {b, "run", file, "--mode", mode, "--workers", w, "--parser", parser, "--json"}
     };
     for parser in ["csv", "fast"] {
         plan.push(demo(
@@ -516,7 +438,7 @@ fn crunch(ctx: &Ctx, plan: &mut Vec<Config>) {
         if ctx.features.timely.is_yes() {
             for (p, t) in timely_shapes(ctx.workers.ncpu, ctx.sizes.quick) {
                 let mut a = run(&file, parser, "timely", t);
-                a.extend(argv!["--processes", p]);
+                a.extend(argv! {"--processes", p});
                 plan.push(demo(
                     "process-crunch",
                     parser,
@@ -565,16 +487,7 @@ fn crunch(ctx: &Ctx, plan: &mut Vec<Config>) {
                 "python",
                 mode,
                 w,
-                argv![
-                    "python3",
-                    script,
-                    file,
-                    "--mode",
-                    mode,
-                    "--workers",
-                    w,
-                    "--json"
-                ],
+                argv! {"python3", script, file, "--mode", mode, "--workers", w, "--json"},
             );
             c.language = Some("python");
             plan.push(c);

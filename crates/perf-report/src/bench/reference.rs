@@ -229,15 +229,15 @@ pub fn copy_tools(tools: &Tools, preset: &str, src: &Path, dst: &Path) -> Vec<Co
     };
     // rsync copies the contents of `src/` into `dst`; the others copy `src` to the new `dst`.
     [
-        ("cp", "cp -r", argv!["cp", "-r", s, d]),
-        ("cp", "cp -a", argv!["cp", "-a", s, d]),
+        ("cp", "cp -r", argv! {"cp", "-r", s, d}),
+        ("cp", "cp -a", argv! {"cp", "-a", s, d}),
         (
             "rsync",
             "rsync -a",
-            argv!["rsync", "-a", format!("{s}/"), d],
+            argv! {"rsync", "-a", format!("{s}/"), d},
         ),
-        ("fcp", "fcp", argv!["fcp", s, d]),
-        ("xcp", "xcp -r", argv!["xcp", "-r", s, d]),
+        ("fcp", "fcp", argv! {"fcp", s, d}),
+        ("xcp", "xcp -r", argv! {"xcp", "-r", s, d}),
     ]
     .into_iter()
     .map(|(tool, mode, a)| {
@@ -257,17 +257,7 @@ pub fn copy_tools(tools: &Tools, preset: &str, src: &Path, dst: &Path) -> Vec<Co
 /// wget crawling the same site, sequentially (wget fetches one page at a time), keeping nothing.
 pub fn wget(tools: &Tools, label: &str, url: &str, work: &Path) -> Config {
     let dir = work.join("wget").display().to_string();
-    let a = argv![
-        "wget",
-        "--recursive",
-        "--level=inf",
-        "--no-directories",
-        "--delete-after",
-        "--no-verbose",
-        "--directory-prefix",
-        dir,
-        url
-    ];
+    let a = argv! {"wget", "--recursive", "--level=inf", "--no-directories", "--delete-after", "--no-verbose", "--directory-prefix", dir, url};
     timed(
         tools,
         "wget",
@@ -329,7 +319,7 @@ pub fn crunch_tools(
             "process-crunch",
             workload,
             mode,
-            argv!["python3", "-c", code, f, rows, workload, ncpu],
+            argv! {"python3", "-c", code, f, rows, workload, ncpu},
             Check::Known {
                 items: rows,
                 bytes: 0,
@@ -356,7 +346,7 @@ pub fn crunch_tools(
             "process-crunch",
             workload,
             "duckdb",
-            argv!["duckdb", "-c", sql],
+            argv! {"duckdb", "-c", sql},
             Check::Known { items: rows, bytes },
         );
         c.workers = ncpu;

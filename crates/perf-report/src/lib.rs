@@ -10,9 +10,11 @@
 //! and [`readmes`] splices the per-demo block into the crate READMEs. [`format`] and
 //! [`atomic`] are the leaves every step writes through. Every number printed is computed from
 //! the records. [`run`] writes it all; [`verify`] renders in memory and compares with what is
-//! on disk.
+//! on disk. [`bench`] is the runner behind `scripts/run_all.sh`: it runs the plan and writes the
+//! results file the rest reads.
 
 pub mod atomic;
+pub mod bench;
 pub mod charts;
 pub mod evidence;
 pub mod findings;

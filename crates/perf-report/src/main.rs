@@ -13,7 +13,12 @@ use clap::Parser;
 /// speedup over the `sequential` mode of the same (demo, workload); the findings paragraphs are
 /// generated from the same numbers.
 #[derive(Debug, Parser)]
-#[command(version, about, long_about)]
+#[command(
+    version,
+    about,
+    long_about,
+    after_help = "To run the benchmark plan that writes RESULTS: perf-report bench --help"
+)]
 struct Cli {
     /// Timing records, one JSON object per line, as `scripts/run_all.sh` collects them.
     results: PathBuf,
@@ -44,6 +49,11 @@ struct Cli {
 }
 
 fn main() -> ExitCode {
+    // `perf-report bench ...` runs the benchmark plan (see `perf-report bench --help`); it has
+    // a command line of its own, so it is dispatched before the renderer's is parsed.
+    if std::env::args_os().nth(1).is_some_and(|a| a == "bench") {
+        return perf_report::bench::main(std::env::args_os().skip(1));
+    }
     // clap exits with status 2 on a usage error and 0 for --help.
     let cli = Cli::parse();
     let opts = perf_report::Options {

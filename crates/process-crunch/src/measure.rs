@@ -47,7 +47,7 @@ pub fn timed_run(mode: Mode, job: &Job) -> anyhow::Result<Timed> {
 }
 
 impl Timed {
-    /// The JSON timing record (DESIGN.md): `workload` is the parser.
+    /// The JSON timing record: `workload` is the parser.
     pub fn record(&self) -> Value {
         let partial = &self.outcome.partial;
         let mut record = json!({

@@ -207,14 +207,12 @@ fn a_peer_that_never_comes_is_an_error_within_the_connect_timeout() {
     ];
     let alone_1 = hostfile(dir.path(), "a.txt", &addresses[..2]);
     let alone_0 = hostfile(dir.path(), "b.txt", &addresses[2..]);
-    let started = Instant::now();
     let dialer = hostfile_process(&file, &alone_1, 1, 1)
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let listener = hostfile_process(&file, &alone_0, 0, 1).output().unwrap();
     let dialer = dialer.wait_with_output().unwrap();
-    let elapsed = started.elapsed();
 
     assert_eq!(dialer.status.code(), Some(1));
     let err = stderr(&dialer);
@@ -234,8 +232,6 @@ fn a_peer_that_never_comes_is_an_error_within_the_connect_timeout() {
         )),
         "{err}"
     );
-    // Generous: the point is that it ends, not how fast (the machine may be loaded).
-    assert!(elapsed < Duration::from_secs(20), "{elapsed:?}");
 }
 
 #[test]

@@ -8,14 +8,15 @@
 //!
 //! ```text
 //! openat(src_dir, name)  fstat(src)  openat(dst_dir, ".", O_TMPFILE, mode)
-//! copy_file_range(src, new) .. copy_file_range = 0  flistxattr(src)  futimens(new)
+//! copy_file_range(src, new)  flistxattr(src)  futimens(new)
 //! fstat(src)  linkat(new, dst_dir, name)  close  close
 //! ```
 //!
-//! The content is copied until the kernel says it ends: `copy_file_range` returning 0 where
-//! SRC and DST are one file system (the kernel copies; no byte crosses into this process),
-//! else `read` returning 0, whatever `st_size` said (a /proc or FUSE file may say less than
-//! it holds, and `copy_file_range` then says 0 at once). Sparse files are copied range by
+//! The content is copied until the kernel says it ends: where SRC and DST are one file
+//! system the kernel copies (no byte crosses into this process) up to the file's size, and
+//! the second `fstat` says whether that size was the end; elsewhere `read` returning 0,
+//! whatever `st_size` said (a /proc or FUSE file may say less than it holds, and
+//! `copy_file_range` then says 0 at once). Sparse files are copied range by
 //! range (`SEEK_DATA`/`SEEK_HOLE`) so that their holes stay holes. The second `fstat` is the
 //! check that the file did not change while it was copied (size, mtime, ctime).
 
@@ -141,7 +142,8 @@ fn copy_file(
 
     let mut output = NewFile::create(ctx.staging, to.dir, st.mode & PERM_MASK & !meta::SET_ID)
         .at("cannot create a file in", dst::parent(to.path))?;
-    let bytes = copy_data(ctx, &input, &mut output.file, &st, buf).at("cannot copy", src)?;
+    let (mut bytes, at_size) =
+        copy_data(ctx, &input, &mut output.file, &st, buf).at("cannot copy", src)?;
     meta::apply(
         ctx,
         &st,
@@ -152,7 +154,15 @@ fn copy_file(
     )
     .at("cannot set the metadata of", to.path)?;
     cancel::test_pause(&ctx.cancel).at("stopped copying", src)?;
-    let after = Stat::of(&fstat(&input).at("cannot stat", src)?);
+    let mut after = Stat::of(&fstat(&input).at("cannot stat", src)?);
+    if at_size && after.size > bytes {
+        // It grew past the size the copy stopped at: copy on to EOF, and give the copy its
+        // times again (writing moved them). It is reported as changed below.
+        let more = copy_stream(ctx, &input, &mut output.file, buf, true).at("cannot copy", src)?;
+        bytes += more;
+        meta::set_times(output.file.as_fd(), &st).at("cannot set the metadata of", to.path)?;
+        after = Stat::of(&fstat(&input).at("cannot stat", src)?);
+    }
     output
         .commit(to.name, ctx.force)
         .at("cannot rename into", to.path)?;
@@ -167,24 +177,40 @@ fn copy_file(
 }
 
 /// The content, until EOF: small files through `buf`, sparse ones range by range, the rest
-/// by the kernel.
+/// by the kernel. Returns the bytes copied, and whether the copy stopped at `st.size`
+/// without asking for more (within one file system: see below).
 fn copy_data(
     ctx: &Context,
     input: &File,
     output: &mut File,
     st: &Stat,
     buf: &mut [u8],
-) -> io::Result<u64> {
+) -> io::Result<(u64, bool)> {
     if st.size > 0 && st.blocks * 512 < st.size && copy_sparse(ctx, input, output, st.size, buf)? {
         // The data ranges are copied and the file has its size; anything past `size` (it
         // grew) is copied below.
-        return Ok(st.size + copy_stream(ctx, input, output, buf, false)?);
+        return Ok((
+            st.size + copy_stream(ctx, input, output, buf, false)?,
+            false,
+        ));
     }
-    // Within one file system (SRC and DST on the same device) the kernel copies, and its
-    // `copy_file_range` returning 0 is EOF: two calls per small file instead of read, read,
-    // write. Elsewhere (a /proc or FUSE file bind-mounted into SRC) a read says when it ends.
+    // Within one file system (SRC and DST on the same device) the kernel copies, and it
+    // copies up to the file's size, no further: there, the size the file has *after* the
+    // copy is where it ends. So the copy stops once it has `st.size` bytes, and the second
+    // `fstat` (the change check, which runs anyway) says whether that was the end; if the
+    // file has grown, `copy_file` copies on to EOF. One `copy_file_range` per small file
+    // instead of two (the second only to hear 0). Elsewhere (a /proc or FUSE file
+    // bind-mounted into SRC) a read says when it ends.
     if st.size > 0 && st.dev == ctx.dst_id.0 {
-        return copy_stream(ctx, input, output, buf, true);
+        let copied = copy_upto(ctx, input, output, st.size)?;
+        if copied == st.size {
+            return Ok((copied, true));
+        }
+        // Shorter: it shrank, or the kernel could not copy (EXDEV, ...): on to EOF.
+        return Ok((
+            copied + copy_stream(ctx, input, output, buf, copied > 0)?,
+            false,
+        ));
     }
     if (st.size as usize) < buf.len() {
         let mut filled = 0;
@@ -203,12 +229,37 @@ fn copy_data(
         }
         output.write_all(&buf[..filled])?;
         if filled < buf.len() {
-            return Ok(filled as u64);
+            return Ok((filled as u64, false));
         }
         // The buffer filled up: the file is larger than it said. The kernel copies the rest.
-        return Ok(filled as u64 + copy_stream(ctx, input, output, buf, false)?);
+        return Ok((
+            filled as u64 + copy_stream(ctx, input, output, buf, false)?,
+            false,
+        ));
     }
-    copy_stream(ctx, input, output, buf, false)
+    Ok((copy_stream(ctx, input, output, buf, false)?, false))
+}
+
+/// Copies with `copy_file_range` from the current offsets until `size` bytes are copied, the
+/// kernel says 0 (the file shrank), or it cannot copy (then the caller reads the rest).
+fn copy_upto(ctx: &Context, input: &File, output: &File, size: u64) -> io::Result<u64> {
+    let mut total = 0;
+    while total < size {
+        if ctx.cancelled() {
+            return Err(cancel::interrupted());
+        }
+        let want = (size - total).min(KERNEL_CHUNK as u64) as usize;
+        match copy_file_range(input, None, output, None, want) {
+            Ok(0) => break,
+            Ok(n) => total += n as u64,
+            Err(Errno::INTR) => {}
+            Err(Errno::XDEV | Errno::INVAL | Errno::OPNOTSUPP | Errno::NOSYS | Errno::BADF) => {
+                break
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(total)
 }
 
 /// Copies from the current offsets to EOF with `copy_file_range`, one chunk at a time so that

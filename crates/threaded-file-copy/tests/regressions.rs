@@ -221,6 +221,8 @@ fn a_file_that_changes_during_its_copy_is_reported_and_still_linked_in() {
         );
         let copy = fs::read(dst.join("live.log")).unwrap();
         assert!(copy.starts_with(&b"first line\n".repeat(100)), "{mode}");
+        // What grew during the copy is copied on at the right offset: the copy is a prefix.
+        assert!(fs::read(&live).unwrap().starts_with(&copy), "{mode}");
     }
 }
 

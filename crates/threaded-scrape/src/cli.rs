@@ -69,12 +69,19 @@ pub struct Cli {
     #[arg(long, help_heading = "Test site")]
     pub site_clean_urls: bool,
 
-    /// How to crawl the START_URLs (the demo without a START_URL runs both).
+    /// The test site serves this many origins at once: one port each on 127.0.0.1 (the first
+    /// is --port), page i on origin i % N, linked there by its absolute URL; --per-host
+    /// applies to each (1 to 1024).
+    #[arg(long, default_value_t = 1, value_parser = bounded(1, 1024), help_heading = "Test site")]
+    pub site_hosts: usize,
+
+    /// How to crawl the START_URLs (the demo without a START_URL runs each).
     #[arg(long, value_enum, default_value_t = Mode::Threads)]
     pub mode: Mode,
 
-    /// Worker threads (1 to 4096). More than the CPU count by design: a crawler's threads
-    /// spend nearly all their time waiting on the network, not computing.
+    /// Worker threads, or for async the requests in flight (1 to 4096). More than the CPU
+    /// count by design: a crawler's requests spend nearly all their time waiting on the
+    /// network, not computing.
     #[arg(long, default_value_t = 16, value_parser = bounded(1, MAX_WORKERS))]
     pub workers: usize,
 

@@ -4,12 +4,14 @@
 //! so 16 threads on 2 cores keep 16 requests in flight, and the crawl runs up to 16 times as
 //! fast. Read the modules in this order:
 //!
-//! 1. [`crawl`]: the sequential loop and the threaded coordinator + workers, side by side;
+//! 1. [`crawl`]: the sequential loop and the threaded coordinator + workers, side by side,
+//!    and `crawl_async`: the same coordinator over a tokio task set (the `async` feature);
 //! 2. [`frontier`]: the one place every decision is made (visited set, depth, per-host
 //!    limits, robots.txt, retries, redirect hops), owned by a single thread, so it needs no
 //!    lock;
-//! 3. [`fetch`]: one request with ureq; [`page`] and [`html`]: its body read with a limit and
-//!    its HTML tokenized, independent of the transport;
+//! 3. [`fetch`]: one request with ureq (and `fetch_async`: with reqwest); [`page`], [`html`]
+//!    and [`robots_chain`]: the body read with a limit, its HTML tokenized, robots.txt's
+//!    redirect chain decided, the same code for both transports;
 //! 4. [`urls`] and [`robots`]: when two links are the same page, what the crawl may request,
 //!    and what a site allows;
 //! 5. [`interrupt`] and [`output`]: Ctrl-C and the rows on disk, so nothing is lost;
@@ -17,8 +19,12 @@
 
 pub mod cli;
 pub mod crawl;
+#[cfg(feature = "async")]
+pub mod crawl_async;
 pub mod demo;
 pub mod fetch;
+#[cfg(feature = "async")]
+pub mod fetch_async;
 pub mod frontier;
 pub mod html;
 pub mod interrupt;
@@ -27,6 +33,7 @@ pub mod page;
 pub mod progress;
 pub mod report;
 pub mod robots;
+pub mod robots_chain;
 pub mod site;
 pub mod urls;
 
@@ -35,13 +42,58 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cli::{parse_start_urls, Cli};
-use crawl::Driver;
+use crawl::{Driver, Mode};
 use fetch::HttpFetcher;
 use frontier::Frontier;
 use interrupt::{Interrupt, EXIT_INTERRUPTED};
 use output::{NoFile, RowFile, RowSink};
 use progress::Progress;
 use report::Record;
+
+/// The HTTP clients: blocking (ureq) for sequential and threads, async (reqwest on tokio) for
+/// async. Both are set up from the same options before the output file is opened and before
+/// the first request, so a bad setting fails at once.
+pub struct Fetchers {
+    blocking: Arc<HttpFetcher>,
+    /// Set up only when a crawl will use it.
+    #[cfg(feature = "async")]
+    nonblocking: Option<Arc<fetch_async::AsyncFetcher>>,
+}
+
+impl Fetchers {
+    /// The clients for crawls in `modes` (a usage error for async in a build without it).
+    pub fn new(options: fetch::FetchOptions, modes: &[Mode]) -> anyhow::Result<Fetchers> {
+        let needs_async = modes.contains(&Mode::Async);
+        if needs_async && !cfg!(feature = "async") {
+            let why = "--mode async: this build has no async mode (built without the `async` \
+                       feature); use --mode threads";
+            return Err(cli::UsageError(why.to_string()).into());
+        }
+        Ok(Fetchers {
+            #[cfg(feature = "async")]
+            nonblocking: match needs_async {
+                true => Some(Arc::new(fetch_async::AsyncFetcher::new(options.clone())?)),
+                false => None,
+            },
+            blocking: Arc::new(HttpFetcher::new(options)),
+        })
+    }
+
+    /// Crawls `frontier` in `mode` with the client of that mode.
+    pub fn crawl(
+        &self,
+        frontier: Frontier,
+        mode: Mode,
+        workers: usize,
+        driver: &mut Driver,
+    ) -> anyhow::Result<crawl::Crawl> {
+        #[cfg(feature = "async")]
+        if let (Mode::Async, Some(fetcher)) = (mode, &self.nonblocking) {
+            return crawl_async::crawl(frontier, Arc::clone(fetcher), workers, driver);
+        }
+        crawl::crawl(frontier, Arc::clone(&self.blocking), mode, workers, driver)
+    }
+}
 
 /// Runs what the command line asks for and decides the exit status.
 pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
@@ -52,7 +104,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         return demo::demo(cli);
     }
     let starts = parse_start_urls(&cli.start_urls)?;
-    let fetcher = Arc::new(HttpFetcher::new(cli.fetch_options(&starts)));
+    let fetchers = Fetchers::new(cli.fetch_options(&starts), &[cli.mode])?;
     // The output file exists before the first request: a bad path fails now, not after the
     // crawl. Each row is written to it as its page finishes.
     let mut rows: Box<dyn RowSink> = match (&cli.out, &cli.jsonl) {
@@ -68,7 +120,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         rows: &mut *rows,
         interrupt: &interrupt,
     };
-    let crawl = crawl::crawl(frontier, fetcher, cli.mode, cli.workers, &mut driver)?;
+    let crawl = fetchers.crawl(frontier, cli.mode, cli.workers, &mut driver)?;
 
     // The rows are on disk already; now the summary and the record.
     eprint!("{}", report::summary(&crawl, cli.per_host));

@@ -19,6 +19,7 @@ fn site_with(clean_urls: bool, robots_redirect: Option<String>) -> Site {
             latency: Duration::from_millis(5),
             clean_urls,
             robots_redirect,
+            hosts: 1,
         },
     )
     .expect("start the test site")

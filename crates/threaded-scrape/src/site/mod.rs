@@ -39,13 +39,18 @@
 //! - `/trap?page=K` links to `?page=K+1` forever. No page links to it: a crawl meets it only
 //!   when started there, so the default demo and the benchmark are not spent in it.
 //!
+//! With `hosts` > 1 (`--site-hosts N`) the same site is served on N ports, each its own
+//! origin: page `i` lives on origin `i % N` and every link to it is its absolute URL there,
+//! so one crawl from the first origin's `/` spreads over N hosts, each with its own
+//! `--per-host` limit and its own robots.txt. The faults stay on the first origin.
+//!
 //! It counts hits per path (with query) and the most requests in flight at once, for tests
 //! (`Site::stats`) and for other tools (`GET /__stats`, which is neither counted nor slowed).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::Duration;
 
@@ -67,6 +72,10 @@ pub struct SiteConfig {
     pub clean_urls: bool,
     /// `/robots.txt` answers 302 to this URL instead of the site's rules.
     pub robots_redirect: Option<String>,
+    /// Origins served at once (`--site-hosts`): one listening port each on the same address.
+    /// Page `i` lives on origin `i % hosts`, linked there by its absolute URL, so a crawl from
+    /// the first origin's `/` meets them all, and `--per-host` applies to each.
+    pub hosts: usize,
 }
 
 impl Default for SiteConfig {
@@ -76,6 +85,7 @@ impl Default for SiteConfig {
             latency: Duration::from_millis(20),
             clean_urls: false,
             robots_redirect: None,
+            hosts: 1,
         }
     }
 }
@@ -112,9 +122,16 @@ struct State {
     /// The body of `/nested`: 2 MiB of nested tags.
     nested: Arc<[u8]>,
     binary: Arc<[u8]>,
+    /// Every origin of the site (`127.0.0.1:PORT`), set once all of them listen.
+    origins: OnceLock<Vec<String>>,
 }
 
 impl State {
+    /// The site's origins (empty until they all listen; one for a one-origin site).
+    fn origins(&self) -> &[String] {
+        self.origins.get().map_or(&[], Vec::as_slice)
+    }
+
     fn stats(&self) -> SiteStats {
         SiteStats {
             hits: self.hits.lock().map(|h| h.clone()).unwrap_or_default(),
@@ -130,12 +147,14 @@ impl State {
 
 /// A running test site. Stops when dropped.
 pub struct Site {
-    server: http::Server,
+    /// One server per origin; the first is the one `url()` names.
+    servers: Vec<http::Server>,
     state: Arc<State>,
 }
 
 impl Site {
-    /// Starts the site on `addr` (e.g. `127.0.0.1:0` for a free port).
+    /// Starts the site on `addr` (e.g. `127.0.0.1:0` for a free port), and its other origins,
+    /// if `config.hosts` > 1, on free ports of the same IP address.
     pub fn start(addr: &str, config: SiteConfig) -> anyhow::Result<Site> {
         let state = Arc::new(State {
             pages: config.pages.max(1),
@@ -151,18 +170,37 @@ impl Site {
             big: pages::big_page().into(),
             nested: pages::nested_page().into(),
             binary: pages::binary_file().into(),
+            origins: OnceLock::new(),
         });
-        let handler = {
+        let handler: Arc<http::Handler> = {
             let state = Arc::clone(&state);
             Arc::new(move |request: &http::Request| handle(request, &state))
         };
-        let server = http::Server::start(addr, handler)
+        let first = http::Server::start(addr, Arc::clone(&handler))
             .with_context(|| format!("cannot start the test site on {addr}"))?;
-        Ok(Site { server, state })
+        let ip = first.addr().ip();
+        let mut servers = vec![first];
+        for k in 1..config.hosts.max(1) {
+            let more = http::Server::start(&format!("{ip}:0"), Arc::clone(&handler))
+                .with_context(|| format!("cannot start origin {} of the test site", k + 1))?;
+            servers.push(more);
+        }
+        // Before anyone knows a URL of the site: no request can come before this.
+        let origins = servers.iter().map(|s| s.addr().to_string()).collect();
+        let _ = state.origins.set(origins);
+        Ok(Site { servers, state })
     }
 
     pub fn addr(&self) -> SocketAddr {
-        self.server.addr()
+        self.servers[0].addr()
+    }
+
+    /// Every origin's home page, the first one first.
+    pub fn urls(&self) -> Vec<String> {
+        self.servers
+            .iter()
+            .map(|s| format!("http://{}/", s.addr()))
+            .collect()
     }
 
     /// The home page, e.g. `http://127.0.0.1:41234/`.
@@ -175,9 +213,11 @@ impl Site {
         self.state.stats()
     }
 
-    /// Stops serving: closes every connection and joins every thread.
+    /// Stops serving: closes every connection and joins every thread, origin by origin.
     pub fn stop(self) {
-        self.server.stop();
+        for server in self.servers {
+            server.stop();
+        }
     }
 }
 

@@ -1,0 +1,120 @@
+//! Fetching robots.txt, as decisions without I/O: which URL to request next, what each answer
+//! means. Both transports (the blocking `fetch.rs`, the async `fetch_async.rs`) drive the same
+//! [`RobotsChain`], so their robots.txt handling cannot drift apart.
+//!
+//! Up to five redirects are followed (RFC 9309 asks for at least five), and every hop goes
+//! through the scope check first: a robots.txt that redirects off the allowed hosts is treated
+//! as unavailable (no rules, RFC 9309 section 2.3.1.2) and the hop is never requested.
+
+use url::Url;
+
+use crate::fetch::{FetchError, FetchResult};
+use crate::page::Body;
+use crate::robots::Robots;
+use crate::urls::Scope;
+
+/// Most bytes of a robots.txt we read (RFC 9309 asks for at least 500 KiB).
+pub const ROBOTS_MAX_BYTES: u64 = 512 * 1024;
+/// Redirects followed when fetching robots.txt (RFC 9309: at least five).
+const ROBOTS_MAX_HOPS: usize = 5;
+
+/// What to do with the head of a robots.txt answer.
+pub enum Step {
+    /// A 2xx: read the body (at most [`ROBOTS_MAX_BYTES`]) and hand it to [`RobotsChain::body`].
+    ReadBody,
+    /// A 3xx with a usable `Location`: ask [`RobotsChain::next`] for the next hop.
+    Follow,
+    /// Decided without a body.
+    Done(FetchResult),
+}
+
+/// One origin's robots.txt fetch, hop by hop.
+pub struct RobotsChain<'a> {
+    origin: Url,
+    url: Url,
+    /// Requests made so far (the first one and the redirects).
+    hops: usize,
+    scope: &'a Scope,
+    token: &'a str,
+}
+
+impl<'a> RobotsChain<'a> {
+    /// The chain for `origin` (e.g. `http://127.0.0.1:8000/`), or its result when there is
+    /// nothing to request. `token` is our robots.txt product token.
+    pub fn new(origin: &Url, scope: &'a Scope, token: &'a str) -> Result<Self, FetchResult> {
+        match origin.join("/robots.txt") {
+            Ok(url) => Ok(RobotsChain {
+                origin: origin.clone(),
+                url,
+                hops: 0,
+                scope,
+                token,
+            }),
+            Err(e) => Err(robots(Robots::allow_all(), Some(format!("{origin}: {e}")))),
+        }
+    }
+
+    /// The URL to request now, checked against the scope and the hop limit; or the result
+    /// when the chain ends here.
+    pub fn next(&mut self) -> Result<Url, FetchResult> {
+        if self.hops > ROBOTS_MAX_HOPS {
+            let warning = format!("{}: too many redirects, ignored", self.url);
+            return Err(robots(Robots::allow_all(), Some(warning)));
+        }
+        if !self.scope.host_allowed(&self.url) {
+            let warning = format!(
+                "{}robots.txt redirects to {}, off the allowed hosts: not requested, the host \
+                 is crawled as if it had no robots.txt",
+                self.origin, self.url
+            );
+            return Err(robots(Robots::allow_all(), Some(warning)));
+        }
+        self.hops += 1;
+        Ok(self.url.clone())
+    }
+
+    /// No answer at all (unreachable host): we proceed as if there were no robots.txt, and
+    /// each page then fails with the real error (which is what the user needs to see).
+    pub fn unreachable(&self, e: FetchError) -> FetchResult {
+        robots(Robots::allow_all(), Some(format!("robots.txt: {e}")))
+    }
+
+    /// The head of the answer to the URL [`next`](Self::next) gave.
+    pub fn answer(&mut self, status: u16, location: Option<&str>) -> Step {
+        match status {
+            200..=299 => Step::ReadBody,
+            300..=399 => match location.and_then(|loc| self.url.join(loc).ok()) {
+                Some(next) => {
+                    self.url = next;
+                    Step::Follow
+                }
+                None => Step::Done(robots(Robots::allow_all(), None)),
+            },
+            // RFC 9309: a server error means "assume everything is disallowed".
+            500..=599 => Step::Done(robots(
+                Robots::disallow_all(),
+                Some(format!(
+                    "{} answered {status}: the host is treated as fully disallowed",
+                    self.url
+                )),
+            )),
+            // 4xx (usually 404): there are no rules.
+            _ => Step::Done(robots(Robots::allow_all(), None)),
+        }
+    }
+
+    /// The body of a 2xx answer (or why it could not be read).
+    pub fn body(&self, body: Result<Body, String>) -> FetchResult {
+        match body {
+            Ok(body) => {
+                let text = String::from_utf8_lossy(&body.bytes);
+                robots(Robots::parse(&text, self.token), None)
+            }
+            Err(e) => robots(Robots::allow_all(), Some(format!("{}: {e}", self.url))),
+        }
+    }
+}
+
+fn robots(rules: Robots, warning: Option<String>) -> FetchResult {
+    FetchResult::Robots { rules, warning }
+}

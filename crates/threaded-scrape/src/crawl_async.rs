@@ -177,7 +177,11 @@ async fn coordinate<F: AsyncFetch>(
 }
 
 /// One task: fetch, and hand back the request's id with the answer.
-async fn fetch<F: AsyncFetch>(fetcher: Arc<F>, id: u64, request: FetchRequest) -> (u64, FetchResult) {
+async fn fetch<F: AsyncFetch>(
+    fetcher: Arc<F>,
+    id: u64,
+    request: FetchRequest,
+) -> (u64, FetchResult) {
     (id, fetcher.fetch(request).await)
 }
 

@@ -11,13 +11,13 @@ use url::Url;
 
 use crate::cli::Cli;
 use crate::crawl::{Crawl, Driver, Mode};
-use crate::Fetchers;
 use crate::frontier::Frontier;
 use crate::interrupt::Interrupt;
 use crate::output::{NoFile, RowFile, RowSink};
 use crate::progress::Progress;
 use crate::report::{self, Record};
 use crate::site::{Site, SiteConfig};
+use crate::Fetchers;
 
 fn site_config(cli: &Cli) -> SiteConfig {
     SiteConfig {

@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 
 use url::Url;
 
-pub use crate::page::Page;
 use crate::page::read_body;
+pub use crate::page::Page;
 use crate::robots::Robots;
 use crate::robots_chain::{RobotsChain, Step, ROBOTS_MAX_BYTES};
 use crate::urls::Scope;
@@ -81,7 +81,6 @@ pub trait Fetch: Sync {
 
 /// The user agent sent with every request unless `--user-agent` says otherwise.
 pub const USER_AGENT: &str = concat!("threaded-scrape/", env!("CARGO_PKG_VERSION"));
-
 
 /// How the HTTP client behaves, from the command line.
 #[derive(Debug, Clone)]
@@ -154,7 +153,10 @@ impl HttpFetcher {
         let response = self.get(url).map_err(|e| fetch_error(url, e, start))?;
         let headers = response.headers();
         let mut page = Page::from_head(response.status().as_u16(), |name| {
-            headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
         });
         // The content type decides before a byte of the body is read.
         if page.wants_body() {

@@ -54,11 +54,13 @@ impl AsyncFetcher {
             .tls_built_in_native_certs(true)
             .tls_built_in_webpki_certs(!os_has_roots && options.extra_roots.is_empty());
         for cert in &options.extra_roots {
-            let cert = reqwest::Certificate::from_der(cert.der())
-                .context("a certificate of --ca-file")?;
+            let cert =
+                reqwest::Certificate::from_der(cert.der()).context("a certificate of --ca-file")?;
             builder = builder.add_root_certificate(cert);
         }
-        let client = builder.build().context("cannot set up the async HTTP client")?;
+        let client = builder
+            .build()
+            .context("cannot set up the async HTTP client")?;
         Ok(AsyncFetcher {
             client,
             robots_token: crate::robots::product_token(&options.user_agent),
@@ -81,10 +83,16 @@ impl AsyncFetcher {
     /// One GET of `url`, body read only if it is HTML and the status is 2xx.
     async fn get_page(&self, url: &Url) -> Result<Page, FetchError> {
         let start = Instant::now();
-        let response = self.get(url).await.map_err(|e| fetch_error(url, &e, start))?;
+        let response = self
+            .get(url)
+            .await
+            .map_err(|e| fetch_error(url, &e, start))?;
         let headers = response.headers();
         let mut page = Page::from_head(response.status().as_u16(), |name| {
-            headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
         });
         // The content type decides before a byte of the body is read.
         if page.wants_body() {

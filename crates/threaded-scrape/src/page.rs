@@ -187,7 +187,10 @@ mod tests {
         assert!(limit.push(b"23"));
         assert!(!limit.push(b"4"));
         let body = limit.finish();
-        assert_eq!((body.bytes.as_slice(), body.truncated), (&b"0123"[..], true));
+        assert_eq!(
+            (body.bytes.as_slice(), body.truncated),
+            (&b"0123"[..], true)
+        );
     }
 
     #[test]

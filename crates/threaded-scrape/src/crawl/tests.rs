@@ -208,7 +208,11 @@ fn async_finds_what_threads_find_within_the_per_host_limit() {
     assert_eq!(found(&thr), found(&asy));
     assert_eq!(asy.outcome.rows.len(), 120, "a URL was fetched twice");
     assert!(site.peak_per_host.load(Ordering::SeqCst) <= 3);
-    assert!(asy.outcome.peak_in_flight > 3, "{}", asy.outcome.peak_in_flight);
+    assert!(
+        asy.outcome.peak_in_flight > 3,
+        "{}",
+        asy.outcome.peak_in_flight
+    );
     assert!(asy.outcome.peak_in_flight <= 6);
 }
 
@@ -220,8 +224,17 @@ fn a_panicking_task_is_an_error_not_a_hang() {
     let site = Arc::new(site);
     let asy = run_async(frontier(&["http://a.test/0"], 4), &site, 4);
     assert_eq!(asy.worker_panics.len(), 1, "{:?}", asy.worker_panics);
-    assert!(asy.worker_panics[0].contains("panicked"), "{:?}", asy.worker_panics);
-    let row = asy.outcome.rows.iter().find(|r| r.url == "http://a.test/5").unwrap();
+    assert!(
+        asy.worker_panics[0].contains("panicked"),
+        "{:?}",
+        asy.worker_panics
+    );
+    let row = asy
+        .outcome
+        .rows
+        .iter()
+        .find(|r| r.url == "http://a.test/5")
+        .unwrap();
     assert!(row.error.contains("panicked"), "{row:?}");
     assert!(asy.outcome.rows.len() >= 20, "{}", asy.outcome.rows.len());
 }

@@ -97,6 +97,8 @@ pub struct SiteStats {
     pub hits: BTreeMap<String, u64>,
     /// The most requests being answered at the same time.
     pub peak_in_flight: usize,
+    /// The same, per `Host` the requests named (`127.0.0.1:PORT`): the politeness per origin.
+    pub peak_in_flight_per_host: BTreeMap<String, usize>,
     /// Every `User-Agent` and `X-...` header (`name: value`) seen, for tests of the request
     /// options.
     pub headers_seen: std::collections::BTreeSet<String>,
@@ -113,6 +115,8 @@ struct State {
     headers_seen: Mutex<std::collections::BTreeSet<String>>,
     in_flight: AtomicUsize,
     peak_in_flight: AtomicUsize,
+    /// Per `Host`: requests being answered now, and the most at once.
+    per_host: Mutex<BTreeMap<String, (usize, usize)>>,
     /// `/flaky` has answered 500 (once per server).
     flaky_failed: AtomicBool,
     /// `/busy` has answered 429 (once per server).
@@ -136,6 +140,11 @@ impl State {
         SiteStats {
             hits: self.hits.lock().map(|h| h.clone()).unwrap_or_default(),
             peak_in_flight: self.peak_in_flight.load(Ordering::SeqCst),
+            peak_in_flight_per_host: self
+                .per_host
+                .lock()
+                .map(|h| h.iter().map(|(k, (_, peak))| (k.clone(), *peak)).collect())
+                .unwrap_or_default(),
             headers_seen: self
                 .headers_seen
                 .lock()
@@ -165,6 +174,7 @@ impl Site {
             headers_seen: Mutex::new(std::collections::BTreeSet::new()),
             in_flight: AtomicUsize::new(0),
             peak_in_flight: AtomicUsize::new(0),
+            per_host: Mutex::new(BTreeMap::new()),
             flaky_failed: AtomicBool::new(false),
             busy_refused: AtomicBool::new(false),
             big: pages::big_page().into(),
@@ -243,14 +253,23 @@ fn handle(request: &http::Request, state: &State) -> http::Response {
     }
     let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     state.peak_in_flight.fetch_max(now, Ordering::SeqCst);
+    let host = request.host.clone().unwrap_or_default();
+    let count_on_host = |step: isize| {
+        if let Ok(mut hosts) = state.per_host.lock() {
+            let (now, peak) = hosts.entry(host.clone()).or_insert((0, 0));
+            *now = now.saturating_add_signed(step);
+            *peak = (*peak).max(*now);
+        }
+    };
+    count_on_host(1);
 
     thread::sleep(state.latency); // The slow backend.
-    let host = request.host.clone().unwrap_or_default();
     let response = pages::route(&request.target, &host, state);
 
     // The request stops counting as in flight *before* the answer is written: once the client
     // has the last byte it may send its next request, and that one must not find this one
     // still counted. So the site's peak never exceeds what the client had in flight.
     state.in_flight.fetch_sub(1, Ordering::SeqCst);
+    count_on_host(-1);
     response
 }

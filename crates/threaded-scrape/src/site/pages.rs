@@ -173,7 +173,10 @@ fn page(i: usize, n: usize, host: &str, origins: &[String]) -> String {
         &next.to_string()[1..]
     );
     let (next_href, encoded_href) = match elsewhere(next) {
-        Some(url) => (format!("{url}#section"), url.replace(&format!("/p/{next}"), &format!("/p/{encoded}"))),
+        Some(url) => (
+            format!("{url}#section"),
+            url.replace(&format!("/p/{next}"), &format!("/p/{encoded}")),
+        ),
         None => (format!("{next}#section"), format!("/p/{encoded}")),
     };
     links.push_str(&format!(
@@ -352,15 +355,25 @@ mod tests {
     #[test]
     fn on_a_many_host_site_each_page_links_to_its_own_origin() {
         let origins: Vec<String> = (0..3).map(|p| format!("127.0.0.1:{}", 9000 + p)).collect();
-        // Page 0 is on origin 0; its children 1 and 2 are elsewhere, 3 is here.
+        // Page 0 is on origin 0; its children 1 and 2 are elsewhere, 6 is here (spelled
+        // relatively).
         let p0 = page(0, 50, "127.0.0.1:9000", &origins);
         assert!(p0.contains(r#"href="http://127.0.0.1:9001/p/1""#), "{p0}");
         assert!(p0.contains(r#"href="http://127.0.0.1:9002/p/2""#), "{p0}");
-        assert!(!p0.contains("9000/p/3"), "a page on this origin is linked relatively: {p0}");
+        assert!(p0.contains(r#"href="../p/6""#), "{p0}");
         let p4 = page(4, 50, "127.0.0.1:9001", &origins);
-        assert!(p4.contains(r#"href="http://127.0.0.1:9000/""#), "home is origin 0: {p4}");
-        assert!(p4.contains(r#"href="http://127.0.0.1:9000/p/0">parent"#), "{p4}");
+        assert!(
+            p4.contains(r#"href="http://127.0.0.1:9000/""#),
+            "home is origin 0: {p4}"
+        );
+        assert!(
+            p4.contains(r#"href="http://127.0.0.1:9000/p/0">parent"#),
+            "{p4}"
+        );
         let home = home(50, &origins);
-        assert!(home.contains(r#"href="http://127.0.0.1:9001/p/1""#), "{home}");
+        assert!(
+            home.contains(r#"href="http://127.0.0.1:9001/p/1""#),
+            "{home}"
+        );
     }
 }

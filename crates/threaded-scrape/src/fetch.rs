@@ -17,7 +17,7 @@ use url::Url;
 use crate::page::read_body;
 pub use crate::page::Page;
 use crate::robots::Robots;
-use crate::robots_chain::{RobotsChain, Step, ROBOTS_MAX_BYTES};
+use crate::robots_chain::{Hop, RobotsChain, Step, ROBOTS_MAX_BYTES};
 use crate::urls::Scope;
 
 /// What a worker is asked to do.
@@ -177,14 +177,11 @@ impl HttpFetcher {
     /// Fetches and parses robots.txt of `origin`: [`RobotsChain`] decides, this only does the
     /// requests (every hop checked against the scope before it is requested).
     fn get_robots(&self, origin: &Url) -> FetchResult {
-        let mut chain = match RobotsChain::new(origin, &self.options.scope, &self.robots_token) {
-            Ok(chain) => chain,
-            Err(done) => return done,
-        };
+        let mut chain = RobotsChain::new(origin, &self.options.scope, &self.robots_token);
         loop {
-            let url = match chain.next() {
-                Ok(url) => url,
-                Err(done) => return done,
+            let url = match chain.next_hop() {
+                Hop::Request(url) => url,
+                Hop::Done(result) => return result,
             };
             let start = Instant::now();
             let response = match self.get(&url) {

@@ -21,7 +21,7 @@ use url::Url;
 
 use crate::fetch::{FetchError, FetchErrorKind, FetchOptions, FetchRequest, FetchResult, Page};
 use crate::page::{Body, BodyLimit};
-use crate::robots_chain::{RobotsChain, Step, ROBOTS_MAX_BYTES};
+use crate::robots_chain::{Hop, RobotsChain, Step, ROBOTS_MAX_BYTES};
 
 /// Anything that can answer a [`FetchRequest`] without blocking a thread: the real client, or
 /// a fake in tests. The async twin of [`crate::fetch::Fetch`].
@@ -113,14 +113,11 @@ impl AsyncFetcher {
 
     /// robots.txt of `origin`, hop by hop: [`RobotsChain`] decides, this does the requests.
     async fn get_robots(&self, origin: &Url) -> FetchResult {
-        let mut chain = match RobotsChain::new(origin, &self.options.scope, &self.robots_token) {
-            Ok(chain) => chain,
-            Err(done) => return done,
-        };
+        let mut chain = RobotsChain::new(origin, &self.options.scope, &self.robots_token);
         loop {
-            let url = match chain.next() {
-                Ok(url) => url,
-                Err(done) => return done,
+            let url = match chain.next_hop() {
+                Hop::Request(url) => url,
+                Hop::Done(result) => return result,
             };
             let start = Instant::now();
             let response = match self.get(&url).await {

@@ -22,16 +22,25 @@ const ROBOTS_MAX_HOPS: usize = 5;
 pub enum Step {
     /// A 2xx: read the body (at most [`ROBOTS_MAX_BYTES`]) and hand it to [`RobotsChain::body`].
     ReadBody,
-    /// A 3xx with a usable `Location`: ask [`RobotsChain::next`] for the next hop.
+    /// A 3xx with a usable `Location`: ask [`RobotsChain::next_hop`] for the next hop.
     Follow,
     /// Decided without a body.
+    Done(FetchResult),
+}
+
+/// What to do next in a [`RobotsChain`].
+pub enum Hop {
+    /// Request this URL (it passed the scope and the hop limit).
+    Request(Url),
+    /// The chain ends here with this result.
     Done(FetchResult),
 }
 
 /// One origin's robots.txt fetch, hop by hop.
 pub struct RobotsChain<'a> {
     origin: Url,
-    url: Url,
+    /// The URL to request next; `Err` when the origin has no robots.txt URL at all.
+    url: Result<Url, String>,
     /// Requests made so far (the first one and the redirects).
     hops: usize,
     scope: &'a Scope,
@@ -39,38 +48,41 @@ pub struct RobotsChain<'a> {
 }
 
 impl<'a> RobotsChain<'a> {
-    /// The chain for `origin` (e.g. `http://127.0.0.1:8000/`), or its result when there is
-    /// nothing to request. `token` is our robots.txt product token.
-    pub fn new(origin: &Url, scope: &'a Scope, token: &'a str) -> Result<Self, FetchResult> {
-        match origin.join("/robots.txt") {
-            Ok(url) => Ok(RobotsChain {
-                origin: origin.clone(),
-                url,
-                hops: 0,
-                scope,
-                token,
-            }),
-            Err(e) => Err(robots(Robots::allow_all(), Some(format!("{origin}: {e}")))),
+    /// The chain for `origin` (e.g. `http://127.0.0.1:8000/`). `token` is our robots.txt
+    /// product token.
+    pub fn new(origin: &Url, scope: &'a Scope, token: &'a str) -> RobotsChain<'a> {
+        RobotsChain {
+            origin: origin.clone(),
+            url: origin
+                .join("/robots.txt")
+                .map_err(|e| format!("{origin}: {e}")),
+            hops: 0,
+            scope,
+            token,
         }
     }
 
     /// The URL to request now, checked against the scope and the hop limit; or the result
     /// when the chain ends here.
-    pub fn next(&mut self) -> Result<Url, FetchResult> {
+    pub fn next_hop(&mut self) -> Hop {
+        let url = match &self.url {
+            Ok(url) => url,
+            Err(e) => return Hop::Done(robots(Robots::allow_all(), Some(e.clone()))),
+        };
         if self.hops > ROBOTS_MAX_HOPS {
-            let warning = format!("{}: too many redirects, ignored", self.url);
-            return Err(robots(Robots::allow_all(), Some(warning)));
+            let warning = format!("{url}: too many redirects, ignored");
+            return Hop::Done(robots(Robots::allow_all(), Some(warning)));
         }
-        if !self.scope.host_allowed(&self.url) {
+        if !self.scope.host_allowed(url) {
             let warning = format!(
-                "{}robots.txt redirects to {}, off the allowed hosts: not requested, the host \
+                "{}robots.txt redirects to {url}, off the allowed hosts: not requested, the host \
                  is crawled as if it had no robots.txt",
-                self.origin, self.url
+                self.origin
             );
-            return Err(robots(Robots::allow_all(), Some(warning)));
+            return Hop::Done(robots(Robots::allow_all(), Some(warning)));
         }
         self.hops += 1;
-        Ok(self.url.clone())
+        Hop::Request(url.clone())
     }
 
     /// No answer at all (unreachable host): we proceed as if there were no robots.txt, and
@@ -79,13 +91,17 @@ impl<'a> RobotsChain<'a> {
         robots(Robots::allow_all(), Some(format!("robots.txt: {e}")))
     }
 
-    /// The head of the answer to the URL [`next`](Self::next) gave.
+    /// The head of the answer to the URL [`next_hop`](Self::next_hop) gave.
     pub fn answer(&mut self, status: u16, location: Option<&str>) -> Step {
+        let url = match &self.url {
+            Ok(url) => url.clone(),
+            Err(_) => return Step::Done(robots(Robots::allow_all(), None)),
+        };
         match status {
             200..=299 => Step::ReadBody,
-            300..=399 => match location.and_then(|loc| self.url.join(loc).ok()) {
+            300..=399 => match location.and_then(|loc| url.join(loc).ok()) {
                 Some(next) => {
-                    self.url = next;
+                    self.url = Ok(next);
                     Step::Follow
                 }
                 None => Step::Done(robots(Robots::allow_all(), None)),
@@ -94,8 +110,7 @@ impl<'a> RobotsChain<'a> {
             500..=599 => Step::Done(robots(
                 Robots::disallow_all(),
                 Some(format!(
-                    "{} answered {status}: the host is treated as fully disallowed",
-                    self.url
+                    "{url} answered {status}: the host is treated as fully disallowed"
                 )),
             )),
             // 4xx (usually 404): there are no rules.
@@ -110,7 +125,10 @@ impl<'a> RobotsChain<'a> {
                 let text = String::from_utf8_lossy(&body.bytes);
                 robots(Robots::parse(&text, self.token), None)
             }
-            Err(e) => robots(Robots::allow_all(), Some(format!("{}: {e}", self.url))),
+            Err(e) => {
+                let url = self.url.as_ref().map_or("robots.txt", |u| u.as_str());
+                robots(Robots::allow_all(), Some(format!("{url}: {e}")))
+            }
         }
     }
 }

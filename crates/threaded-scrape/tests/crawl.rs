@@ -386,3 +386,14 @@ fn without_a_start_url_it_crawls_its_own_site_in_every_mode() {
         stderr(&out)
     );
 }
+
+#[test]
+fn async_mode_in_a_build_without_it_is_a_usage_error() {
+    if cfg!(feature = "async") {
+        eprintln!("SKIP: this build has the `async` feature (run with --no-default-features)");
+        return;
+    }
+    let out = run(&["--mode", "async", "http://127.0.0.1:1/"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("async"), "{}", stderr(&out));
+}

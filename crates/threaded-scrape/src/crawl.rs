@@ -133,6 +133,23 @@ pub(crate) fn timed(
     })
 }
 
+/// Raises this process's limit on open files (`RLIMIT_NOFILE`) from its soft value to the hard
+/// one, as Go's runtime and many servers do: each request in flight holds a socket, and a
+/// soft limit of 1,024 (common) would make `--workers 1024` fail with "Too many open files".
+/// Best effort: where it cannot be raised, requests past the limit fail with that error.
+pub fn raise_open_files_limit() {
+    // SAFETY: `getrlimit` and `setrlimit` only read and write the struct we hand them.
+    unsafe {
+        let mut limit: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
+        {
+            // An unlimited hard limit cannot be the soft one (Linux caps it at `nr_open`).
+            limit.rlim_cur = limit.rlim_max.min(1 << 20);
+            let _ = libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
+
 /// The most memory this process has had resident, in KiB (`getrusage(RUSAGE_SELF)`; Linux
 /// counts `ru_maxrss` in KiB, macOS in bytes).
 pub fn peak_rss_kb() -> u64 {

@@ -97,6 +97,8 @@ impl Fetchers {
 
 /// Runs what the command line asks for and decides the exit status.
 pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
+    // A socket per request in flight (or per connection the test site serves).
+    crawl::raise_open_files_limit();
     if cli.serve {
         return demo::serve(cli);
     }

@@ -254,11 +254,45 @@ fn an_unreachable_start_url_exits_1_with_a_clear_message() {
         .unwrap()
         .port();
     let url = format!("http://127.0.0.1:{port}/");
-    let out = run(&["--timeout-s", "5", &url]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let err = stderr(&out);
-    assert!(err.contains("no start URL could be fetched"), "{err}");
-    assert!(err.contains(&url), "{err}");
+    for mode in modes() {
+        let out = run(&["--mode", mode, "--timeout-s", "5", &url]);
+        assert_eq!(out.status.code(), Some(1), "{mode}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("no start URL could be fetched"),
+            "{mode}: {err}"
+        );
+        assert!(err.contains(&url), "{mode}: {err}");
+        assert!(err.contains("connect: 1"), "{mode}: {err}");
+    }
+}
+
+#[test]
+fn a_server_slower_than_timeout_s_is_a_timeout_row() {
+    let site = threaded_scrape::site::Site::start(
+        "127.0.0.1:0",
+        threaded_scrape::site::SiteConfig {
+            latency: std::time::Duration::from_millis(1500),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    for mode in modes() {
+        let args = [
+            "--mode",
+            mode,
+            "--timeout-s",
+            "0.3",
+            "--retries",
+            "0",
+            "--max-depth",
+            "0",
+        ];
+        let out = run(&[&args[..], &[site.url().as_str()]].concat());
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{mode}: {err}");
+        assert!(err.contains("timeout: 1"), "{mode}: {err}");
+    }
 }
 
 #[test]

@@ -17,7 +17,7 @@ use crate::output::{NoFile, RowFile, RowSink};
 use crate::progress::Progress;
 use crate::report::{self, Record};
 use crate::site::{Site, SiteConfig};
-use crate::Fetchers;
+use crate::transport::Fetchers;
 
 fn site_config(cli: &Cli) -> SiteConfig {
     SiteConfig {

@@ -17,7 +17,7 @@ use url::Url;
 use crate::page::read_body;
 pub use crate::page::Page;
 use crate::robots::Robots;
-use crate::robots_chain::{Hop, RobotsChain, Step, ROBOTS_MAX_BYTES};
+use crate::robots_chain::{Hop, RobotsAnswer, RobotsChain, Step, ROBOTS_MAX_BYTES};
 use crate::urls::Scope;
 
 /// What a worker is asked to do.
@@ -40,6 +40,15 @@ pub enum FetchResult {
         rules: Robots,
         warning: Option<String>,
     },
+}
+
+impl From<RobotsAnswer> for FetchResult {
+    fn from(answer: RobotsAnswer) -> FetchResult {
+        FetchResult::Robots {
+            rules: answer.rules,
+            warning: answer.warning,
+        }
+    }
 }
 
 /// Why a URL gave no HTTP answer.
@@ -181,12 +190,16 @@ impl HttpFetcher {
         loop {
             let url = match chain.next_hop() {
                 Hop::Request(url) => url,
-                Hop::Done(result) => return result,
+                Hop::Done(answer) => return answer.into(),
             };
             let start = Instant::now();
             let response = match self.get(&url) {
                 Ok(r) => r,
-                Err(e) => return chain.unreachable(fetch_error(&url, e, start)),
+                Err(e) => {
+                    return chain
+                        .unreachable(&fetch_error(&url, e, start).message)
+                        .into()
+                }
             };
             let location = response
                 .headers()
@@ -197,10 +210,10 @@ impl HttpFetcher {
                 Step::ReadBody => {
                     let reader = response.into_body().into_with_config().reader();
                     let body = read_body(reader, ROBOTS_MAX_BYTES).map_err(|e| e.to_string());
-                    return chain.body(body);
+                    return chain.body(body).into();
                 }
                 Step::Follow => continue,
-                Step::Done(result) => return result,
+                Step::Done(answer) => return answer.into(),
             }
         }
     }

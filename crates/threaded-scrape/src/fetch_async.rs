@@ -117,12 +117,16 @@ impl AsyncFetcher {
         loop {
             let url = match chain.next_hop() {
                 Hop::Request(url) => url,
-                Hop::Done(result) => return result,
+                Hop::Done(answer) => return answer.into(),
             };
             let start = Instant::now();
             let response = match self.get(&url).await {
                 Ok(r) => r,
-                Err(e) => return chain.unreachable(fetch_error(&url, &e, start)),
+                Err(e) => {
+                    return chain
+                        .unreachable(&fetch_error(&url, &e, start).message)
+                        .into()
+                }
             };
             let location = response
                 .headers()
@@ -132,10 +136,10 @@ impl AsyncFetcher {
             match chain.answer(response.status().as_u16(), location.as_deref()) {
                 Step::ReadBody => {
                     let body = read_body(response, ROBOTS_MAX_BYTES).await;
-                    return chain.body(body.map_err(|e| detail(&e)));
+                    return chain.body(body.map_err(|e| detail(&e))).into();
                 }
                 Step::Follow => continue,
-                Step::Done(result) => return result,
+                Step::Done(answer) => return answer.into(),
             }
         }
     }

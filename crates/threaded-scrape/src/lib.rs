@@ -11,7 +11,8 @@
 //!    lock;
 //! 3. [`fetch`]: one request with ureq (and `fetch_async`: with reqwest); [`page`], [`html`]
 //!    and [`robots_chain`]: the body read with a limit, its HTML tokenized, robots.txt's
-//!    redirect chain decided, the same code for both transports;
+//!    redirect chain decided, the same code for both transports; [`transport`]: which client
+//!    and which driver each mode runs on;
 //! 4. [`urls`] and [`robots`]: when two links are the same page, what the crawl may request,
 //!    and what a site allows;
 //! 5. [`interrupt`] and [`output`]: Ctrl-C and the rows on disk, so nothing is lost;
@@ -35,65 +36,20 @@ pub mod report;
 pub mod robots;
 pub mod robots_chain;
 pub mod site;
+pub mod transport;
 pub mod urls;
 
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use cli::{parse_start_urls, Cli};
-use crawl::{Driver, Mode};
-use fetch::HttpFetcher;
+use crawl::Driver;
 use frontier::Frontier;
 use interrupt::{Interrupt, EXIT_INTERRUPTED};
 use output::{NoFile, RowFile, RowSink};
 use progress::Progress;
 use report::Record;
-
-/// The HTTP clients: blocking (ureq) for sequential and threads, async (reqwest on tokio) for
-/// async. Both are set up from the same options before the output file is opened and before
-/// the first request, so a bad setting fails at once.
-pub struct Fetchers {
-    blocking: Arc<HttpFetcher>,
-    /// Set up only when a crawl will use it.
-    #[cfg(feature = "async")]
-    nonblocking: Option<Arc<fetch_async::AsyncFetcher>>,
-}
-
-impl Fetchers {
-    /// The clients for crawls in `modes` (a usage error for async in a build without it).
-    pub fn new(options: fetch::FetchOptions, modes: &[Mode]) -> anyhow::Result<Fetchers> {
-        let needs_async = modes.contains(&Mode::Async);
-        if needs_async && !cfg!(feature = "async") {
-            let why = "--mode async: this build has no async mode (built without the `async` \
-                       feature); use --mode threads";
-            return Err(cli::UsageError(why.to_string()).into());
-        }
-        Ok(Fetchers {
-            #[cfg(feature = "async")]
-            nonblocking: match needs_async {
-                true => Some(Arc::new(fetch_async::AsyncFetcher::new(options.clone())?)),
-                false => None,
-            },
-            blocking: Arc::new(HttpFetcher::new(options)),
-        })
-    }
-
-    /// Crawls `frontier` in `mode` with the client of that mode.
-    pub fn crawl(
-        &self,
-        frontier: Frontier,
-        mode: Mode,
-        workers: usize,
-        driver: &mut Driver,
-    ) -> anyhow::Result<crawl::Crawl> {
-        #[cfg(feature = "async")]
-        if let (Mode::Async, Some(fetcher)) = (mode, &self.nonblocking) {
-            return crawl_async::crawl(frontier, Arc::clone(fetcher), workers, driver);
-        }
-        crawl::crawl(frontier, Arc::clone(&self.blocking), mode, workers, driver)
-    }
-}
+use transport::Fetchers;
 
 /// Runs what the command line asks for and decides the exit status.
 pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {

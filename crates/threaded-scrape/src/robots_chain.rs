@@ -8,7 +8,6 @@
 
 use url::Url;
 
-use crate::fetch::{FetchError, FetchResult};
 use crate::page::Body;
 use crate::robots::Robots;
 use crate::urls::Scope;
@@ -18,6 +17,14 @@ pub const ROBOTS_MAX_BYTES: u64 = 512 * 1024;
 /// Redirects followed when fetching robots.txt (RFC 9309: at least five).
 const ROBOTS_MAX_HOPS: usize = 5;
 
+/// What a robots.txt fetch found: the rules, and a warning for the summary when robots.txt
+/// could not be read normally.
+#[derive(Debug, Clone)]
+pub struct RobotsAnswer {
+    pub rules: Robots,
+    pub warning: Option<String>,
+}
+
 /// What to do with the head of a robots.txt answer.
 pub enum Step {
     /// A 2xx: read the body (at most [`ROBOTS_MAX_BYTES`]) and hand it to [`RobotsChain::body`].
@@ -25,7 +32,7 @@ pub enum Step {
     /// A 3xx with a usable `Location`: ask [`RobotsChain::next_hop`] for the next hop.
     Follow,
     /// Decided without a body.
-    Done(FetchResult),
+    Done(RobotsAnswer),
 }
 
 /// What to do next in a [`RobotsChain`].
@@ -33,7 +40,7 @@ pub enum Hop {
     /// Request this URL (it passed the scope and the hop limit).
     Request(Url),
     /// The chain ends here with this result.
-    Done(FetchResult),
+    Done(RobotsAnswer),
 }
 
 /// One origin's robots.txt fetch, hop by hop.
@@ -87,8 +94,8 @@ impl<'a> RobotsChain<'a> {
 
     /// No answer at all (unreachable host): we proceed as if there were no robots.txt, and
     /// each page then fails with the real error (which is what the user needs to see).
-    pub fn unreachable(&self, e: FetchError) -> FetchResult {
-        robots(Robots::allow_all(), Some(format!("robots.txt: {e}")))
+    pub fn unreachable(&self, error: &str) -> RobotsAnswer {
+        robots(Robots::allow_all(), Some(format!("robots.txt: {error}")))
     }
 
     /// The head of the answer to the URL [`next_hop`](Self::next_hop) gave.
@@ -119,7 +126,7 @@ impl<'a> RobotsChain<'a> {
     }
 
     /// The body of a 2xx answer (or why it could not be read).
-    pub fn body(&self, body: Result<Body, String>) -> FetchResult {
+    pub fn body(&self, body: Result<Body, String>) -> RobotsAnswer {
         match body {
             Ok(body) => {
                 let text = String::from_utf8_lossy(&body.bytes);
@@ -133,6 +140,6 @@ impl<'a> RobotsChain<'a> {
     }
 }
 
-fn robots(rules: Robots, warning: Option<String>) -> FetchResult {
-    FetchResult::Robots { rules, warning }
+fn robots(rules: Robots, warning: Option<String>) -> RobotsAnswer {
+    RobotsAnswer { rules, warning }
 }

@@ -17,13 +17,13 @@ use crate::urls::Scope;
 pub const MAX_WORKERS: usize = 4096;
 
 const ABOUT: &str = "A polite parallel web crawler: blocking HTTP on worker threads fed by a \
-coordinator over channels, with a built-in test site.";
+coordinator over channels (or async tasks on tokio), with a built-in test site.";
 
 const LONG_ABOUT: &str = "A polite parallel web crawler: blocking HTTP on worker threads fed by a \
-coordinator over channels, with a built-in test site.
+coordinator over channels (or async tasks on tokio, --mode async), with a built-in test site.
 
-Without a START_URL it starts its test site on 127.0.0.1, crawls it in both modes and prints a \
-table. With START_URLs it crawls them (http and https, on their hosts and --allow-host only), \
+Without a START_URL it starts its test site on 127.0.0.1, crawls it in every mode (sequential, \
+threads, async) and prints a table. With START_URLs it crawls them (http and https, on their hosts and --allow-host only), \
 obeying robots.txt, --per-host and --delay-ms, and prints a summary on stderr.
 
 Every request goes through the same checks, each redirect hop and each robots.txt redirect \
@@ -42,7 +42,7 @@ could not be written), 2 usage error, 130 interrupted.";
 #[derive(Debug, Parser)]
 #[command(name = "threaded-scrape", version, about = ABOUT, long_about = LONG_ABOUT)]
 pub struct Cli {
-    /// Where to start. None: crawl the built-in test site in both modes and print a table.
+    /// Where to start. None: crawl the built-in test site in every mode and print a table.
     #[arg(value_name = "START_URL")]
     pub start_urls: Vec<String>,
 
@@ -69,12 +69,19 @@ pub struct Cli {
     #[arg(long, help_heading = "Test site")]
     pub site_clean_urls: bool,
 
-    /// How to crawl the START_URLs (the demo without a START_URL runs both).
+    /// The test site serves this many origins at once: one port each on 127.0.0.1 (the first
+    /// is --port), page i on origin i % N, linked there by its absolute URL; --per-host
+    /// applies to each (1 to 1024).
+    #[arg(long, default_value_t = 1, value_parser = bounded(1, 1024), help_heading = "Test site")]
+    pub site_hosts: usize,
+
+    /// How to crawl the START_URLs (the demo without a START_URL runs each).
     #[arg(long, value_enum, default_value_t = Mode::Threads)]
     pub mode: Mode,
 
-    /// Worker threads (1 to 4096). More than the CPU count by design: a crawler's threads
-    /// spend nearly all their time waiting on the network, not computing.
+    /// Worker threads, or for async the requests in flight (1 to 4096). More than the CPU
+    /// count by design: a crawler's requests spend nearly all their time waiting on the
+    /// network, not computing.
     #[arg(long, default_value_t = 16, value_parser = bounded(1, MAX_WORKERS))]
     pub workers: usize,
 

@@ -1,8 +1,9 @@
-//! The two drivers of the frontier, side by side: one loop, or a coordinator and N workers.
+//! The drivers of the frontier, side by side: one loop, or a coordinator and N workers (and,
+//! in `crawl_async.rs`, a coordinator and a tokio task set).
 //!
-//! Both ask the same [`Frontier`] what to fetch and give it the same [`Fetch`] answers, so
+//! All ask the same [`Frontier`] what to fetch and give it the same [`Fetch`] answers, so
 //! they crawl the same pages; they differ only in how many requests wait on the network at
-//! once. Crawling is I/O-bound (a thread spends its time waiting for a server), so many more
+//! once, and in what a waiting request costs (a thread and its stack, or a task). Crawling is I/O-bound (a thread spends its time waiting for a server), so many more
 //! threads than cores pay off: 16 workers on 2 cores keep 16 requests in flight.
 //!
 //! The threaded crawl, in one picture:
@@ -36,6 +37,9 @@ pub enum Mode {
     Sequential,
     /// A coordinator thread feeds --workers threads over crossbeam channels.
     Threads,
+    /// A coordinator keeps --workers requests in flight as tokio tasks on one thread per core
+    /// (the `async` feature).
+    Async,
 }
 
 impl Mode {
@@ -43,6 +47,7 @@ impl Mode {
         match self {
             Mode::Sequential => "sequential",
             Mode::Threads => "threads",
+            Mode::Async => "async",
         }
     }
 }
@@ -51,7 +56,7 @@ impl Mode {
 #[derive(Debug)]
 pub struct Crawl {
     pub mode: Mode,
-    /// Threads that fetched (1 for sequential).
+    /// Threads that fetched (1 for sequential), or requests in flight at most (async).
     pub workers: usize,
     pub outcome: Outcome,
     /// Wall-clock time from the first request to the end of the crawl.
@@ -62,6 +67,10 @@ pub struct Crawl {
     pub abandoned: usize,
     /// Workers that panicked, with their message. Not empty means the crawl failed.
     pub worker_panics: Vec<String>,
+    /// The peak resident memory of this process so far, in KiB, read when the crawl ended
+    /// (`getrusage`'s `ru_maxrss`). A high-water mark: in one process that runs several
+    /// crawls (the demo) it covers them all; the benchmark runs each crawl alone.
+    pub peak_rss_kb: u64,
 }
 
 /// What the driver of a crawl needs besides the frontier and the fetcher.
@@ -78,18 +87,37 @@ pub struct Driver<'a> {
 /// waiting on a slow server when the grace runs out, and the crawl must be able to return
 /// without joining it (it ends with the process).
 pub fn crawl<F: Fetch + Send + 'static>(
-    mut frontier: Frontier,
+    frontier: Frontier,
     fetcher: Arc<F>,
     mode: Mode,
     workers: usize,
     driver: &mut Driver,
 ) -> anyhow::Result<Crawl> {
+    match mode {
+        Mode::Sequential => timed(mode, 1, frontier, driver, |frontier, driver| {
+            sequential(frontier, &*fetcher, driver)
+        }),
+        Mode::Threads => timed(mode, workers, frontier, driver, |frontier, driver| {
+            threads(frontier, fetcher, workers, driver)
+        }),
+        Mode::Async => anyhow::bail!(
+            "--mode async takes an async fetcher: call crawl_async::crawl (built with the \
+             `async` feature)"
+        ),
+    }
+}
+
+/// Runs one driver over `frontier`, times it (wall and CPU) and collects its outcome.
+pub(crate) fn timed(
+    mode: Mode,
+    workers: usize,
+    mut frontier: Frontier,
+    driver: &mut Driver,
+    run: impl FnOnce(&mut Frontier, &mut Driver) -> anyhow::Result<End>,
+) -> anyhow::Result<Crawl> {
     let start = Instant::now();
     let cpu_start = cpu_time();
-    let (workers, end) = match mode {
-        Mode::Sequential => (1, sequential(&mut frontier, &*fetcher, driver)?),
-        Mode::Threads => (workers, threads(&mut frontier, fetcher, workers, driver)?),
-    };
+    let end = run(&mut frontier, driver)?;
     let wall = start.elapsed();
     let cpu = cpu_time().saturating_sub(cpu_start);
     driver.progress.finish();
@@ -101,7 +129,45 @@ pub fn crawl<F: Fetch + Send + 'static>(
         cpu,
         abandoned: end.abandoned,
         worker_panics: end.panics,
+        peak_rss_kb: peak_rss_kb(),
     })
+}
+
+/// Raises this process's limit on open files (`RLIMIT_NOFILE`) from its soft value to the hard
+/// one, as Go's runtime and many servers do: each request in flight holds a socket, and a
+/// soft limit of 1,024 (common) would make `--workers 1024` fail with "Too many open files".
+/// Best effort: where it cannot be raised, requests past the limit fail with that error.
+pub fn raise_open_files_limit() {
+    // SAFETY: `getrlimit` and `setrlimit` only read and write the struct we hand them.
+    unsafe {
+        let mut limit: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
+        {
+            // An unlimited hard limit cannot be the soft one (Linux caps it at `nr_open`).
+            limit.rlim_cur = limit.rlim_max.min(1 << 20);
+            let _ = libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
+        }
+    }
+}
+
+/// The most memory this process has had resident, in KiB (`getrusage(RUSAGE_SELF)`; Linux
+/// counts `ru_maxrss` in KiB, macOS in bytes).
+pub fn peak_rss_kb() -> u64 {
+    // SAFETY: `getrusage` only writes the struct we hand it, which lives on our stack; a
+    // zeroed `rusage` is a valid value of that plain C struct.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        if libc::getrusage(libc::RUSAGE_SELF, &mut usage) != 0 {
+            return 0;
+        }
+        usage
+    };
+    let maxrss = u64::try_from(usage.ru_maxrss).unwrap_or(0);
+    if cfg!(target_os = "macos") {
+        maxrss / 1024
+    } else {
+        maxrss
+    }
 }
 
 /// CPU time used by this process so far, all threads, user plus system
@@ -116,13 +182,13 @@ pub fn cpu_time() -> Duration {
 
 /// How a driver's loop ended.
 #[derive(Default)]
-struct End {
-    panics: Vec<String>,
-    abandoned: usize,
+pub(crate) struct End {
+    pub(crate) panics: Vec<String>,
+    pub(crate) abandoned: usize,
 }
 
 /// Hands the rows settled since the last call to the sink (the file), in order.
-fn write_rows(frontier: &mut Frontier, rows: &mut dyn RowSink) -> anyhow::Result<()> {
+pub(crate) fn write_rows(frontier: &mut Frontier, rows: &mut dyn RowSink) -> anyhow::Result<()> {
     for row in frontier.new_rows() {
         rows.write(row)?;
     }

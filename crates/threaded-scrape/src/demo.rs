@@ -3,27 +3,28 @@
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::process::ExitCode;
-use std::sync::{mpsc, Arc};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use anyhow::Context;
 use url::Url;
 
 use crate::cli::Cli;
-use crate::crawl::{self, Crawl, Driver, Mode};
-use crate::fetch::HttpFetcher;
+use crate::crawl::{Crawl, Driver, Mode};
 use crate::frontier::Frontier;
 use crate::interrupt::Interrupt;
 use crate::output::{NoFile, RowFile, RowSink};
 use crate::progress::Progress;
 use crate::report::{self, Record};
 use crate::site::{Site, SiteConfig};
+use crate::transport::Fetchers;
 
 fn site_config(cli: &Cli) -> SiteConfig {
     SiteConfig {
         pages: cli.site_pages,
         latency: Duration::from_millis(cli.site_latency_ms),
         clean_urls: cli.site_clean_urls,
+        hosts: cli.site_hosts,
         ..SiteConfig::default()
     }
 }
@@ -44,9 +45,12 @@ pub fn serve(cli: &Cli) -> anyhow::Result<ExitCode> {
     // A script reads this line through a pipe: without the flush it would sit in our buffer.
     stdout.flush().context("cannot write to stdout")?;
     eprintln!(
-        "serving the test site ({} pages, {} ms per request) at {} until Ctrl-C; stats: {}__stats",
+        "serving the test site ({} pages, {} ms per request, {} origin{}) at {} until Ctrl-C; \
+         stats: {}__stats",
         cli.site_pages,
         cli.site_latency_ms,
+        cli.site_hosts,
+        if cli.site_hosts == 1 { "" } else { "s" },
         site.url(),
         site.url()
     );
@@ -57,7 +61,7 @@ pub fn serve(cli: &Cli) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// No START_URL: crawl the built-in site sequentially and with threads, and compare.
+/// No START_URL: crawl the built-in site sequentially, with threads and async, and compare.
 pub fn demo(cli: &Cli) -> anyhow::Result<ExitCode> {
     let site = Site::start("127.0.0.1:0", site_config(cli))?;
     let start = Url::parse(&site.url()).context("the test site's URL")?;
@@ -69,7 +73,8 @@ pub fn demo(cli: &Cli) -> anyhow::Result<ExitCode> {
     );
 
     let starts = [start.clone()];
-    let fetcher = Arc::new(HttpFetcher::new(cli.fetch_options(&starts)));
+    let modes = demo_modes();
+    let fetchers = Fetchers::new(cli.fetch_options(&starts), &modes)?;
     let run = |mode: Mode, rows: &mut dyn RowSink| -> anyhow::Result<Crawl> {
         let frontier = Frontier::new(cli.crawl_config(&starts), &starts);
         let mut driver = Driver {
@@ -78,13 +83,7 @@ pub fn demo(cli: &Cli) -> anyhow::Result<ExitCode> {
             // Ctrl-C in the demo simply ends the program: it has no work to keep.
             interrupt: &Interrupt::never(),
         };
-        crawl::crawl(
-            frontier,
-            Arc::clone(&fetcher),
-            mode,
-            cli.workers,
-            &mut driver,
-        )
+        fetchers.crawl(frontier, mode, cli.workers, &mut driver)
     };
     // The threads crawl's rows go to --out or --jsonl, opened before any request.
     let mut out: Box<dyn RowSink> = match (&cli.out, &cli.jsonl) {
@@ -101,10 +100,14 @@ pub fn demo(cli: &Cli) -> anyhow::Result<ExitCode> {
         warm.outcome.rows.len(),
         warm.wall.as_secs_f64()
     );
-    let crawls = [
-        run(Mode::Sequential, &mut NoFile)?,
-        run(Mode::Threads, &mut *out)?,
-    ];
+    let mut crawls = Vec::new();
+    for mode in modes {
+        let rows: &mut dyn RowSink = match mode {
+            Mode::Threads => &mut *out,
+            _ => &mut NoFile,
+        };
+        crawls.push(run(mode, rows)?);
+    }
     site.stop();
 
     let table = table(&crawls, cli.per_host);
@@ -120,7 +123,7 @@ pub fn demo(cli: &Cli) -> anyhow::Result<ExitCode> {
     eprintln!();
     eprint!("{}", report::summary(&crawls[1], cli.per_host));
 
-    // Same frontier, same fetcher: the modes must agree on what they found.
+    // Same frontier, same fetch-and-parse core: the modes must agree on what they found.
     let found = |c: &Crawl| -> BTreeSet<(String, Option<u16>)> {
         c.outcome
             .rows
@@ -128,8 +131,8 @@ pub fn demo(cli: &Cli) -> anyhow::Result<ExitCode> {
             .map(|r| (r.url.clone(), r.status))
             .collect()
     };
-    if found(&crawls[0]) != found(&crawls[1]) {
-        eprintln!("warning: the two modes found different pages (see --out)");
+    if crawls.iter().any(|c| found(c) != found(&crawls[0])) {
+        eprintln!("warning: the modes found different pages (see --out)");
     }
     if let Some(path) = cli.out.as_ref().or(cli.jsonl.as_ref()) {
         eprintln!("wrote the threads crawl to {}", path.display());
@@ -140,6 +143,15 @@ pub fn demo(cli: &Cli) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// The modes the demo compares: the baseline, threads, and async where it is built in.
+fn demo_modes() -> Vec<Mode> {
+    let mut modes = vec![Mode::Sequential, Mode::Threads];
+    if cfg!(feature = "async") {
+        modes.push(Mode::Async);
+    }
+    modes
 }
 
 /// mode, workers, most in flight, pages, time, pages/s, speedup over sequential.

@@ -14,9 +14,10 @@ use std::time::{Duration, Instant};
 
 use url::Url;
 
+use crate::page::read_body;
 pub use crate::page::Page;
-use crate::page::{parse_retry_after, read_body};
 use crate::robots::Robots;
+use crate::robots_chain::{Hop, RobotsAnswer, RobotsChain, Step, ROBOTS_MAX_BYTES};
 use crate::urls::Scope;
 
 /// What a worker is asked to do.
@@ -39,6 +40,15 @@ pub enum FetchResult {
         rules: Robots,
         warning: Option<String>,
     },
+}
+
+impl From<RobotsAnswer> for FetchResult {
+    fn from(answer: RobotsAnswer) -> FetchResult {
+        FetchResult::Robots {
+            rules: answer.rules,
+            warning: answer.warning,
+        }
+    }
 }
 
 /// Why a URL gave no HTTP answer.
@@ -80,11 +90,6 @@ pub trait Fetch: Sync {
 
 /// The user agent sent with every request unless `--user-agent` says otherwise.
 pub const USER_AGENT: &str = concat!("threaded-scrape/", env!("CARGO_PKG_VERSION"));
-
-/// Most bytes of a robots.txt we read (RFC 9309 asks for at least 500 KiB).
-const ROBOTS_MAX_BYTES: u64 = 512 * 1024;
-/// Redirects followed when fetching robots.txt (RFC 9309: at least five).
-const ROBOTS_MAX_HOPS: usize = 5;
 
 /// How the HTTP client behaves, from the command line.
 #[derive(Debug, Clone)]
@@ -155,20 +160,14 @@ impl HttpFetcher {
     fn get_page(&self, url: &Url) -> Result<Page, FetchError> {
         let start = Instant::now();
         let response = self.get(url).map_err(|e| fetch_error(url, e, start))?;
-        let header = |name: &str| {
-            response
-                .headers()
+        let headers = response.headers();
+        let mut page = Page::from_head(response.status().as_u16(), |name| {
+            headers
                 .get(name)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string)
-        };
-        let mut page = Page {
-            status: response.status().as_u16(),
-            content_type: header("content-type").unwrap_or_default(),
-            location: header("location"),
-            retry_after: header("retry-after").and_then(|v| parse_retry_after(&v)),
-            ..Page::default()
-        };
+        });
+        // The content type decides before a byte of the body is read.
         if page.wants_body() {
             let reader = response.into_body().into_with_config().reader();
             let body = read_body(reader, self.options.max_bytes).map_err(|e| FetchError {
@@ -184,74 +183,39 @@ impl HttpFetcher {
         Ok(page)
     }
 
-    /// Fetches and parses robots.txt of `origin`, following up to five redirects, each hop
-    /// checked against the scope: a robots.txt that redirects off the allowed hosts is
-    /// treated as unavailable (no rules, RFC 9309 section 2.3.1.2) and never requested.
+    /// Fetches and parses robots.txt of `origin`: [`RobotsChain`] decides, this only does the
+    /// requests (every hop checked against the scope before it is requested).
     fn get_robots(&self, origin: &Url) -> FetchResult {
-        let mut url = match origin.join("/robots.txt") {
-            Ok(u) => u,
-            Err(e) => {
-                return robots(Robots::allow_all(), Some(format!("{origin}: {e}")));
-            }
-        };
-        for _ in 0..=ROBOTS_MAX_HOPS {
-            if !self.options.scope.host_allowed(&url) {
-                let warning = format!(
-                    "{origin}robots.txt redirects to {url}, off the allowed hosts: not \
-                     requested, the host is crawled as if it had no robots.txt"
-                );
-                return robots(Robots::allow_all(), Some(warning));
-            }
+        let mut chain = RobotsChain::new(origin, &self.options.scope, &self.robots_token);
+        loop {
+            let url = match chain.next_hop() {
+                Hop::Request(url) => url,
+                Hop::Done(answer) => return answer.into(),
+            };
             let start = Instant::now();
             let response = match self.get(&url) {
                 Ok(r) => r,
-                // Unreachable host: we proceed as if there were no robots.txt, and each page
-                // then fails with the real error (which is what the user needs to see).
                 Err(e) => {
-                    let e = fetch_error(&url, e, start);
-                    return robots(Robots::allow_all(), Some(format!("robots.txt: {e}")));
+                    return chain
+                        .unreachable(&fetch_error(&url, e, start).message)
+                        .into()
                 }
             };
-            let status = response.status().as_u16();
-            match status {
-                200..=299 => {
+            let location = response
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            match chain.answer(response.status().as_u16(), location.as_deref()) {
+                Step::ReadBody => {
                     let reader = response.into_body().into_with_config().reader();
-                    return match read_body(reader, ROBOTS_MAX_BYTES) {
-                        Ok(body) => {
-                            let text = String::from_utf8_lossy(&body.bytes);
-                            robots(Robots::parse(&text, &self.robots_token), None)
-                        }
-                        Err(e) => robots(Robots::allow_all(), Some(format!("{url}: {e}"))),
-                    };
+                    let body = read_body(reader, ROBOTS_MAX_BYTES).map_err(|e| e.to_string());
+                    return chain.body(body).into();
                 }
-                300..=399 => {
-                    let next = response
-                        .headers()
-                        .get("location")
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|loc| url.join(loc).ok());
-                    match next {
-                        Some(next) => url = next,
-                        None => return robots(Robots::allow_all(), None),
-                    }
-                }
-                // RFC 9309: a server error means "assume everything is disallowed".
-                500..=599 => {
-                    return robots(
-                        Robots::disallow_all(),
-                        Some(format!(
-                            "{url} answered {status}: the host is treated as fully disallowed"
-                        )),
-                    );
-                }
-                // 4xx (usually 404): there are no rules.
-                _ => return robots(Robots::allow_all(), None),
+                Step::Follow => continue,
+                Step::Done(answer) => return answer.into(),
             }
         }
-        robots(
-            Robots::allow_all(),
-            Some(format!("{url}: too many redirects, ignored")),
-        )
     }
 }
 
@@ -298,11 +262,7 @@ pub fn read_ca_file(path: &Path) -> Result<Vec<ureq::tls::Certificate<'static>>,
     Ok(certs)
 }
 
-fn robots(rules: Robots, warning: Option<String>) -> FetchResult {
-    FetchResult::Robots { rules, warning }
-}
-
-fn io_kind(e: &std::io::Error) -> FetchErrorKind {
+pub(crate) fn io_kind(e: &std::io::Error) -> FetchErrorKind {
     use std::io::ErrorKind as K;
     match e.kind() {
         K::TimedOut | K::WouldBlock => FetchErrorKind::Timeout,

@@ -4,12 +4,15 @@
 //! so 16 threads on 2 cores keep 16 requests in flight, and the crawl runs up to 16 times as
 //! fast. Read the modules in this order:
 //!
-//! 1. [`crawl`]: the sequential loop and the threaded coordinator + workers, side by side;
+//! 1. [`crawl`]: the sequential loop and the threaded coordinator + workers, side by side,
+//!    and `crawl_async`: the same coordinator over a tokio task set (the `async` feature);
 //! 2. [`frontier`]: the one place every decision is made (visited set, depth, per-host
 //!    limits, robots.txt, retries, redirect hops), owned by a single thread, so it needs no
 //!    lock;
-//! 3. [`fetch`]: one request with ureq; [`page`] and [`html`]: its body read with a limit and
-//!    its HTML tokenized, independent of the transport;
+//! 3. [`fetch`]: one request with ureq (and `fetch_async`: with reqwest); [`page`], [`html`]
+//!    and [`robots_chain`]: the body read with a limit, its HTML tokenized, robots.txt's
+//!    redirect chain decided, the same code for both transports; [`transport`]: which client
+//!    and which driver each mode runs on;
 //! 4. [`urls`] and [`robots`]: when two links are the same page, what the crawl may request,
 //!    and what a site allows;
 //! 5. [`interrupt`] and [`output`]: Ctrl-C and the rows on disk, so nothing is lost;
@@ -17,8 +20,12 @@
 
 pub mod cli;
 pub mod crawl;
+#[cfg(feature = "async")]
+pub mod crawl_async;
 pub mod demo;
 pub mod fetch;
+#[cfg(feature = "async")]
+pub mod fetch_async;
 pub mod frontier;
 pub mod html;
 pub mod interrupt;
@@ -27,24 +34,27 @@ pub mod page;
 pub mod progress;
 pub mod report;
 pub mod robots;
+pub mod robots_chain;
 pub mod site;
+pub mod transport;
 pub mod urls;
 
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use cli::{parse_start_urls, Cli};
 use crawl::Driver;
-use fetch::HttpFetcher;
 use frontier::Frontier;
 use interrupt::{Interrupt, EXIT_INTERRUPTED};
 use output::{NoFile, RowFile, RowSink};
 use progress::Progress;
 use report::Record;
+use transport::Fetchers;
 
 /// Runs what the command line asks for and decides the exit status.
 pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
+    // A socket per request in flight (or per connection the test site serves).
+    crawl::raise_open_files_limit();
     if cli.serve {
         return demo::serve(cli);
     }
@@ -52,7 +62,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         return demo::demo(cli);
     }
     let starts = parse_start_urls(&cli.start_urls)?;
-    let fetcher = Arc::new(HttpFetcher::new(cli.fetch_options(&starts)));
+    let fetchers = Fetchers::new(cli.fetch_options(&starts), &[cli.mode])?;
     // The output file exists before the first request: a bad path fails now, not after the
     // crawl. Each row is written to it as its page finishes.
     let mut rows: Box<dyn RowSink> = match (&cli.out, &cli.jsonl) {
@@ -68,7 +78,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
         rows: &mut *rows,
         interrupt: &interrupt,
     };
-    let crawl = crawl::crawl(frontier, fetcher, cli.mode, cli.workers, &mut driver)?;
+    let crawl = fetchers.crawl(frontier, cli.mode, cli.workers, &mut driver)?;
 
     // The rows are on disk already; now the summary and the record.
     eprint!("{}", report::summary(&crawl, cli.per_host));

@@ -1,9 +1,11 @@
 //! What one URL answered, and the body handling every transport shares.
 //!
-//! The HTTP client fills the head of a [`Page`] (status, headers); then [`read_body`] reads the
-//! body with the `--max-bytes` limit from any `Read`, and [`Page::fill_from_body`] parses it.
-//! Neither knows which client or thread model fetched the bytes: the threaded fetcher calls
-//! them on its worker threads, and an async fetcher can call them on the bytes it awaited.
+//! The HTTP client hands over the head of an answer ([`Page::from_head`]: status, headers);
+//! then a [`BodyLimit`] takes the body with the `--max-bytes` limit, chunk by chunk, and
+//! [`Page::fill_from_body`] parses it. None of them knows which client or thread model fetched
+//! the bytes: the blocking fetcher (`fetch.rs`) calls them on its worker threads through
+//! [`read_body`], the async fetcher (`fetch_async.rs`) on each chunk it awaited. One core, two
+//! transports.
 
 use std::io::Read;
 use std::time::Duration;
@@ -45,6 +47,17 @@ pub struct Page {
 }
 
 impl Page {
+    /// The head of an answer, from its status and a header lookup (`header("location")`).
+    pub fn from_head(status: u16, header: impl Fn(&str) -> Option<String>) -> Page {
+        Page {
+            status,
+            content_type: header("content-type").unwrap_or_default(),
+            location: header("location"),
+            retry_after: header("retry-after").and_then(|v| parse_retry_after(&v)),
+            ..Page::default()
+        }
+    }
+
     /// Whether the body is worth reading: a 2xx with an HTML content type. The content type
     /// decides before a byte of the body is read: a 2 GB video costs one response head.
     pub fn wants_body(&self) -> bool {
@@ -74,18 +87,56 @@ pub struct Body {
     pub truncated: bool,
 }
 
-/// Reads at most `limit` bytes of `reader`, and notes whether there was more.
-pub fn read_body(reader: impl Read, limit: u64) -> std::io::Result<Body> {
-    let mut bytes = Vec::new();
-    // Read one byte more than allowed: getting it proves the body was longer.
-    reader
-        .take(limit.saturating_add(1))
-        .read_to_end(&mut bytes)?;
-    let truncated = bytes.len() as u64 > limit;
-    if truncated {
-        bytes.truncate(limit as usize);
+/// A body taken chunk by chunk, up to a limit: the one cut-off rule of every transport.
+#[derive(Debug)]
+pub struct BodyLimit {
+    limit: u64,
+    body: Body,
+}
+
+impl BodyLimit {
+    pub fn new(limit: u64) -> BodyLimit {
+        BodyLimit {
+            limit,
+            body: Body::default(),
+        }
     }
-    Ok(Body { bytes, truncated })
+
+    /// Takes the next chunk; false once the limit is passed (read no more: the rest of the
+    /// body is never read, the connection is dropped with it).
+    pub fn push(&mut self, chunk: &[u8]) -> bool {
+        let room = self.limit.saturating_sub(self.body.bytes.len() as u64);
+        if chunk.len() as u64 > room {
+            // One byte past the limit proves the body was longer: cut it at the limit.
+            self.body.bytes.extend_from_slice(&chunk[..room as usize]);
+            self.body.truncated = true;
+            return false;
+        }
+        self.body.bytes.extend_from_slice(chunk);
+        true
+    }
+
+    pub fn finish(self) -> Body {
+        self.body
+    }
+}
+
+/// Reads at most `limit` bytes of `reader`, and notes whether there was more.
+pub fn read_body(mut reader: impl Read, limit: u64) -> std::io::Result<Body> {
+    let mut body = BodyLimit::new(limit);
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if !body.push(&buf[..n]) {
+            break;
+        }
+    }
+    Ok(body.finish())
 }
 
 /// `text/html` or `application/xhtml+xml`, whatever the parameters.
@@ -129,6 +180,16 @@ mod tests {
         assert_eq!(
             (body.bytes.as_slice(), body.truncated),
             (&b"0123"[..], false)
+        );
+        // Chunk by chunk (the async transport): the same cut at the same byte.
+        let mut limit = BodyLimit::new(4);
+        assert!(limit.push(b"01"));
+        assert!(limit.push(b"23"));
+        assert!(!limit.push(b"4"));
+        let body = limit.finish();
+        assert_eq!(
+            (body.bytes.as_slice(), body.truncated),
+            (&b"0123"[..], true)
         );
     }
 

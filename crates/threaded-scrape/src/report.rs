@@ -39,6 +39,8 @@ pub struct Record {
     pub cpu_ms: f64,
     /// The crawl was stopped by Ctrl-C.
     pub interrupted: bool,
+    /// Peak resident memory of the crawl's process, in KiB (`getrusage` `ru_maxrss`).
+    pub peak_rss_kb: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workload: Option<String>,
 }
@@ -60,6 +62,7 @@ impl Record {
             per_host,
             cpu_ms: crawl.cpu.as_secs_f64() * 1000.0,
             interrupted: crawl.outcome.interrupted,
+            peak_rss_kb: crawl.peak_rss_kb,
             workload,
         }
     }
@@ -111,9 +114,10 @@ pub fn summary(crawl: &Crawl, per_host: usize) -> String {
         outcome.retries, outcome.peak_in_flight
     );
     text += &format!(
-        "  cpu:      {:.0} ms in all ({:.2} ms per page)\n",
+        "  cpu:      {:.0} ms in all ({:.2} ms per page); peak memory {:.1} MiB\n",
         crawl.cpu.as_secs_f64() * 1000.0,
-        crawl.cpu.as_secs_f64() * 1000.0 / rows.len().max(1) as f64
+        crawl.cpu.as_secs_f64() * 1000.0 / rows.len().max(1) as f64,
+        crawl.peak_rss_kb as f64 / 1024.0,
     );
     if outcome.interrupted {
         text += &format!(

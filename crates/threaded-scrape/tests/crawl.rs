@@ -2,18 +2,17 @@
 
 mod common;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::TcpListener;
 
-use common::{by_path, expected_paths, read_csv, run, site, stderr, PAGES};
+use common::{
+    by_path, expected_paths, modes, parallel_modes, read_csv, run, site, stderr, CsvRow, PAGES,
+};
 
-/// Crawls a fresh site in `mode` and checks what every complete crawl must satisfy; returns the
-/// (path, status, depth) it found.
-fn complete_crawl(
-    mode: &str,
-    workers: &str,
-    per_host: usize,
-) -> BTreeSet<(String, String, String)> {
+/// Crawls a fresh site in `mode` and checks what every complete crawl must satisfy; returns its
+/// rows by path, without the two columns that depend on timing: `elapsed_ms`, and `referrer`
+/// (one of the pages one click shallower that link to it: which one was answered first).
+fn complete_crawl(mode: &str, workers: &str, per_host: usize) -> BTreeMap<String, CsvRow> {
     let site = site();
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("out.csv");
@@ -51,26 +50,65 @@ fn complete_crawl(
         "{mode}: {} requests in flight at once, --per-host {per_host}",
         stats.peak_in_flight
     );
+    // A referrer is a row's URL, or where its redirects ended (`/docs/api` -> `/docs/api/`).
+    let depths: BTreeMap<&str, &str> = rows
+        .values()
+        .flat_map(|r| {
+            [
+                (r["url"].as_str(), r["depth"].as_str()),
+                (r["final_url"].as_str(), r["depth"].as_str()),
+            ]
+        })
+        .collect();
     rows.iter()
-        .map(|(path, row)| (path.clone(), row["status"].clone(), row["depth"].clone()))
+        .map(|(path, row)| {
+            let mut row = row.clone();
+            // The referrer is a page one click up (empty for the start URL).
+            let referrer = row.remove("referrer").unwrap_or_default();
+            let depth: u32 = row["depth"].parse().unwrap();
+            match depths.get(referrer.as_str()) {
+                Some(d) => assert_eq!(*d, (depth - 1).to_string(), "{mode}: {path}"),
+                // A noindex page has no row, but it is a referrer.
+                None if referrer.ends_with("/noindex") => {}
+                None => assert_eq!((referrer.as_str(), depth), ("", 0), "{mode}: {path}"),
+            }
+            row.remove("elapsed_ms");
+            // Each crawl has its own site on its own port: compare with the origin written out.
+            let origin = site.url().trim_end_matches('/').to_string();
+            for value in row.values_mut() {
+                *value = value.replace(&origin, "ORIGIN");
+            }
+            (path.clone(), row)
+        })
         .collect()
 }
 
 #[test]
-fn both_modes_fetch_every_page_exactly_once_and_agree() {
+fn every_mode_fetches_every_page_exactly_once_and_they_agree() {
     let sequential = complete_crawl("sequential", "1", 1);
-    let threads = complete_crawl("threads", "8", 4);
-    // The same pages, statuses and depths: depth is the shortest click distance in both.
-    assert_eq!(sequential, threads);
+    for mode in parallel_modes() {
+        let parallel = complete_crawl(mode, "8", 4);
+        // The same rows: pages, final URLs, statuses, depths (the shortest click distance in
+        // every mode), content types, bytes, titles, links and errors.
+        assert_eq!(sequential, parallel, "sequential against {mode}");
+    }
 }
 
 #[test]
 fn each_fault_is_the_right_row() {
+    for mode in modes() {
+        each_fault_is_the_right_row_in(mode);
+    }
+}
+
+fn each_fault_is_the_right_row_in(mode: &str) {
     let site = site();
     let base = site.url();
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("out.csv");
     let out = run(&[
+        "--mode",
+        mode,
         "--workers",
         "8",
         "--per-host",
@@ -216,11 +254,45 @@ fn an_unreachable_start_url_exits_1_with_a_clear_message() {
         .unwrap()
         .port();
     let url = format!("http://127.0.0.1:{port}/");
-    let out = run(&["--timeout-s", "5", &url]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let err = stderr(&out);
-    assert!(err.contains("no start URL could be fetched"), "{err}");
-    assert!(err.contains(&url), "{err}");
+    for mode in modes() {
+        let out = run(&["--mode", mode, "--timeout-s", "5", &url]);
+        assert_eq!(out.status.code(), Some(1), "{mode}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("no start URL could be fetched"),
+            "{mode}: {err}"
+        );
+        assert!(err.contains(&url), "{mode}: {err}");
+        assert!(err.contains("connect: 1"), "{mode}: {err}");
+    }
+}
+
+#[test]
+fn a_server_slower_than_timeout_s_is_a_timeout_row() {
+    let site = threaded_scrape::site::Site::start(
+        "127.0.0.1:0",
+        threaded_scrape::site::SiteConfig {
+            latency: std::time::Duration::from_millis(1500),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    for mode in modes() {
+        let args = [
+            "--mode",
+            mode,
+            "--timeout-s",
+            "0.3",
+            "--retries",
+            "0",
+            "--max-depth",
+            "0",
+        ];
+        let out = run(&[&args[..], &[site.url().as_str()]].concat());
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{mode}: {err}");
+        assert!(err.contains("timeout: 1"), "{mode}: {err}");
+    }
 }
 
 #[test]
@@ -287,10 +359,16 @@ fn a_link_trap_stops_at_max_depth() {
 
 #[test]
 fn json_prints_one_record_with_the_contract_fields() {
+    for mode in parallel_modes() {
+        json_record_of(mode);
+    }
+}
+
+fn json_record_of(mode: &str) {
     let site = site();
     let out = run(&[
         "--mode",
-        "threads",
+        mode,
         "--workers",
         "4",
         "--per-host",
@@ -306,7 +384,7 @@ fn json_prints_one_record_with_the_contract_fields() {
     assert_eq!(lines.len(), 1, "{stdout}");
     let record: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
     assert_eq!(record["demo"], "threaded-scrape");
-    assert_eq!(record["mode"], "threads");
+    assert_eq!(record["mode"], mode);
     assert_eq!(record["workers"], 4);
     assert_eq!(record["workload"], "tiny");
     assert_eq!(record["items"], expected_paths().len());
@@ -317,25 +395,39 @@ fn json_prints_one_record_with_the_contract_fields() {
     assert_eq!(record["errors"], 6);
     let peak = record["peak_in_flight"].as_u64().unwrap();
     assert!((1..=4).contains(&peak), "{peak}");
+    // The process's peak RSS, in KiB: more than a megabyte, less than a gigabyte.
+    let rss = record["peak_rss_kb"].as_u64().unwrap();
+    assert!((1024..1024 * 1024).contains(&rss), "{rss}");
     // The summary went to stderr.
     assert!(stderr(&out).contains("most requests in flight"));
 }
 
 #[test]
-fn without_a_start_url_it_crawls_its_own_site_in_both_modes() {
+fn without_a_start_url_it_crawls_its_own_site_in_every_mode() {
     let out = run(&["--site-pages", "10", "--site-latency-ms", "1"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let table = String::from_utf8(out.stdout.clone()).unwrap();
     let modes: Vec<&str> = table
         .lines()
         .skip(1)
-        .take(2)
         .filter_map(|l| l.split_whitespace().next())
+        .filter(|w| !w.starts_with('('))
         .collect();
-    assert_eq!(modes, ["sequential", "threads"], "{table}");
+    assert_eq!(modes, self::modes(), "{table}");
     assert!(
         !stderr(&out).contains("different pages"),
         "{}",
         stderr(&out)
     );
+}
+
+#[test]
+fn async_mode_in_a_build_without_it_is_a_usage_error() {
+    if cfg!(feature = "async") {
+        eprintln!("SKIP: this build has the `async` feature (run with --no-default-features)");
+        return;
+    }
+    let out = run(&["--mode", "async", "http://127.0.0.1:1/"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("async"), "{}", stderr(&out));
 }

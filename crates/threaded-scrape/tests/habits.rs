@@ -19,6 +19,7 @@ fn site_with(clean_urls: bool, robots_redirect: Option<String>) -> Site {
             latency: Duration::from_millis(5),
             clean_urls,
             robots_redirect,
+            hosts: 1,
         },
     )
     .expect("start the test site")
@@ -87,7 +88,11 @@ fn crawl(site: &Site, extra: &[&str]) -> (BTreeMap<String, common::CsvRow>, Stri
 
 #[test]
 fn a_complete_crawl_sends_exactly_the_expected_requests() {
-    for (mode, clean) in [("threads", false), ("sequential", true)] {
+    let mut runs = vec![("threads", false), ("sequential", true)];
+    if common::parallel_modes().contains(&"async") {
+        runs.extend([("async", false), ("async", true)]);
+    }
+    for (mode, clean) in runs {
         let site = site_with(clean, None);
         let (rows, err) = crawl(&site, &["--mode", mode]);
         assert_eq!(
@@ -130,10 +135,23 @@ fn a_complete_crawl_sends_exactly_the_expected_requests() {
 
 #[test]
 fn follow_nofollow_and_fetch_ext_widen_the_crawl() {
+    for mode in common::modes() {
+        follow_nofollow_and_fetch_ext_in(mode);
+    }
+}
+
+fn follow_nofollow_and_fetch_ext_in(mode: &str) {
     let site = site_with(false, None);
     let (rows, _) = crawl(
         &site,
-        &["--follow-nofollow", "--fetch-ext", "--max-depth", "1"],
+        &[
+            "--mode",
+            mode,
+            "--follow-nofollow",
+            "--fetch-ext",
+            "--max-depth",
+            "1",
+        ],
     );
     let hits = site.stats().hits;
     for path in ["/rel-nofollow", "/files/data.bin", "/files/archive.zip"] {
@@ -147,10 +165,16 @@ fn follow_nofollow_and_fetch_ext_widen_the_crawl() {
 
 #[test]
 fn a_robots_txt_redirect_to_another_host_is_not_followed() {
+    for mode in common::modes() {
+        robots_txt_redirect_in(mode);
+    }
+}
+
+fn robots_txt_redirect_in(mode: &str) {
     let other = site_with(false, None);
     let to = format!("http://localhost:{}/robots.txt", other.addr().port());
     let site = site_with(false, Some(to));
-    let (rows, err) = crawl(&site, &["--max-depth", "1"]);
+    let (rows, err) = crawl(&site, &["--mode", mode, "--max-depth", "1"]);
     // Not one request to the other host: no robots.txt, as RFC 9309 says for that case.
     assert!(other.stats().hits.is_empty(), "{:?}", other.stats().hits);
     assert!(err.contains("off the allowed hosts"), "{err}");
@@ -160,11 +184,18 @@ fn a_robots_txt_redirect_to_another_host_is_not_followed() {
 
 #[test]
 fn two_mib_of_nested_tags_are_read_to_the_end() {
+    for mode in common::modes() {
+        nested_tags_in(mode);
+    }
+}
+
+fn nested_tags_in(mode: &str) {
     let site = site_with(false, None);
     let start = format!("{}nested", site.url());
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("out.csv");
-    let out = run(&["--max-depth", "1", "--out", csv.to_str().unwrap(), &start]);
+    let csv_arg = csv.to_str().unwrap();
+    let out = run(&["--mode", mode, "--max-depth", "1", "--out", csv_arg, &start]);
     assert!(out.status.success(), "{}", stderr(&out));
     let hits = site.stats().hits;
     let want: BTreeMap<String, u64> = [("/robots.txt", 1), ("/nested", 1), ("/after-nested", 1)]
@@ -203,8 +234,20 @@ fn jsonl_rows_have_the_csv_columns() {
 
 #[test]
 fn a_bad_out_path_fails_before_any_request() {
+    for mode in common::modes() {
+        bad_out_path_in(mode);
+    }
+}
+
+fn bad_out_path_in(mode: &str) {
     let site = site_with(false, None);
-    let out = run(&["--out", "/nonexistent/dir/x.csv", &site.url()]);
+    let out = run(&[
+        "--mode",
+        mode,
+        "--out",
+        "/nonexistent/dir/x.csv",
+        &site.url(),
+    ]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("/nonexistent/dir/x.csv"),
@@ -216,9 +259,15 @@ fn a_bad_out_path_fails_before_any_request() {
 
 #[test]
 fn the_start_url_is_fetched_as_given() {
+    for mode in common::modes() {
+        start_url_as_given_in(mode);
+    }
+}
+
+fn start_url_as_given_in(mode: &str) {
     let site = site_with(false, None);
     let start = format!("{}docs/guide/", site.url());
-    let out = run(&["--no-parent", &start]);
+    let out = run(&["--mode", mode, "--no-parent", &start]);
     assert!(out.status.success(), "{}", stderr(&out));
     let hits = site.stats().hits;
     // `../intro.html` is above the start directory: --no-parent leaves it out.
@@ -235,8 +284,16 @@ fn the_start_url_is_fetched_as_given() {
 
 #[test]
 fn user_agent_and_headers_go_with_every_request_robots_txt_included() {
+    for mode in common::modes() {
+        user_agent_and_headers_in(mode);
+    }
+}
+
+fn user_agent_and_headers_in(mode: &str) {
     let site = site_with(false, None);
     let out = run(&[
+        "--mode",
+        mode,
         "--max-depth",
         "0",
         "--user-agent",

@@ -84,7 +84,7 @@ fn stderr_of(child: Child) -> String {
 
 #[test]
 fn the_first_ctrl_c_keeps_the_rows_and_the_summary() {
-    for mode in ["threads", "sequential"] {
+    for mode in common::modes() {
         let site = slow_site(100);
         let dir = tempfile::tempdir().unwrap();
         let csv = dir.path().join("out.csv");
@@ -129,11 +129,16 @@ fn the_first_ctrl_c_keeps_the_rows_and_the_summary() {
 #[test]
 fn the_grace_is_bounded_and_a_second_ctrl_c_quits_at_once() {
     // Every answer takes 8 s: after SIGINT the request in flight outlasts the grace.
-    for (grace, signals) in [("0.3", 1), ("60", 2)] {
+    let runs = common::parallel_modes()
+        .into_iter()
+        .flat_map(|mode| [(mode, "0.3", 1), (mode, "60", 2)]);
+    for (mode, grace, signals) in runs {
         let site = slow_site(8000);
         let dir = tempfile::tempdir().unwrap();
         let csv = dir.path().join("out.csv");
         let mut child = spawn(&[
+            "--mode",
+            mode,
             "--grace-s",
             grace,
             "--out",
@@ -158,11 +163,11 @@ fn the_grace_is_bounded_and_a_second_ctrl_c_quits_at_once() {
         // Far less than the request (8 s) plus the grace (60 s): the limits are what ended it.
         let status = wait_at_most(&mut child, Duration::from_secs(5));
         let err = stderr_of(child);
-        assert_eq!(status.code(), Some(130), "grace {grace}: {err}");
+        assert_eq!(status.code(), Some(130), "{mode}, grace {grace}: {err}");
         if signals == 1 {
-            assert!(err.contains("1 requests given up on"), "{err}");
+            assert!(err.contains("1 requests given up on"), "{mode}: {err}");
         } else {
-            assert!(err.contains("quitting now"), "{err}");
+            assert!(err.contains("quitting now"), "{mode}: {err}");
         }
         // The CSV was created before the first request: its header is there.
         assert_eq!(data_lines(&csv), 0);

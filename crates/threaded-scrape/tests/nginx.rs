@@ -209,7 +209,7 @@ fn a_crawl_of_nginx_sends_exactly_the_expected_requests() {
     };
     let dir = tempfile::tempdir().unwrap();
     write_site(dir.path());
-    for mode in ["sequential", "threads"] {
+    for mode in common::modes() {
         let server = start_nginx(&nginx, dir.path());
         let csv = dir.path().join(format!("{mode}.csv"));
         let start = format!("http://127.0.0.1:{}/", server.port);

@@ -168,3 +168,73 @@ fn when_every_worker_dies_the_crawl_still_ends() {
     assert_eq!(thr.worker_panics.len(), 1);
     assert_eq!(thr.outcome.rows.len(), 1);
 }
+
+/// The fake site as an async fetcher: each fetch runs on tokio's blocking pool (the fake
+/// sleeps), and a panic there is a panic of the task, as a bug in a real fetch would be.
+#[cfg(feature = "async")]
+struct OnBlockingPool(Arc<FakeSite>);
+
+#[cfg(feature = "async")]
+impl crate::fetch_async::AsyncFetch for OnBlockingPool {
+    async fn fetch(&self, request: FetchRequest) -> FetchResult {
+        let site = Arc::clone(&self.0);
+        match tokio::task::spawn_blocking(move || site.fetch(&request)).await {
+            Ok(result) => result,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+}
+
+#[cfg(feature = "async")]
+fn run_async(frontier: Frontier, site: &Arc<FakeSite>, workers: usize) -> Crawl {
+    let mut driver = Driver {
+        progress: &Progress::hidden(),
+        rows: &mut NoFile,
+        interrupt: &Interrupt::never(),
+    };
+    let fetcher = Arc::new(OnBlockingPool(Arc::clone(site)));
+    crate::crawl_async::crawl(frontier, fetcher, workers, &mut driver).unwrap()
+}
+
+#[cfg(feature = "async")]
+#[test]
+fn async_finds_what_threads_find_within_the_per_host_limit() {
+    let site = Arc::new(FakeSite::new(60, 5));
+    let starts = ["http://a.test/0", "http://b.test/0"];
+    let thr = run(frontier(&starts, 3), &site, Mode::Threads, 16);
+    let site = Arc::new(FakeSite::new(60, 5));
+    let asy = run_async(frontier(&starts, 3), &site, 16);
+    assert_eq!(asy.mode, Mode::Async);
+    assert_eq!(found(&thr), found(&asy));
+    assert_eq!(asy.outcome.rows.len(), 120, "a URL was fetched twice");
+    assert!(site.peak_per_host.load(Ordering::SeqCst) <= 3);
+    assert!(
+        asy.outcome.peak_in_flight > 3,
+        "{}",
+        asy.outcome.peak_in_flight
+    );
+    assert!(asy.outcome.peak_in_flight <= 6);
+}
+
+#[cfg(feature = "async")]
+#[test]
+fn a_panicking_task_is_an_error_not_a_hang() {
+    let mut site = FakeSite::new(30, 1);
+    site.panic_on = Some("/5");
+    let site = Arc::new(site);
+    let asy = run_async(frontier(&["http://a.test/0"], 4), &site, 4);
+    assert_eq!(asy.worker_panics.len(), 1, "{:?}", asy.worker_panics);
+    assert!(
+        asy.worker_panics[0].contains("panicked"),
+        "{:?}",
+        asy.worker_panics
+    );
+    let row = asy
+        .outcome
+        .rows
+        .iter()
+        .find(|r| r.url == "http://a.test/5")
+        .unwrap();
+    assert!(row.error.contains("panicked"), "{row:?}");
+    assert!(asy.outcome.rows.len() >= 20, "{}", asy.outcome.rows.len());
+}

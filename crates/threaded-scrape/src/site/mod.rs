@@ -39,13 +39,18 @@
 //! - `/trap?page=K` links to `?page=K+1` forever. No page links to it: a crawl meets it only
 //!   when started there, so the default demo and the benchmark are not spent in it.
 //!
+//! With `hosts` > 1 (`--site-hosts N`) the same site is served on N ports, each its own
+//! origin: page `i` lives on origin `i % N` and every link to it is its absolute URL there,
+//! so one crawl from the first origin's `/` spreads over N hosts, each with its own
+//! `--per-host` limit and its own robots.txt. The faults stay on the first origin.
+//!
 //! It counts hits per path (with query) and the most requests in flight at once, for tests
 //! (`Site::stats`) and for other tools (`GET /__stats`, which is neither counted nor slowed).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::Duration;
 
@@ -67,6 +72,10 @@ pub struct SiteConfig {
     pub clean_urls: bool,
     /// `/robots.txt` answers 302 to this URL instead of the site's rules.
     pub robots_redirect: Option<String>,
+    /// Origins served at once (`--site-hosts`): one listening port each on the same address.
+    /// Page `i` lives on origin `i % hosts`, linked there by its absolute URL, so a crawl from
+    /// the first origin's `/` meets them all, and `--per-host` applies to each.
+    pub hosts: usize,
 }
 
 impl Default for SiteConfig {
@@ -76,6 +85,7 @@ impl Default for SiteConfig {
             latency: Duration::from_millis(20),
             clean_urls: false,
             robots_redirect: None,
+            hosts: 1,
         }
     }
 }
@@ -87,6 +97,8 @@ pub struct SiteStats {
     pub hits: BTreeMap<String, u64>,
     /// The most requests being answered at the same time.
     pub peak_in_flight: usize,
+    /// The same, per `Host` the requests named (`127.0.0.1:PORT`): the politeness per origin.
+    pub peak_in_flight_per_host: BTreeMap<String, usize>,
     /// Every `User-Agent` and `X-...` header (`name: value`) seen, for tests of the request
     /// options.
     pub headers_seen: std::collections::BTreeSet<String>,
@@ -103,6 +115,8 @@ struct State {
     headers_seen: Mutex<std::collections::BTreeSet<String>>,
     in_flight: AtomicUsize,
     peak_in_flight: AtomicUsize,
+    /// Per `Host`: requests being answered now, and the most at once.
+    per_host: Mutex<BTreeMap<String, (usize, usize)>>,
     /// `/flaky` has answered 500 (once per server).
     flaky_failed: AtomicBool,
     /// `/busy` has answered 429 (once per server).
@@ -112,13 +126,25 @@ struct State {
     /// The body of `/nested`: 2 MiB of nested tags.
     nested: Arc<[u8]>,
     binary: Arc<[u8]>,
+    /// Every origin of the site (`127.0.0.1:PORT`), set once all of them listen.
+    origins: OnceLock<Vec<String>>,
 }
 
 impl State {
+    /// The site's origins (empty until they all listen; one for a one-origin site).
+    fn origins(&self) -> &[String] {
+        self.origins.get().map_or(&[], Vec::as_slice)
+    }
+
     fn stats(&self) -> SiteStats {
         SiteStats {
             hits: self.hits.lock().map(|h| h.clone()).unwrap_or_default(),
             peak_in_flight: self.peak_in_flight.load(Ordering::SeqCst),
+            peak_in_flight_per_host: self
+                .per_host
+                .lock()
+                .map(|h| h.iter().map(|(k, (_, peak))| (k.clone(), *peak)).collect())
+                .unwrap_or_default(),
             headers_seen: self
                 .headers_seen
                 .lock()
@@ -130,12 +156,14 @@ impl State {
 
 /// A running test site. Stops when dropped.
 pub struct Site {
-    server: http::Server,
+    /// One server per origin; the first is the one `url()` names.
+    servers: Vec<http::Server>,
     state: Arc<State>,
 }
 
 impl Site {
-    /// Starts the site on `addr` (e.g. `127.0.0.1:0` for a free port).
+    /// Starts the site on `addr` (e.g. `127.0.0.1:0` for a free port), and its other origins,
+    /// if `config.hosts` > 1, on free ports of the same IP address.
     pub fn start(addr: &str, config: SiteConfig) -> anyhow::Result<Site> {
         let state = Arc::new(State {
             pages: config.pages.max(1),
@@ -146,23 +174,43 @@ impl Site {
             headers_seen: Mutex::new(std::collections::BTreeSet::new()),
             in_flight: AtomicUsize::new(0),
             peak_in_flight: AtomicUsize::new(0),
+            per_host: Mutex::new(BTreeMap::new()),
             flaky_failed: AtomicBool::new(false),
             busy_refused: AtomicBool::new(false),
             big: pages::big_page().into(),
             nested: pages::nested_page().into(),
             binary: pages::binary_file().into(),
+            origins: OnceLock::new(),
         });
-        let handler = {
+        let handler: Arc<http::Handler> = {
             let state = Arc::clone(&state);
             Arc::new(move |request: &http::Request| handle(request, &state))
         };
-        let server = http::Server::start(addr, handler)
+        let first = http::Server::start(addr, Arc::clone(&handler))
             .with_context(|| format!("cannot start the test site on {addr}"))?;
-        Ok(Site { server, state })
+        let ip = first.addr().ip();
+        let mut servers = vec![first];
+        for k in 1..config.hosts.max(1) {
+            let more = http::Server::start(&format!("{ip}:0"), Arc::clone(&handler))
+                .with_context(|| format!("cannot start origin {} of the test site", k + 1))?;
+            servers.push(more);
+        }
+        // Before anyone knows a URL of the site: no request can come before this.
+        let origins = servers.iter().map(|s| s.addr().to_string()).collect();
+        let _ = state.origins.set(origins);
+        Ok(Site { servers, state })
     }
 
     pub fn addr(&self) -> SocketAddr {
-        self.server.addr()
+        self.servers[0].addr()
+    }
+
+    /// Every origin's home page, the first one first.
+    pub fn urls(&self) -> Vec<String> {
+        self.servers
+            .iter()
+            .map(|s| format!("http://{}/", s.addr()))
+            .collect()
     }
 
     /// The home page, e.g. `http://127.0.0.1:41234/`.
@@ -175,9 +223,11 @@ impl Site {
         self.state.stats()
     }
 
-    /// Stops serving: closes every connection and joins every thread.
+    /// Stops serving: closes every connection and joins every thread, origin by origin.
     pub fn stop(self) {
-        self.server.stop();
+        for server in self.servers {
+            server.stop();
+        }
     }
 }
 
@@ -203,14 +253,23 @@ fn handle(request: &http::Request, state: &State) -> http::Response {
     }
     let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     state.peak_in_flight.fetch_max(now, Ordering::SeqCst);
+    let host = request.host.clone().unwrap_or_default();
+    let count_on_host = |step: isize| {
+        if let Ok(mut hosts) = state.per_host.lock() {
+            let (now, peak) = hosts.entry(host.clone()).or_insert((0, 0));
+            *now = now.saturating_add_signed(step);
+            *peak = (*peak).max(*now);
+        }
+    };
+    count_on_host(1);
 
     thread::sleep(state.latency); // The slow backend.
-    let host = request.host.clone().unwrap_or_default();
     let response = pages::route(&request.target, &host, state);
 
     // The request stops counting as in flight *before* the answer is written: once the client
     // has the last byte it may send its next request, and that one must not find this one
     // still counted. So the site's peak never exceeds what the client had in flight.
     state.in_flight.fetch_sub(1, Ordering::SeqCst);
+    count_on_host(-1);
     response
 }

@@ -24,7 +24,7 @@ pub(super) fn route(target: &str, host: &str, state: &State) -> Response {
             Some(to) => redirect(302, to),
             None => text(200, "text/plain", ROBOTS),
         },
-        "/" => html(200, &home(n)),
+        "/" => html(200, &home(n, state.origins())),
         "/redirect/1" => redirect(301, "/redirect/2"),
         "/redirect/2" => redirect(302, "3"), // A relative Location: resolves to /redirect/3.
         "/redirect/3" => redirect(307, "/moved"),
@@ -80,7 +80,7 @@ pub(super) fn route(target: &str, host: &str, state: &State) -> Response {
                 }
                 if let Ok(i) = rest.parse::<usize>() {
                     if i < n {
-                        return html(200, &page(i, n, host));
+                        return html(200, &page(i, n, host, state.origins()));
                     }
                 }
             }
@@ -91,9 +91,12 @@ pub(super) fn route(target: &str, host: &str, state: &State) -> Response {
 
 /// The home page: the way into the page graph (the first pages, so a crawl soon has plenty
 /// to fetch at once), and every fault.
-fn home(n: usize) -> String {
+fn home(n: usize, origins: &[String]) -> String {
     let sections: String = (1..FAN_OUT.min(n))
-        .map(|i| format!("<a href=\"/p/{i}\">section {i}</a>\n"))
+        .map(|i| {
+            let href = on_its_host(i, origins).unwrap_or_else(|| format!("/p/{i}"));
+            format!("<a href=\"{href}\">section {i}</a>\n")
+        })
         .collect();
     format!(
         r#"<!doctype html><html><head><title>threaded-scrape test site</title></head><body>
@@ -127,8 +130,22 @@ fn home(n: usize) -> String {
     )
 }
 
-/// Page `i` of `n`: children, parent, next, home, each in another spelling.
-fn page(i: usize, n: usize, host: &str) -> String {
+/// On a site of several origins (`hosts` > 1), page `c` lives on origin `c % hosts`: its
+/// absolute URL there. `None` on a one-origin site, where every page is on every host.
+fn on_its_host(c: usize, origins: &[String]) -> Option<String> {
+    if origins.len() < 2 {
+        return None;
+    }
+    Some(format!("http://{}/p/{c}", origins[c % origins.len()]))
+}
+
+/// Page `i` of `n`: children, parent, next, home, each in another spelling (a page on another
+/// origin of a many-host site: its absolute URL there).
+fn page(i: usize, n: usize, host: &str, origins: &[String]) -> String {
+    // A link to page `c`: `spelled` where `c` is served here, else its URL on its own origin.
+    let elsewhere = |c: usize| {
+        on_its_host(c, origins).filter(|url| !url.starts_with(&format!("http://{host}/")))
+    };
     let mut links = String::new();
     let spellings: [fn(usize, &str) -> String; 4] = [
         |c: usize, _: &str| format!("{c}"),
@@ -139,13 +156,14 @@ fn page(i: usize, n: usize, host: &str) -> String {
     for k in 1..=FAN_OUT {
         let c = FAN_OUT * i + k;
         if c < n {
-            let href = spellings[k % spellings.len()](c, host);
+            let href = elsewhere(c).unwrap_or_else(|| spellings[k % spellings.len()](c, host));
             links.push_str(&format!("<li><a href=\"{href}\">child {c}</a></li>\n"));
         }
     }
     if i > 0 {
         let parent = (i - 1) / FAN_OUT;
-        links.push_str(&format!("<li><a href=\"/p/{parent}\">parent</a></li>\n"));
+        let href = elsewhere(parent).unwrap_or_else(|| format!("/p/{parent}"));
+        links.push_str(&format!("<li><a href=\"{href}\">parent</a></li>\n"));
     }
     let next = (i + 1) % n;
     // `/p/%37` is `/p/7` (RFC 3986: an encoded digit is the digit).
@@ -154,14 +172,26 @@ fn page(i: usize, n: usize, host: &str) -> String {
         next.to_string().as_bytes()[0],
         &next.to_string()[1..]
     );
+    let (next_href, encoded_href) = match elsewhere(next) {
+        Some(url) => (
+            format!("{url}#section"),
+            url.replace(&format!("/p/{next}"), &format!("/p/{encoded}")),
+        ),
+        None => (format!("{next}#section"), format!("/p/{encoded}")),
+    };
     links.push_str(&format!(
-        "<li><a href=\"{next}#section\">next</a> <a href=\"/p/{encoded}\">next, encoded</a></li>\n"
+        "<li><a href=\"{next_href}\">next</a> <a href=\"{encoded_href}\">next, encoded</a></li>\n"
     ));
+    // Home is the first origin's `/` (on a many-host site, the other origins' `/` is not linked).
+    let home = match origins {
+        [first, _, ..] => format!("http://{first}/"),
+        _ => "/".to_string(),
+    };
     format!(
         r##"<!doctype html><html><head><title>Page {i}</title></head><body>
 <h1 id="top">Page {i} of {n}</h1>
 <ul>
-{links}<li><a href="#top">top</a> <a href="/">home</a></li>
+{links}<li><a href="#top">top</a> <a href="{home}">home</a></li>
 </ul></body></html>
 "##
     )
@@ -315,10 +345,35 @@ mod tests {
             for i in 1..n {
                 let parent = (i - 1) / FAN_OUT;
                 assert!(
-                    page(parent, n, "h").contains(&format!("child {i}<")),
+                    page(parent, n, "h", &[]).contains(&format!("child {i}<")),
                     "n={n} i={i}"
                 );
             }
         }
+    }
+
+    #[test]
+    fn on_a_many_host_site_each_page_links_to_its_own_origin() {
+        let origins: Vec<String> = (0..3).map(|p| format!("127.0.0.1:{}", 9000 + p)).collect();
+        // Page 0 is on origin 0; its children 1 and 2 are elsewhere, 6 is here (spelled
+        // relatively).
+        let p0 = page(0, 50, "127.0.0.1:9000", &origins);
+        assert!(p0.contains(r#"href="http://127.0.0.1:9001/p/1""#), "{p0}");
+        assert!(p0.contains(r#"href="http://127.0.0.1:9002/p/2""#), "{p0}");
+        assert!(p0.contains(r#"href="../p/6""#), "{p0}");
+        let p4 = page(4, 50, "127.0.0.1:9001", &origins);
+        assert!(
+            p4.contains(r#"href="http://127.0.0.1:9000/""#),
+            "home is origin 0: {p4}"
+        );
+        assert!(
+            p4.contains(r#"href="http://127.0.0.1:9000/p/0">parent"#),
+            "{p4}"
+        );
+        let home = home(50, &origins);
+        assert!(
+            home.contains(r#"href="http://127.0.0.1:9001/p/1""#),
+            "{home}"
+        );
     }
 }

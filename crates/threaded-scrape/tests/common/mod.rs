@@ -127,3 +127,20 @@ pub fn expected_paths() -> BTreeSet<String> {
     }
     paths
 }
+
+/// Every crawl mode of this build: `async` only with the `async` feature (else a SKIP line).
+pub fn modes() -> Vec<&'static str> {
+    let mut modes = vec!["sequential"];
+    modes.extend(parallel_modes());
+    modes
+}
+
+/// The modes with many requests in flight: threads, and async where it is built in.
+pub fn parallel_modes() -> Vec<&'static str> {
+    if cfg!(feature = "async") {
+        vec!["threads", "async"]
+    } else {
+        eprintln!("SKIP: --mode async: built without the `async` feature");
+        vec!["threads"]
+    }
+}

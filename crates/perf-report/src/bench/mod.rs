@@ -388,7 +388,7 @@ fn tool_record(
     bytes: u64,
     wall_ms: f64,
     ok: bool,
-    skipped: Option<&str>,
+    unavailable: Option<&str>,
 ) -> String {
     let rec = ToolRecord {
         demo: cfg.demo,
@@ -400,7 +400,7 @@ fn tool_record(
         wall_ms,
         ok,
         reference: cfg.reference,
-        skipped,
+        unavailable,
         command: exec::shell_line(&cfg.argv),
         config: cfg.id(),
     };
@@ -452,7 +452,7 @@ fn describe_inputs(d: Demo, ctx: &Ctx) -> String {
             );
             if f.many.is_yes() {
                 let ns: Vec<String> = s.many_tasks.iter().map(|&n| grouped(n)).collect();
-                t += &format!(" many-N: N waiting tasks at once (N = {}), threads up to 10,000, async at every N.", ns.join(", "));
+                t += &format!(" many: N waiting tasks at once (N = {}), threads up to 10,000, async at every N.", ns.join(", "));
             }
             if f.python_cpu_vs_io.is_yes() {
                 t += &format!(" cpu-small: {} tasks of {} numbers each, the size at which Python's sequential run takes 1-3 s; Rust and Python (language: python) run the same tasks, and Python also runs io-sleep and io-tcp on the same tasks.", grouped(s.small_cpu_tasks), grouped(s.small_cpu_size));
@@ -538,10 +538,11 @@ mod tests {
         let line = tool_record(fcp, 0, 0, 0.0, false, Some(NOT_INSTALLED));
         assert_eq!(
             line,
-            r#"{"demo":"threaded-file-copy","workload":"small-files","mode":"fcp","workers":1,"items":0,"bytes":0,"wall_ms":0.0,"ok":false,"reference":true,"skipped":"not installed","command":"fcp /w/s /w/d","config":"threaded-file-copy/small-files/fcp/1"}"#
+            r#"{"demo":"threaded-file-copy","workload":"small-files","mode":"fcp","workers":1,"items":0,"bytes":0,"wall_ms":0.0,"ok":false,"reference":true,"unavailable":"not installed","command":"fcp /w/s /w/d","config":"threaded-file-copy/small-files/fcp/1"}"#
         );
         let parsed = crate::records::parse_records(&line, "r").unwrap();
         assert!(parsed[0].reference && !parsed[0].ok);
+        assert_eq!(parsed[0].unavailable.as_deref(), Some(NOT_INSTALLED));
     }
 
     #[test]

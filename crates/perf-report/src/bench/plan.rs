@@ -158,14 +158,18 @@ pub struct Config {
     pub source: Source,
     /// A folder removed (untimed) before every run: the copy's destination.
     pub reset: Option<PathBuf>,
+    /// The task count, where configurations of one table differ only by it (cpu-vs-io's
+    /// `many` sweep): part of [`Config::id`], and written as `tasks` into records that lack it.
+    pub tasks: Option<u64>,
 }
 
 impl Config {
     /// The key that --resume and --merge match on, stored in every record as `config`.
     pub fn id(&self) -> String {
         let lang = self.language.map(|l| format!("{l}/")).unwrap_or_default();
+        let tasks = self.tasks.map(|n| format!("/tasks-{n}")).unwrap_or_default();
         format!(
-            "{lang}{}/{}/{}/{}",
+            "{lang}{}/{}/{}/{}{tasks}",
             self.demo, self.workload, self.mode, self.workers
         )
     }
@@ -175,8 +179,9 @@ impl Config {
         let lang = self.language.map(|l| format!(" [{l}]")).unwrap_or_default();
         let reference = if self.reference { " (reference)" } else { "" };
         let s = if self.workers == 1 { "" } else { "s" };
+        let tasks = self.tasks.map(|n| format!(", {n} tasks")).unwrap_or_default();
         format!(
-            "{}{lang} ({}) {}{reference} {} worker{s}",
+            "{}{lang} ({}) {}{reference} {} worker{s}{tasks}",
             self.demo, self.workload, self.mode, self.workers
         )
     }
@@ -213,6 +218,7 @@ fn demo(demo: &'static str, workload: &str, mode: &str, workers: u64, argv: Vec<
         argv,
         source: Source::Records,
         reset: None,
+        tasks: None,
     }
 }
 
@@ -285,8 +291,9 @@ fn cpu_vs_io(ctx: &Ctx, plan: &mut Vec<Config>) {
     if ctx.features.many.is_yes() {
         let b = ctx.exe("cpu-vs-io");
         let max = ctx.workers.max_io();
+        // One table, `many`, whose rows differ by N (the renderer's sweep charts split it by
+        // `tasks`); N is part of each configuration's key, so --resume and --merge keep them apart.
         for &n in &s.many_tasks {
-            let label = format!("many-{n}");
             let mut modes = vec![("async", max)];
             if n <= 10_000 {
                 modes.splice(0..0, [("thread-per-task", n), ("thread-pool", max)]);
@@ -294,12 +301,12 @@ fn cpu_vs_io(ctx: &Ctx, plan: &mut Vec<Config>) {
             for (mode, w) in modes {
                 let mut c = demo(
                     "cpu-vs-io",
-                    &label,
+                    "many",
                     mode,
                     w,
                     argv! {b, "--workload", "many", "--tasks", n, "--mode", mode, "--workers", w.min(1024), "--latency-ms", s.io_latency_ms, "--json"},
                 );
-                c.relabel = true;
+                c.tasks = Some(n);
                 plan.push(c);
             }
         }

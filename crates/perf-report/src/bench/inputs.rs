@@ -43,6 +43,8 @@ pub struct Features {
     pub timely: Support,
     /// process-crunch `generate --stations 10000`.
     pub stations_10k: Support,
+    /// process-crunch `bench --steps` (the fast parser's steps, one technique at a time).
+    pub steps: Support,
     /// cpu-vs-io `--mode async`.
     pub async_mode: Support,
     /// cpu-vs-io `--workload many`.
@@ -59,6 +61,7 @@ impl Features {
         Features {
             timely: Support::Yes,
             stations_10k: Support::Yes,
+            steps: Support::Yes,
             async_mode: Support::Yes,
             many: Support::Yes,
             python_cpu_vs_io: Support::Yes,
@@ -74,6 +77,7 @@ impl Features {
                 "process-crunch generate --stations 10000",
                 &self.stations_10k,
             ),
+            ("process-crunch bench --steps", &self.steps),
             ("cpu-vs-io --mode async", &self.async_mode),
             ("cpu-vs-io --workload many", &self.many),
             ("python/cpu_vs_io.py", &self.python_cpu_vs_io),
@@ -149,6 +153,7 @@ impl Inputs {
         let mut features = Features {
             timely: Support::Unknown,
             stations_10k: Support::Unknown,
+            steps: Support::Unknown,
             async_mode: Support::Unknown,
             many: Support::Unknown,
             python_cpu_vs_io: Support::Unknown,
@@ -229,6 +234,11 @@ impl Inputs {
                 }
                 Err(why) => Support::No(why.clone()),
             };
+            features.steps = probe(
+                &runner,
+                "process-crunch bench --steps",
+                &argv! {b, "bench", tiny, "--steps", "--runs", 1, "--json"},
+            )?;
             let probe_10k = format!("{w}/probe-10k.txt");
             features.stations_10k = probe(
                 &runner,

@@ -482,6 +482,9 @@ fn describe_inputs(d: Demo, ctx: &Ctx) -> String {
             if f.stations_10k.is_yes() {
                 t += &format!(" fast-10k-stations: a {}-row file of 10,000 stations, the fast parser at {} workers.", grouped(s.stations_10k_rows), w.ncpu);
             }
+            if f.steps.is_yes() {
+                t += " fast-steps (and fast-steps-10k-stations on the 10,000-station file): `process-crunch bench --steps`, the fast parser built up one technique at a time (plain, +swar, +branchless, +table, +lanes), each sequential on one core; a row's time against the row above is that technique's gain.";
+            }
             if f.python_crunch.is_yes() {
                 t += " python: python/crunch.py on the same file, sequential and process-pool.";
             }

@@ -161,13 +161,20 @@ pub struct Config {
     /// The task count, where configurations of one table differ only by it (cpu-vs-io's
     /// `many` sweep): part of [`Config::id`], and written as `tasks` into records that lack it.
     pub tasks: Option<u64>,
+    /// process-crunch `bench --steps`: its records name the step in `workload`
+    /// (`fast-step-swar`); the runner moves it to `mode` (`+swar`), so that the steps are the
+    /// rows of one table, [`Config::workload`].
+    pub steps: bool,
 }
 
 impl Config {
     /// The key that --resume and --merge match on, stored in every record as `config`.
     pub fn id(&self) -> String {
         let lang = self.language.map(|l| format!("{l}/")).unwrap_or_default();
-        let tasks = self.tasks.map(|n| format!("/tasks-{n}")).unwrap_or_default();
+        let tasks = self
+            .tasks
+            .map(|n| format!("/tasks-{n}"))
+            .unwrap_or_default();
         format!(
             "{lang}{}/{}/{}/{}{tasks}",
             self.demo, self.workload, self.mode, self.workers
@@ -179,7 +186,10 @@ impl Config {
         let lang = self.language.map(|l| format!(" [{l}]")).unwrap_or_default();
         let reference = if self.reference { " (reference)" } else { "" };
         let s = if self.workers == 1 { "" } else { "s" };
-        let tasks = self.tasks.map(|n| format!(", {n} tasks")).unwrap_or_default();
+        let tasks = self
+            .tasks
+            .map(|n| format!(", {n} tasks"))
+            .unwrap_or_default();
         format!(
             "{}{lang} ({}) {}{reference} {} worker{s}{tasks}",
             self.demo, self.workload, self.mode, self.workers
@@ -219,6 +229,7 @@ fn demo(demo: &'static str, workload: &str, mode: &str, workers: u64, argv: Vec<
         source: Source::Records,
         reset: None,
         tasks: None,
+        steps: false,
     }
 }
 
@@ -483,6 +494,28 @@ fn crunch(ctx: &Ctx, plan: &mut Vec<Config>) {
         push("sequential", 1);
         for mode in ["threads", "rayon", "processes"] {
             push(mode, ctx.workers.ncpu);
+        }
+    }
+
+    // The fast parser one technique at a time, sequential on one core, on both files: where
+    // each gain came from, and which techniques stop paying once the table outgrows the cache.
+    if ctx.features.steps.is_yes() {
+        let mut files = vec![("fast-steps", file.clone())];
+        if ctx.features.stations_10k.is_yes() {
+            let f = ctx.inputs.crunch_10k.display().to_string();
+            files.push(("fast-steps-10k-stations", f));
+        }
+        for (label, f) in files {
+            let mut c = demo(
+                "process-crunch",
+                label,
+                "steps",
+                1,
+                argv! {b, "bench", f, "--steps", "--runs", 1, "--json"},
+            );
+            c.relabel = true;
+            c.steps = true;
+            plan.push(c);
         }
     }
 

@@ -219,6 +219,7 @@ fn timed(
         },
         reset: None,
         tasks: None,
+        steps: false,
     }
 }
 

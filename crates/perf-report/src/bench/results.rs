@@ -39,6 +39,23 @@ pub fn tag_records(stdout: &str, cfg: &Config) -> Result<Vec<String>> {
         }
         let mut obj: Map<String, Value> =
             serde_json::from_str(line).map_err(|e| anyhow!("stdout: {e}: {line}"))?;
+        if cfg.steps {
+            let step = record
+                .workload()
+                .strip_prefix("fast-step-")
+                .ok_or_else(|| {
+                    anyhow!(
+                        "a --steps record of workload {:?}: {line}",
+                        record.workload()
+                    )
+                })?;
+            let mode = if step == "plain" {
+                step.to_string()
+            } else {
+                format!("+{step}")
+            };
+            obj.insert("mode".into(), mode.into());
+        }
         if cfg.relabel {
             obj.insert("workload".into(), cfg.workload.clone().into());
         }
@@ -278,6 +295,7 @@ mod tests {
             source: Source::Records,
             reset: None,
             tasks: None,
+            steps: false,
         }
     }
 
@@ -300,6 +318,24 @@ mod tests {
         assert_eq!(v["peak_rss_kb"], 900, "the demo's own fields are kept");
         let kept = tag_records(REC, &cfg("io", false)).unwrap();
         assert!(kept[0].contains(r#""workload":"many""#));
+    }
+
+    #[test]
+    fn step_records_become_rows_of_one_table() {
+        let rec = r#"{"demo":"process-crunch","mode":"sequential","workload":"fast-step-swar","workers":1,"items":10,"bytes":5,"wall_ms":2.0,"ok":true}"#;
+        let mut c = cfg("fast-steps", true);
+        c.demo = "process-crunch";
+        c.steps = true;
+        let v: Value = serde_json::from_str(&tag_records(rec, &c).unwrap()[0]).unwrap();
+        assert_eq!(
+            (v["workload"].as_str(), v["mode"].as_str()),
+            (Some("fast-steps"), Some("+swar"))
+        );
+        let plain = rec.replace("fast-step-swar", "fast-step-plain");
+        let v: Value = serde_json::from_str(&tag_records(&plain, &c).unwrap()[0]).unwrap();
+        assert_eq!(v["mode"], "plain");
+        let other = rec.replace("fast-step-swar", "fast");
+        assert!(tag_records(&other, &c).is_err());
     }
 
     #[test]

@@ -371,7 +371,14 @@ fn build_group(
             .map(|b| b / row.median_ms);
     }
     for row in rows.iter_mut().filter(|r| r.mode != BASELINE) {
-        let w = row.workers as f64;
+        // An event loop (asyncio on one thread, tokio on a few) overlaps every task's wait:
+        // on waiting work its ideal is the tasks in flight, not its threads.
+        let event_loop = matches!(row.mode.as_str(), "async" | "asyncio" | "tokio");
+        let w = if event_loop && !kind.computes() {
+            (row.workers as f64).max(row.items)
+        } else {
+            row.workers as f64
+        };
         let ideal = match cores {
             Some(n) if kind.computes() => w.min(n as f64),
             _ => w,

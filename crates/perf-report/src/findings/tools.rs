@@ -2,7 +2,7 @@
 //! peak memory), and warnings for failed runs.
 
 use crate::evidence;
-use crate::format::{fmt_kib, fmt_ms};
+use crate::format::{fmt_kib, fmt_ms, fmt_tiny_ms};
 use crate::kind::item_unit;
 use crate::stats::{Group, BASELINE};
 
@@ -64,7 +64,13 @@ pub(super) fn measured(g: &Group) -> Vec<String> {
         .best_per_mode()
         .into_iter()
         .filter(|r| r.items > 0.0)
-        .filter_map(|r| Some(format!("{} {}", config(r), fmt_ms(r.cpu_ms? / r.items))))
+        .filter_map(|r| {
+            Some(format!(
+                "{} {}",
+                config(r),
+                fmt_tiny_ms(r.cpu_ms? / r.items)
+            ))
+        })
         .collect();
     if !cpu.is_empty() {
         out.push(format!(

@@ -188,3 +188,19 @@ fn item_counts_do_not_split_a_configuration_but_task_counts_do() {
     let tasks: Vec<u64> = many.rows.iter().map(|r| r.tasks).collect();
     assert_eq!(tasks, [100, 1000, 1000]);
 }
+
+#[test]
+fn an_event_loop_on_waiting_work_is_held_to_its_tasks_in_flight_not_its_one_thread() {
+    let text = [
+        r#"{"demo":"cpu-vs-io","workload":"io-sleep","mode":"sequential","workers":1,"items":16,"bytes":0,"wall_ms":80,"ok":true}"#,
+        r#"{"demo":"cpu-vs-io","workload":"io-sleep","mode":"asyncio","workers":1,"items":16,"bytes":0,"wall_ms":7,"ok":true}"#,
+        r#"{"demo":"cpu-vs-io","workload":"io-sleep","mode":"thread-pool","workers":1,"items":16,"bytes":0,"wall_ms":7,"ok":true}"#,
+    ]
+    .join("\n");
+    let demos = group(&parse_records(&text, "t").unwrap());
+    let rows = &demos[0].groups[0].rows;
+    let of = |m: &str| rows.iter().find(|r| r.mode == m).unwrap();
+    assert_eq!(of("asyncio").ideal, Some(16.0));
+    assert!(!of("asyncio").noisy);
+    assert!(of("thread-pool").noisy, "one thread 11x faster is noise");
+}

@@ -466,8 +466,13 @@ fn describe_inputs(d: Demo, ctx: &Ctx) -> String {
         Demo::ThreadedScrape => format!(
             "the built-in test site on 127.0.0.1, {} pages, each answered after {} ms; --per-host equal to --workers; one site for the whole sweep, primed by an untimed crawl first. The reference wget -r (sequential, keeps nothing) crawls the same site, timed by the runner.{}",
             grouped(s.scrape_pages), s.scrape_latency_ms,
-            if s.target_site { " The table 500-pages-50ms is the crawler's speed target, on a second site of 500 pages x 50 ms, sequential against 32 workers." } else { "" }
-        ),
+            if s.target_site { " The table 500-pages-50ms is the crawler's speed target, on a second site of 500 pages x 50 ms, sequential against 32 workers (and async at 32 in flight, where the binary has it)." } else { "" }
+        ) + &if f.scrape_async.is_yes() { " async: the same crawl driven by a tokio task set, --workers requests in flight.".to_string() } else { String::new() }
+          + &if f.site_hosts.is_yes() {
+              let (h, p, ms) = s.hosts;
+              let list: Vec<String> = s.hosts_in_flight.iter().map(|n| grouped(*n)).collect();
+              format!(" {h}-hosts-{p}-pages-{ms}ms: the built-in site on {h} origins (--site-hosts {h}, {} pages in all, {ms} ms each), threads against async at {} requests in flight, --per-host their share per origin; peak memory per run.", grouped(p), list.join(", "))
+          } else { String::new() },
         Demo::ProcessCrunch => {
             let shapes = if f.timely.is_yes() {
                 let v: Vec<String> = plan::timely_shapes(w.ncpu, s.quick).iter().map(|(p, t)| format!("{p}x{t}")).collect();

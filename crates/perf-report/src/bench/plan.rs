@@ -73,10 +73,15 @@ pub struct Sizes {
     /// at ~15,000 numbers/s in CPython 3.11 on the 2-core dev VM: 16 x 2,000 in ~2.1 s).
     pub small_cpu_size: u64,
     pub small_cpu_tasks: u64,
-    /// Task counts of the `many` workload (thread-per-task against async).
+    /// Task counts of the `many` workload (thread-per-task against async); two even in a
+    /// quick run, so that it draws the sweep charts.
     pub many_tasks: Vec<u64>,
     /// Rows of the 10,000-station crunch file.
     pub stations_10k_rows: u64,
+    /// The many-host crawl: (hosts, pages in all, latency ms) of its site, and the requests
+    /// in flight it runs threads and async at.
+    pub hosts: (u64, u64, u64),
+    pub hosts_in_flight: Vec<u64>,
 }
 
 impl Sizes {
@@ -97,8 +102,10 @@ impl Sizes {
                 target_site: false,
                 small_cpu_size: 300,
                 small_cpu_tasks: 8,
-                many_tasks: vec![1000],
+                many_tasks: vec![100, 1000],
                 stations_10k_rows: 200_000,
+                hosts: (8, 200, 5),
+                hosts_in_flight: vec![16, 64],
             }
         } else {
             Sizes {
@@ -116,6 +123,8 @@ impl Sizes {
                 small_cpu_tasks: 16,
                 many_tasks: vec![1000, 10_000, 100_000],
                 stations_10k_rows: 10_000_000,
+                hosts: (64, 2000, 50),
+                hosts_in_flight: vec![64, 256, 1024],
             }
         }
     }
@@ -400,9 +409,16 @@ fn scrape(ctx: &Ctx, plan: &mut Vec<Config>) {
         demo("threaded-scrape", label, mode, w, a)
     };
     let site = &ctx.inputs.site;
+    let modes: &[&str] = if ctx.features.scrape_async.is_yes() {
+        &["threads", "async"]
+    } else {
+        &["threads"]
+    };
     plan.push(crawl("sequential", 1, &label, site));
-    for &w in &ctx.workers.io {
-        plan.push(crawl("threads", w, &label, site));
+    for mode in modes {
+        for &w in &ctx.workers.io {
+            plan.push(crawl(mode, w, &label, site));
+        }
     }
     plan.push(reference::wget(ctx.tools, &label, site, &ctx.inputs.work));
     // The speed target of the crawler: 500 pages x 50 ms, sequential against 32 workers
@@ -410,7 +426,23 @@ fn scrape(ctx: &Ctx, plan: &mut Vec<Config>) {
     // takes ~26 s a run.
     if let Some(target) = &ctx.inputs.target_site {
         plan.push(crawl("sequential", 1, "500-pages-50ms", target));
-        plan.push(crawl("threads", 32, "500-pages-50ms", target));
+        for mode in modes {
+            plan.push(crawl(mode, 32, "500-pages-50ms", target));
+        }
+    }
+    // Many origins at once (the built-in site on `hosts` ports): threads against async at
+    // hundreds of requests in flight, where a thread per request costs memory. --per-host
+    // keeps each origin at its share of the requests in flight, so the crawl stays polite.
+    if let Some(hosts_site) = &ctx.inputs.hosts_site {
+        let (hosts, pages, ms) = ctx.sizes.hosts;
+        let label = format!("{hosts}-hosts-{pages}-pages-{ms}ms");
+        for mode in modes {
+            for &w in &ctx.sizes.hosts_in_flight {
+                let per_host = w.div_ceil(hosts);
+                let a = argv! {b, "--mode", mode, "--workers", w, "--per-host", per_host, "--max-pages", 2 * pages, "--json", "--label", label, hosts_site};
+                plan.push(demo("threaded-scrape", &label, mode, w, a));
+            }
+        }
     }
 }
 

@@ -204,3 +204,31 @@ fn an_event_loop_on_waiting_work_is_held_to_its_tasks_in_flight_not_its_one_thre
     assert!(!of("asyncio").noisy);
     assert!(of("thread-pool").noisy, "one thread 11x faster is noise");
 }
+
+#[test]
+fn a_task_sweep_ranks_its_modes_at_one_task_count() {
+    let rec = |mode: &str, n: u64, ms: f64| {
+        format!(
+            r#"{{"demo":"cpu-vs-io","workload":"many","mode":"{mode}","workers":16,"items":{n},"tasks":{n},"bytes":0,"wall_ms":{ms},"ok":true}}"#
+        )
+    };
+    // thread-per-task at N = 100 is faster than async at N = 1,000, but that is not a race.
+    let text = [
+        rec("thread-per-task", 100, 20.0),
+        rec("thread-per-task", 1000, 190.0),
+        rec("async", 100, 30.0),
+        rec("async", 1000, 50.0),
+        rec("async", 100_000, 60.0),
+    ]
+    .join("\n");
+    let demos = group(&parse_records(&text, "t").unwrap());
+    let g = &demos[0].groups[0];
+    assert_eq!(g.compared_tasks(), Some(1000));
+    let best: Vec<(&str, u64)> = g
+        .best_per_mode()
+        .iter()
+        .map(|r| (r.mode.as_str(), r.tasks))
+        .collect();
+    assert_eq!(best, [("async", 1000), ("thread-per-task", 1000)]);
+    assert_eq!(g.fastest().unwrap().median_ms, 50.0);
+}

@@ -76,6 +76,8 @@ pub struct Sizes {
     /// Task counts of the `many` workload (thread-per-task against async); two even in a
     /// quick run, so that it draws the sweep charts.
     pub many_tasks: Vec<u64>,
+    /// The wait of each `many` task: 50 ms in a full run, the speed target's.
+    pub many_latency_ms: u64,
     /// Rows of the 10,000-station crunch file.
     pub stations_10k_rows: u64,
     /// The many-host crawl: (hosts, pages in all, latency ms) of its site, and the requests
@@ -103,6 +105,7 @@ impl Sizes {
                 small_cpu_size: 300,
                 small_cpu_tasks: 8,
                 many_tasks: vec![100, 1000],
+                many_latency_ms: 5,
                 stations_10k_rows: 200_000,
                 hosts: (8, 200, 5),
                 hosts_in_flight: vec![16, 64],
@@ -122,6 +125,7 @@ impl Sizes {
                 small_cpu_size: 2000,
                 small_cpu_tasks: 16,
                 many_tasks: vec![1000, 10_000, 100_000],
+                many_latency_ms: 50,
                 stations_10k_rows: 10_000_000,
                 hosts: (64, 2000, 50),
                 hosts_in_flight: vec![64, 256, 1024],
@@ -310,13 +314,17 @@ fn cpu_vs_io(ctx: &Ctx, plan: &mut Vec<Config>) {
     // and an async task does not. Threads stop at 10,000; 100,000 is async only.
     if ctx.features.many.is_yes() {
         let b = ctx.exe("cpu-vs-io");
-        let max = ctx.workers.max_io();
+        let ncpu = ctx.workers.ncpu;
+        let ms = s.many_latency_ms;
         // One table, `many`, whose rows differ by N (the renderer's sweep charts split it by
         // `tasks`); N is part of each configuration's key, so --resume and --merge keep them apart.
         for &n in &s.many_tasks {
-            let mut modes = vec![("async", max)];
+            // The pool gets a thread per wait, as the demo's own default for `many`, so that
+            // every wait overlaps; async runs on a runtime of one worker thread per core, tokio's
+            // default: its waits are timers, not threads.
+            let mut modes = vec![("async", ncpu)];
             if n <= 10_000 {
-                modes.splice(0..0, [("thread-per-task", n), ("thread-pool", max)]);
+                modes.splice(0..0, [("thread-per-task", n), ("thread-pool", n)]);
             }
             for (mode, w) in modes {
                 let mut c = demo(
@@ -324,7 +332,7 @@ fn cpu_vs_io(ctx: &Ctx, plan: &mut Vec<Config>) {
                     "many",
                     mode,
                     w,
-                    argv! {b, "--workload", "many", "--tasks", n, "--mode", mode, "--workers", w.min(1024), "--latency-ms", s.io_latency_ms, "--json"},
+                    argv! {b, "--workload", "many", "--tasks", n, "--mode", mode, "--workers", w, "--latency-ms", ms, "--json"},
                 );
                 c.tasks = Some(n);
                 plan.push(c);

@@ -81,6 +81,12 @@ impl Group {
             .min_by(|a, b| a.median_ms.total_cmp(&b.median_ms))
     }
 
+    /// False for a table of one-core variants with no sequential baseline (process-crunch's
+    /// parser steps, `bench --steps`): it ranks techniques, not concurrency models.
+    pub fn compares_models(&self) -> bool {
+        self.baseline_ms.is_some() || self.rows.iter().any(|r| r.workers != 1)
+    }
+
     /// For a sweep over task counts (cpu-vs-io's `many`): the largest N that two or more modes
     /// ran, the one count at which modes are compared (a time at N = 100 against one at
     /// N = 1,000 says nothing). `None` when the rows do not differ in N.

@@ -232,3 +232,18 @@ fn a_task_sweep_ranks_its_modes_at_one_task_count() {
     assert_eq!(best, [("async", 1000), ("thread-per-task", 1000)]);
     assert_eq!(g.fastest().unwrap().median_ms, 50.0);
 }
+
+#[test]
+fn a_table_of_one_core_techniques_compares_no_models() {
+    let rec = |mode: &str| {
+        format!(
+            r#"{{"demo":"process-crunch","workload":"fast-steps","mode":"{mode}","workers":1,"items":10,"bytes":0,"wall_ms":5,"ok":true}}"#
+        )
+    };
+    let steps = [rec("plain"), rec("+swar")].join("\n");
+    let demos = group(&parse_records(&steps, "t").unwrap());
+    assert!(!demos[0].groups[0].compares_models());
+    let modes = [rec("sequential"), rec("+swar")].join("\n");
+    let demos = group(&parse_records(&modes, "t").unwrap());
+    assert!(demos[0].groups[0].compares_models());
+}

@@ -25,6 +25,18 @@ pub fn fmt_ms(ms: f64) -> String {
     }
 }
 
+/// A time that may be far below a millisecond (CPU time per row): in ns, µs, ms or s, so that
+/// 30 ns reads "30.0 ns", not "0.000 ms".
+pub fn fmt_tiny_ms(ms: f64) -> String {
+    if ms >= 1.0 || ms == 0.0 {
+        fmt_ms(ms)
+    } else if ms >= 1e-3 {
+        format!("{} µs", sig3(ms * 1e3))
+    } else {
+        format!("{} ns", sig3(ms * 1e6))
+    }
+}
+
 /// A range of times with the unit written once where both ends share it: "401–430 ms".
 pub fn fmt_range(min: f64, max: f64) -> String {
     if max < 1000.0 {

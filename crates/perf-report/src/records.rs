@@ -269,6 +269,10 @@ pub struct Machine {
     /// Per demo, one sentence on the inputs it was measured on (sizes chosen by the script).
     #[serde(default)]
     pub inputs: BTreeMap<String, String>,
+    /// What the runner left out and why, one line each (a tool option the binary rejects,
+    /// no Python): shown in the report, never dropped silently.
+    #[serde(default)]
+    pub skipped: Vec<String>,
 }
 
 impl Machine {

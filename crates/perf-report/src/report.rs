@@ -291,6 +291,17 @@ fn machine_table(m: &Machine, staleness: &Staleness) -> String {
             format!("{r} timed per configuration{warm}")
         }),
     );
+    // Each line as code, so that `<MODE>` in an error message is not read as HTML (the table
+    // writer below escapes `|`).
+    let left_out: Vec<String> = m
+        .skipped
+        .iter()
+        .map(|l| format!("`{}`", l.replace('`', "'")))
+        .collect();
+    add(
+        "Left out",
+        (!left_out.is_empty()).then(|| left_out.join("; ")),
+    );
     let mut md = String::from("## Machine\n\n");
     if rows.is_empty() {
         md.push_str("Not recorded: no machine description was found beside the results.\n\n");
@@ -375,6 +386,24 @@ mod tests {
         );
         assert!(
             md.contains("`P×W`: P processes of W worker threads each"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn what_the_runner_left_out_is_listed_in_the_machine_table() {
+        let m: Machine = serde_json::from_str(
+            r#"{"logical_cpus":2,"skipped":["threaded-scrape --mode async: skipped: error: invalid value 'async' for '--mode <MODE>'","a | b"]}"#,
+        )
+        .unwrap();
+        let st = crate::staleness::Staleness {
+            commit: None,
+            dirty: None,
+            code: crate::staleness::Code::NoRepo,
+        };
+        let md = machine_table(&m, &st);
+        assert!(
+            md.contains("| Left out | `threaded-scrape --mode async: skipped: error: invalid value 'async' for '--mode <MODE>'`; `a \\| b` |"),
             "{md}"
         );
     }

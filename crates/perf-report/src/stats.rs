@@ -76,10 +76,46 @@ impl Group {
     /// The fastest of the demo's own rows, references and noisy rows excluded: a speedup
     /// above the ideal is never the headline.
     pub fn fastest(&self) -> Option<&Row> {
-        self.rows
-            .iter()
+        self.compared_rows()
             .filter(|r| !r.noisy)
             .min_by(|a, b| a.median_ms.total_cmp(&b.median_ms))
+    }
+
+    /// False for a table of one-core variants with no sequential baseline (process-crunch's
+    /// parser steps, `bench --steps`): it ranks techniques, not concurrency models.
+    pub fn compares_models(&self) -> bool {
+        self.baseline_ms.is_some() || self.rows.iter().any(|r| r.workers != 1)
+    }
+
+    /// For a sweep over task counts (cpu-vs-io's `many`): the largest N that two or more modes
+    /// ran, the one count at which modes are compared (a time at N = 100 against one at
+    /// N = 1,000 says nothing). `None` when the rows do not differ in N.
+    pub fn compared_tasks(&self) -> Option<u64> {
+        let mut counts: Vec<u64> = self.rows.iter().map(|r| r.tasks).collect();
+        counts.sort_unstable();
+        counts.dedup();
+        if counts.len() < 2 {
+            return None;
+        }
+        counts.into_iter().rev().find(|&n| {
+            let mut modes: Vec<&str> = self
+                .rows
+                .iter()
+                .filter(|r| r.tasks == n)
+                .map(|r| r.mode.as_str())
+                .collect();
+            modes.dedup();
+            modes.len() > 1
+        })
+    }
+
+    /// The rows that rankings compare: all of them, or in a sweep over task counts those at
+    /// [`Group::compared_tasks`].
+    fn compared_rows(&self) -> impl Iterator<Item = &Row> {
+        let at = self.compared_tasks();
+        self.rows
+            .iter()
+            .filter(move |r| at.is_none_or(|n| r.tasks == n))
     }
 
     /// The fastest row of each mode (noisy rows excluded), fastest first.
@@ -88,8 +124,8 @@ impl Group {
             .modes()
             .into_iter()
             .filter_map(|m| {
-                self.rows_of(m)
-                    .filter(|r| !r.noisy)
+                self.compared_rows()
+                    .filter(|r| r.mode == m && !r.noisy)
                     .min_by(|a, b| a.median_ms.total_cmp(&b.median_ms))
             })
             .collect();
@@ -371,7 +407,14 @@ fn build_group(
             .map(|b| b / row.median_ms);
     }
     for row in rows.iter_mut().filter(|r| r.mode != BASELINE) {
-        let w = row.workers as f64;
+        // An event loop (asyncio on one thread, tokio on a few) overlaps every task's wait:
+        // on waiting work its ideal is the tasks in flight, not its threads.
+        let event_loop = matches!(row.mode.as_str(), "async" | "asyncio" | "tokio");
+        let w = if event_loop && !kind.computes() {
+            (row.workers as f64).max(row.items)
+        } else {
+            row.workers as f64
+        };
         let ideal = match cores {
             Some(n) if kind.computes() => w.min(n as f64),
             _ => w,

@@ -56,6 +56,10 @@ pub fn what_wins_when(demos: &[Demo], cores: Option<u64>) -> String {
         .flat_map(|d| &d.groups)
         .filter(|g| g.fastest().is_some())
         .collect();
+    // A table of one-core techniques (process-crunch's parser steps) compares no models: it
+    // has its own section, and no row here.
+    let (rust, ladders): (Vec<&Group>, Vec<&Group>) =
+        rust.into_iter().partition(|g| g.compares_models());
     if rust.is_empty() {
         return String::new();
     }
@@ -90,6 +94,17 @@ pub fn what_wins_when(demos: &[Demo], cores: Option<u64>) -> String {
         md.push_str(&row(g, demos, &others, cores));
     }
     md.push('\n');
+    if !ladders.is_empty() {
+        let names: Vec<String> = ladders
+            .iter()
+            .map(|g| format!("`{}` · `{}`", g.demo, g.workload))
+            .collect();
+        let _ = writeln!(
+            md,
+            "Not in this table, since they compare techniques on one core rather than models: {} (see their sections).\n",
+            names.join(", ")
+        );
+    }
     md
 }
 

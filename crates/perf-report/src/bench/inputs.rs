@@ -43,8 +43,14 @@ pub struct Features {
     pub timely: Support,
     /// process-crunch `generate --stations 10000`.
     pub stations_10k: Support,
+    /// process-crunch `bench --steps` (the fast parser's steps, one technique at a time).
+    pub steps: Support,
     /// cpu-vs-io `--mode async`.
     pub async_mode: Support,
+    /// threaded-scrape `--mode async`.
+    pub scrape_async: Support,
+    /// threaded-scrape's built-in site on many origins, `--site-hosts N`.
+    pub site_hosts: Support,
     /// cpu-vs-io `--workload many`.
     pub many: Support,
     /// python3 >= 3.9 runs python/cpu_vs_io.py with the flags the plan gives it.
@@ -59,7 +65,10 @@ impl Features {
         Features {
             timely: Support::Yes,
             stations_10k: Support::Yes,
+            steps: Support::Yes,
             async_mode: Support::Yes,
+            scrape_async: Support::Yes,
+            site_hosts: Support::Yes,
             many: Support::Yes,
             python_cpu_vs_io: Support::Yes,
             python_crunch: Support::Yes,
@@ -74,7 +83,10 @@ impl Features {
                 "process-crunch generate --stations 10000",
                 &self.stations_10k,
             ),
+            ("process-crunch bench --steps", &self.steps),
             ("cpu-vs-io --mode async", &self.async_mode),
+            ("threaded-scrape --mode async", &self.scrape_async),
+            ("threaded-scrape --site-hosts", &self.site_hosts),
             ("cpu-vs-io --workload many", &self.many),
             ("python/cpu_vs_io.py", &self.python_cpu_vs_io),
             ("python/crunch.py", &self.python_crunch),
@@ -98,6 +110,8 @@ pub struct Inputs {
     pub crunch_10k: PathBuf,
     pub site: String,
     pub target_site: Option<String>,
+    /// The built-in site on [`Sizes::hosts`] origins, where threaded-scrape has `--site-hosts`.
+    pub hosts_site: Option<String>,
     /// The test sites, stopped on drop.
     sites: Vec<Child>,
     /// The temp dir itself; `None` for --list, where nothing is made.
@@ -118,6 +132,7 @@ impl Inputs {
             crunch_10k: work.join("measurements-10k.txt"),
             site: "$SITE".into(),
             target_site: sizes.target_site.then(|| "$TARGET_SITE".into()),
+            hosts_site: Some("$HOSTS_SITE".into()),
             fs: "(not made)".into(),
             work,
             sites: Vec::new(),
@@ -141,6 +156,7 @@ impl Inputs {
             crunch_10k: work.join("measurements-10k.txt"),
             site: String::new(),
             target_site: None,
+            hosts_site: None,
             fs: fs_note,
             work,
             sites: Vec::new(),
@@ -149,7 +165,10 @@ impl Inputs {
         let mut features = Features {
             timely: Support::Unknown,
             stations_10k: Support::Unknown,
+            steps: Support::Unknown,
             async_mode: Support::Unknown,
+            scrape_async: Support::Unknown,
+            site_hosts: Support::Unknown,
             many: Support::Unknown,
             python_cpu_vs_io: Support::Unknown,
             python_crunch: Support::Unknown,
@@ -229,6 +248,11 @@ impl Inputs {
                 }
                 Err(why) => Support::No(why.clone()),
             };
+            features.steps = probe(
+                &runner,
+                "process-crunch bench --steps",
+                &argv! {b, "bench", tiny, "--steps", "--runs", 1, "--json"},
+            )?;
             let probe_10k = format!("{w}/probe-10k.txt");
             features.stations_10k = probe(
                 &runner,
@@ -250,9 +274,26 @@ impl Inputs {
         if demos.contains(&Demo::ThreadedScrape) {
             let b = exe("threaded-scrape");
             inputs.site =
-                inputs.start_site(&runner, &b, sizes.scrape_pages, sizes.scrape_latency_ms)?;
+                inputs.start_site(&runner, &b, sizes.scrape_pages, sizes.scrape_latency_ms, 1)?;
             if sizes.target_site {
-                inputs.target_site = Some(inputs.start_site(&runner, &b, 500, 50)?);
+                inputs.target_site = Some(inputs.start_site(&runner, &b, 500, 50, 1)?);
+            }
+            // A short crawl of the sweep site in the async mode: exit 2 means the binary has no
+            // such mode (yet).
+            features.scrape_async = probe(
+                &runner,
+                "threaded-scrape --mode async",
+                &argv! {b, "--mode", "async", "--workers", 2, "--per-host", 2, "--max-pages", 3, "--json", "--label", "probe", inputs.site},
+            )?;
+            // clap stops at the first unknown option (exit 2), before --help (exit 0).
+            features.site_hosts = probe(
+                &runner,
+                "threaded-scrape --site-hosts",
+                &argv! {b, "--site-hosts", 2, "--help"},
+            )?;
+            if features.site_hosts.is_yes() {
+                let (hosts, pages, ms) = sizes.hosts;
+                inputs.hosts_site = Some(inputs.start_site(&runner, &b, pages, ms, hosts)?);
             }
         }
         Ok((inputs, features, runner))
@@ -265,13 +306,21 @@ impl Inputs {
         b: &str,
         pages: u64,
         latency_ms: u64,
+        hosts: u64,
     ) -> Result<String> {
         log(&format!(
-            "starting the scrape test site: {pages} pages, {latency_ms} ms latency"
+            "starting the scrape test site: {pages} pages, {latency_ms} ms latency, {hosts} host(s)"
         ));
-        let out = self.work.join(format!("site-{pages}-{latency_ms}.out"));
-        let err = self.work.join(format!("site-{pages}-{latency_ms}.err"));
-        let a = argv! {b, "--serve", "--port", 0, "--site-pages", pages, "--site-latency-ms", latency_ms};
+        let out = self
+            .work
+            .join(format!("site-{pages}-{latency_ms}-{hosts}.out"));
+        let err = self
+            .work
+            .join(format!("site-{pages}-{latency_ms}-{hosts}.err"));
+        let mut a = argv! {b, "--serve", "--port", 0, "--site-pages", pages, "--site-latency-ms", latency_ms};
+        if hosts > 1 {
+            a.extend(argv! {"--site-hosts", hosts});
+        }
         self.sites.push(runner.spawn(&a, &out, &err)?);
         let site = self.sites.last_mut().expect("just pushed");
         // The site prints its base URL as the first line of stdout once it listens.

@@ -388,7 +388,7 @@ fn tool_record(
     bytes: u64,
     wall_ms: f64,
     ok: bool,
-    skipped: Option<&str>,
+    unavailable: Option<&str>,
 ) -> String {
     let rec = ToolRecord {
         demo: cfg.demo,
@@ -400,7 +400,7 @@ fn tool_record(
         wall_ms,
         ok,
         reference: cfg.reference,
-        skipped,
+        unavailable,
         command: exec::shell_line(&cfg.argv),
         config: cfg.id(),
     };
@@ -452,7 +452,7 @@ fn describe_inputs(d: Demo, ctx: &Ctx) -> String {
             );
             if f.many.is_yes() {
                 let ns: Vec<String> = s.many_tasks.iter().map(|&n| grouped(n)).collect();
-                t += &format!(" many-N: N waiting tasks at once (N = {}), threads up to 10,000, async at every N.", ns.join(", "));
+                t += &format!(" many: N tasks at once that each wait {} ms (N = {}): thread-per-task and a thread pool of N threads up to 10,000, async (one runtime thread per core) at every N; each model in a fresh process, for its own peak memory.", s.many_latency_ms, ns.join(", "));
             }
             if f.python_cpu_vs_io.is_yes() {
                 t += &format!(" cpu-small: {} tasks of {} numbers each, the size at which Python's sequential run takes 1-3 s; Rust and Python (language: python) run the same tasks, and Python also runs io-sleep and io-tcp on the same tasks.", grouped(s.small_cpu_tasks), grouped(s.small_cpu_size));
@@ -466,8 +466,13 @@ fn describe_inputs(d: Demo, ctx: &Ctx) -> String {
         Demo::ThreadedScrape => format!(
             "the built-in test site on 127.0.0.1, {} pages, each answered after {} ms; --per-host equal to --workers; one site for the whole sweep, primed by an untimed crawl first. The reference wget -r (sequential, keeps nothing) crawls the same site, timed by the runner.{}",
             grouped(s.scrape_pages), s.scrape_latency_ms,
-            if s.target_site { " The table 500-pages-50ms is the crawler's speed target, on a second site of 500 pages x 50 ms, sequential against 32 workers." } else { "" }
-        ),
+            if s.target_site { " The table 500-pages-50ms is the crawler's speed target, on a second site of 500 pages x 50 ms, sequential against 32 workers (and async at 32 in flight, where the binary has it)." } else { "" }
+        ) + &if f.scrape_async.is_yes() { " async: the same crawl driven by a tokio task set, --workers requests in flight.".to_string() } else { String::new() }
+          + &if f.site_hosts.is_yes() {
+              let (h, p, ms) = s.hosts;
+              let list: Vec<String> = s.hosts_in_flight.iter().map(|n| grouped(*n)).collect();
+              format!(" {h}-hosts-{p}-pages-{ms}ms: the built-in site on {h} origins (--site-hosts {h}, {} pages in all, {ms} ms each), threads against async at {} requests in flight, --per-host their share per origin; peak memory per run.", grouped(p), list.join(", "))
+          } else { String::new() },
         Demo::ProcessCrunch => {
             let shapes = if f.timely.is_yes() {
                 let v: Vec<String> = plan::timely_shapes(w.ncpu, s.quick).iter().map(|(p, t)| format!("{p}x{t}")).collect();
@@ -481,6 +486,9 @@ fn describe_inputs(d: Demo, ctx: &Ctx) -> String {
             );
             if f.stations_10k.is_yes() {
                 t += &format!(" fast-10k-stations: a {}-row file of 10,000 stations, the fast parser at {} workers.", grouped(s.stations_10k_rows), w.ncpu);
+            }
+            if f.steps.is_yes() {
+                t += " fast-steps (and fast-steps-10k-stations on the 10,000-station file): `process-crunch bench --steps`, the fast parser built up one technique at a time (plain, +swar, +branchless, +table, +lanes), each sequential on one core; a row's time against the row above is that technique's gain.";
             }
             if f.python_crunch.is_yes() {
                 t += " python: python/crunch.py on the same file, sequential and process-pool.";
@@ -538,10 +546,11 @@ mod tests {
         let line = tool_record(fcp, 0, 0, 0.0, false, Some(NOT_INSTALLED));
         assert_eq!(
             line,
-            r#"{"demo":"threaded-file-copy","workload":"small-files","mode":"fcp","workers":1,"items":0,"bytes":0,"wall_ms":0.0,"ok":false,"reference":true,"skipped":"not installed","command":"fcp /w/s /w/d","config":"threaded-file-copy/small-files/fcp/1"}"#
+            r#"{"demo":"threaded-file-copy","workload":"small-files","mode":"fcp","workers":1,"items":0,"bytes":0,"wall_ms":0.0,"ok":false,"reference":true,"unavailable":"not installed","command":"fcp /w/s /w/d","config":"threaded-file-copy/small-files/fcp/1"}"#
         );
         let parsed = crate::records::parse_records(&line, "r").unwrap();
         assert!(parsed[0].reference && !parsed[0].ok);
+        assert_eq!(parsed[0].unavailable.as_deref(), Some(NOT_INSTALLED));
     }
 
     #[test]

@@ -73,10 +73,17 @@ pub struct Sizes {
     /// at ~15,000 numbers/s in CPython 3.11 on the 2-core dev VM: 16 x 2,000 in ~2.1 s).
     pub small_cpu_size: u64,
     pub small_cpu_tasks: u64,
-    /// Task counts of the `many` workload (thread-per-task against async).
+    /// Task counts of the `many` workload (thread-per-task against async); two even in a
+    /// quick run, so that it draws the sweep charts.
     pub many_tasks: Vec<u64>,
+    /// The wait of each `many` task: 50 ms in a full run, the speed target's.
+    pub many_latency_ms: u64,
     /// Rows of the 10,000-station crunch file.
     pub stations_10k_rows: u64,
+    /// The many-host crawl: (hosts, pages in all, latency ms) of its site, and the requests
+    /// in flight it runs threads and async at.
+    pub hosts: (u64, u64, u64),
+    pub hosts_in_flight: Vec<u64>,
 }
 
 impl Sizes {
@@ -97,8 +104,11 @@ impl Sizes {
                 target_site: false,
                 small_cpu_size: 300,
                 small_cpu_tasks: 8,
-                many_tasks: vec![1000],
+                many_tasks: vec![100, 1000],
+                many_latency_ms: 5,
                 stations_10k_rows: 200_000,
+                hosts: (8, 200, 5),
+                hosts_in_flight: vec![16, 64],
             }
         } else {
             Sizes {
@@ -115,7 +125,10 @@ impl Sizes {
                 small_cpu_size: 2000,
                 small_cpu_tasks: 16,
                 many_tasks: vec![1000, 10_000, 100_000],
+                many_latency_ms: 50,
                 stations_10k_rows: 10_000_000,
+                hosts: (64, 2000, 50),
+                hosts_in_flight: vec![64, 256, 1024],
             }
         }
     }
@@ -158,14 +171,25 @@ pub struct Config {
     pub source: Source,
     /// A folder removed (untimed) before every run: the copy's destination.
     pub reset: Option<PathBuf>,
+    /// The task count, where configurations of one table differ only by it (cpu-vs-io's
+    /// `many` sweep): part of [`Config::id`], and written as `tasks` into records that lack it.
+    pub tasks: Option<u64>,
+    /// process-crunch `bench --steps`: its records name the step in `workload`
+    /// (`fast-step-swar`); the runner moves it to `mode` (`+swar`), so that the steps are the
+    /// rows of one table, [`Config::workload`].
+    pub steps: bool,
 }
 
 impl Config {
     /// The key that --resume and --merge match on, stored in every record as `config`.
     pub fn id(&self) -> String {
         let lang = self.language.map(|l| format!("{l}/")).unwrap_or_default();
+        let tasks = self
+            .tasks
+            .map(|n| format!("/tasks-{n}"))
+            .unwrap_or_default();
         format!(
-            "{lang}{}/{}/{}/{}",
+            "{lang}{}/{}/{}/{}{tasks}",
             self.demo, self.workload, self.mode, self.workers
         )
     }
@@ -175,8 +199,12 @@ impl Config {
         let lang = self.language.map(|l| format!(" [{l}]")).unwrap_or_default();
         let reference = if self.reference { " (reference)" } else { "" };
         let s = if self.workers == 1 { "" } else { "s" };
+        let tasks = self
+            .tasks
+            .map(|n| format!(", {n} tasks"))
+            .unwrap_or_default();
         format!(
-            "{}{lang} ({}) {}{reference} {} worker{s}",
+            "{}{lang} ({}) {}{reference} {} worker{s}{tasks}",
             self.demo, self.workload, self.mode, self.workers
         )
     }
@@ -213,6 +241,8 @@ fn demo(demo: &'static str, workload: &str, mode: &str, workers: u64, argv: Vec<
         argv,
         source: Source::Records,
         reset: None,
+        tasks: None,
+        steps: false,
     }
 }
 
@@ -284,22 +314,27 @@ fn cpu_vs_io(ctx: &Ctx, plan: &mut Vec<Config>) {
     // and an async task does not. Threads stop at 10,000; 100,000 is async only.
     if ctx.features.many.is_yes() {
         let b = ctx.exe("cpu-vs-io");
-        let max = ctx.workers.max_io();
+        let ncpu = ctx.workers.ncpu;
+        let ms = s.many_latency_ms;
+        // One table, `many`, whose rows differ by N (the renderer's sweep charts split it by
+        // `tasks`); N is part of each configuration's key, so --resume and --merge keep them apart.
         for &n in &s.many_tasks {
-            let label = format!("many-{n}");
-            let mut modes = vec![("async", max)];
+            // The pool gets a thread per wait, as the demo's own default for `many`, so that
+            // every wait overlaps; async runs on a runtime of one worker thread per core, tokio's
+            // default: its waits are timers, not threads.
+            let mut modes = vec![("async", ncpu)];
             if n <= 10_000 {
-                modes.splice(0..0, [("thread-per-task", n), ("thread-pool", max)]);
+                modes.splice(0..0, [("thread-per-task", n), ("thread-pool", n)]);
             }
             for (mode, w) in modes {
                 let mut c = demo(
                     "cpu-vs-io",
-                    &label,
+                    "many",
                     mode,
                     w,
-                    argv! {b, "--workload", "many", "--tasks", n, "--mode", mode, "--workers", w.min(1024), "--latency-ms", s.io_latency_ms, "--json"},
+                    argv! {b, "--workload", "many", "--tasks", n, "--mode", mode, "--workers", w, "--latency-ms", ms, "--json"},
                 );
-                c.relabel = true;
+                c.tasks = Some(n);
                 plan.push(c);
             }
         }
@@ -382,9 +417,16 @@ fn scrape(ctx: &Ctx, plan: &mut Vec<Config>) {
         demo("threaded-scrape", label, mode, w, a)
     };
     let site = &ctx.inputs.site;
+    let modes: &[&str] = if ctx.features.scrape_async.is_yes() {
+        &["threads", "async"]
+    } else {
+        &["threads"]
+    };
     plan.push(crawl("sequential", 1, &label, site));
-    for &w in &ctx.workers.io {
-        plan.push(crawl("threads", w, &label, site));
+    for mode in modes {
+        for &w in &ctx.workers.io {
+            plan.push(crawl(mode, w, &label, site));
+        }
     }
     plan.push(reference::wget(ctx.tools, &label, site, &ctx.inputs.work));
     // The speed target of the crawler: 500 pages x 50 ms, sequential against 32 workers
@@ -392,7 +434,23 @@ fn scrape(ctx: &Ctx, plan: &mut Vec<Config>) {
     // takes ~26 s a run.
     if let Some(target) = &ctx.inputs.target_site {
         plan.push(crawl("sequential", 1, "500-pages-50ms", target));
-        plan.push(crawl("threads", 32, "500-pages-50ms", target));
+        for mode in modes {
+            plan.push(crawl(mode, 32, "500-pages-50ms", target));
+        }
+    }
+    // Many origins at once (the built-in site on `hosts` ports): threads against async at
+    // hundreds of requests in flight, where a thread per request costs memory. --per-host
+    // keeps each origin at its share of the requests in flight, so the crawl stays polite.
+    if let Some(hosts_site) = &ctx.inputs.hosts_site {
+        let (hosts, pages, ms) = ctx.sizes.hosts;
+        let label = format!("{hosts}-hosts-{pages}-pages-{ms}ms");
+        for mode in modes {
+            for &w in &ctx.sizes.hosts_in_flight {
+                let per_host = w.div_ceil(hosts);
+                let a = argv! {b, "--mode", mode, "--workers", w, "--per-host", per_host, "--max-pages", 2 * pages, "--json", "--label", label, hosts_site};
+                plan.push(demo("threaded-scrape", &label, mode, w, a));
+            }
+        }
     }
 }
 
@@ -476,6 +534,28 @@ fn crunch(ctx: &Ctx, plan: &mut Vec<Config>) {
         push("sequential", 1);
         for mode in ["threads", "rayon", "processes"] {
             push(mode, ctx.workers.ncpu);
+        }
+    }
+
+    // The fast parser one technique at a time, sequential on one core, on both files: where
+    // each gain came from, and which techniques stop paying once the table outgrows the cache.
+    if ctx.features.steps.is_yes() {
+        let mut files = vec![("fast-steps", file.clone())];
+        if ctx.features.stations_10k.is_yes() {
+            let f = ctx.inputs.crunch_10k.display().to_string();
+            files.push(("fast-steps-10k-stations", f));
+        }
+        for (label, f) in files {
+            let mut c = demo(
+                "process-crunch",
+                label,
+                "steps",
+                1,
+                argv! {b, "bench", f, "--steps", "--runs", 1, "--json"},
+            );
+            c.relabel = true;
+            c.steps = true;
+            plan.push(c);
         }
     }
 

@@ -1,7 +1,7 @@
 //! The tools a user would pick instead of ours, measured in the same run on the same inputs:
 //! `cp -r`, `cp -a`, `rsync -a`, fcp and xcp beside the copier; DuckDB and Polars running the
 //! 1BRC query beside the cruncher; `wget -r` beside the crawler. A tool that is not installed
-//! still gets a row: one record with `skipped: "not installed"` (see [`not_installed`]), never
+//! still gets a row: one record with `unavailable: "not installed"` (see [`not_installed`]), never
 //! a silent gap.
 //!
 //! The runner times a tool's whole process (they print no record of their own), then checks
@@ -165,11 +165,12 @@ pub fn tree_size(root: &Path) -> Result<(u64, u64)> {
 /// place the shape is decided:
 ///
 /// `{"demo":"threaded-file-copy","workload":"small-files","mode":"fcp","workers":1,"items":0,
-///   "bytes":0,"wall_ms":0.0,"ok":false,"reference":true,"skipped":"not installed",
+///   "bytes":0,"wall_ms":0.0,"ok":false,"reference":true,"unavailable":"not installed",
 ///   "command":"fcp SRC DST","config":"threaded-file-copy/small-files/fcp/1"}`
 ///
-/// A skipped record has `ok: false`, zero items, bytes and time, and `skipped` set; a renderer
-/// must show it as "not installed", never as a time.
+/// A not-installed record has `ok: false`, zero items, bytes and time, and `unavailable` set; the
+/// renderer shows it as "not installed", never as a time. (The field is not called `skipped`: the
+/// copier's records already use `skipped` for a count of files.)
 #[derive(Debug, Serialize)]
 pub struct ToolRecord<'a> {
     pub demo: &'a str,
@@ -182,13 +183,13 @@ pub struct ToolRecord<'a> {
     pub ok: bool,
     pub reference: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub skipped: Option<&'a str>,
+    pub unavailable: Option<&'a str>,
     /// The command that was (or would have been) timed, with the inputs' real paths.
     pub command: String,
     pub config: String,
 }
 
-/// What [`ToolRecord::skipped`] says of a tool that is not installed.
+/// What [`ToolRecord::unavailable`] says of a tool that is not installed.
 pub const NOT_INSTALLED: &str = "not installed";
 
 /// A reference configuration: `tool` on PATH runs `argv`, timed by the runner; otherwise a
@@ -217,6 +218,8 @@ fn timed(
             Source::NotInstalled
         },
         reset: None,
+        tasks: None,
+        steps: false,
     }
 }
 

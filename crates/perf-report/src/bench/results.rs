@@ -4,8 +4,9 @@
 //!
 //! The runner adds these fields to a demo's record (the renderer ignores fields it does not
 //! know): `config`, the key of its configuration (`cpu-vs-io/io/thread-pool/4`), which --resume
-//! and --merge match on; `workload` where the plan names the table (e.g. `many-1000`, where the
-//! binary prints `many` for every task count); `language: "python"` for the Python baseline;
+//! and --merge match on; `workload` where the plan names the table (e.g. `cpu-small`, where the
+//! binary prints `cpu`); `tasks` where the plan sets it (the `many` sweep, one table split by
+//! N); `language: "python"` for the Python baseline;
 //! `reference: true` for outside tools.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -38,6 +39,23 @@ pub fn tag_records(stdout: &str, cfg: &Config) -> Result<Vec<String>> {
         }
         let mut obj: Map<String, Value> =
             serde_json::from_str(line).map_err(|e| anyhow!("stdout: {e}: {line}"))?;
+        if cfg.steps {
+            let step = record
+                .workload()
+                .strip_prefix("fast-step-")
+                .ok_or_else(|| {
+                    anyhow!(
+                        "a --steps record of workload {:?}: {line}",
+                        record.workload()
+                    )
+                })?;
+            let mode = if step == "plain" {
+                step.to_string()
+            } else {
+                format!("+{step}")
+            };
+            obj.insert("mode".into(), mode.into());
+        }
         if cfg.relabel {
             obj.insert("workload".into(), cfg.workload.clone().into());
         }
@@ -48,6 +66,9 @@ pub fn tag_records(stdout: &str, cfg: &Config) -> Result<Vec<String>> {
         }
         if cfg.reference {
             obj.insert("reference".into(), true.into());
+        }
+        if let Some(n) = cfg.tasks {
+            obj.entry("tasks").or_insert_with(|| n.into());
         }
         obj.insert("config".into(), cfg.id().into());
         lines.push(Value::Object(obj).to_string());
@@ -273,6 +294,8 @@ mod tests {
             argv: vec![],
             source: Source::Records,
             reset: None,
+            tasks: None,
+            steps: false,
         }
     }
 
@@ -280,14 +303,39 @@ mod tests {
 
     #[test]
     fn records_are_tagged_with_their_configuration() {
-        let lines = tag_records(&format!("{REC}\n\n"), &cfg("many-1000", true)).unwrap();
+        let lines = tag_records(&format!("{REC}\n\n"), &cfg("cpu-small", true)).unwrap();
         assert_eq!(lines.len(), 1);
         let v: Value = serde_json::from_str(&lines[0]).unwrap();
-        assert_eq!(v["workload"], "many-1000");
-        assert_eq!(v["config"], "cpu-vs-io/many-1000/async/4");
+        assert_eq!(v["workload"], "cpu-small");
+        assert_eq!(v["config"], "cpu-vs-io/cpu-small/async/4");
+        // The `many` sweep: one table, N in the key and in the record.
+        let mut sweep = cfg("many", false);
+        sweep.tasks = Some(1000);
+        let v: Value = serde_json::from_str(&tag_records(REC, &sweep).unwrap()[0]).unwrap();
+        assert_eq!(v["workload"], "many");
+        assert_eq!(v["tasks"], 1000);
+        assert_eq!(v["config"], "cpu-vs-io/many/async/4/tasks-1000");
         assert_eq!(v["peak_rss_kb"], 900, "the demo's own fields are kept");
         let kept = tag_records(REC, &cfg("io", false)).unwrap();
         assert!(kept[0].contains(r#""workload":"many""#));
+    }
+
+    #[test]
+    fn step_records_become_rows_of_one_table() {
+        let rec = r#"{"demo":"process-crunch","mode":"sequential","workload":"fast-step-swar","workers":1,"items":10,"bytes":5,"wall_ms":2.0,"ok":true}"#;
+        let mut c = cfg("fast-steps", true);
+        c.demo = "process-crunch";
+        c.steps = true;
+        let v: Value = serde_json::from_str(&tag_records(rec, &c).unwrap()[0]).unwrap();
+        assert_eq!(
+            (v["workload"].as_str(), v["mode"].as_str()),
+            (Some("fast-steps"), Some("+swar"))
+        );
+        let plain = rec.replace("fast-step-swar", "fast-step-plain");
+        let v: Value = serde_json::from_str(&tag_records(&plain, &c).unwrap()[0]).unwrap();
+        assert_eq!(v["mode"], "plain");
+        let other = rec.replace("fast-step-swar", "fast");
+        assert!(tag_records(&other, &c).is_err());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! peak memory), and warnings for failed runs.
 
 use crate::evidence;
-use crate::format::{fmt_kib, fmt_ms};
+use crate::format::{fmt_kib, fmt_ms, fmt_tiny_ms};
 use crate::kind::item_unit;
 use crate::stats::{Group, BASELINE};
 
@@ -64,7 +64,13 @@ pub(super) fn measured(g: &Group) -> Vec<String> {
         .best_per_mode()
         .into_iter()
         .filter(|r| r.items > 0.0)
-        .filter_map(|r| Some(format!("{} {}", config(r), fmt_ms(r.cpu_ms? / r.items))))
+        .filter_map(|r| {
+            Some(format!(
+                "{} {}",
+                config(r),
+                fmt_tiny_ms(r.cpu_ms? / r.items)
+            ))
+        })
         .collect();
     if !cpu.is_empty() {
         out.push(format!(
@@ -72,16 +78,41 @@ pub(super) fn measured(g: &Group) -> Vec<String> {
             cpu.join(", ")
         ));
     }
-    let most = g.rows.iter().map(|r| r.tasks).max().unwrap_or(0);
+    // In a sweep, memory is compared at the count every mode ran (not at the largest, which
+    // only async may reach), with the memory each further concurrent wait cost: the slope
+    // between the smallest and that count, so that the process's fixed memory is left out.
+    let most = g
+        .compared_tasks()
+        .unwrap_or_else(|| g.rows.iter().map(|r| r.tasks).max().unwrap_or(0));
     let rss: Vec<String> = g
         .modes()
         .into_iter()
         .filter_map(|m| {
-            let r = g
+            let fastest_at = |n: u64| {
+                g.rows_of(m)
+                    .filter(|r| r.tasks == n && r.peak_rss_kb.is_some())
+                    .min_by(|a, b| a.median_ms.total_cmp(&b.median_ms))
+            };
+            let r = fastest_at(most)?;
+            let kib = r.peak_rss_kb?;
+            let least = g
                 .rows_of(m)
-                .filter(|r| r.tasks == most)
-                .min_by(|a, b| a.median_ms.total_cmp(&b.median_ms))?;
-            Some(format!("`{}` {}", r.label(), fmt_kib(r.peak_rss_kb?)))
+                .filter(|r| r.tasks > 0 && r.peak_rss_kb.is_some())
+                .map(|r| r.tasks)
+                .min()
+                .unwrap_or(most);
+            let per_wait = match fastest_at(least).and_then(|lo| lo.peak_rss_kb) {
+                Some(lo_kib) if least < most => {
+                    let slope = (kib - lo_kib).max(0.0) / (most - least) as f64;
+                    format!(" ({} per further wait, from N = {least})", fmt_kib(slope))
+                }
+                _ if most > 0 => format!(
+                    " ({} per wait, fixed memory included)",
+                    fmt_kib(kib / most as f64)
+                ),
+                _ => String::new(),
+            };
+            Some(format!("`{}` {}{per_wait}", r.label(), fmt_kib(kib)))
         })
         .collect();
     if !rss.is_empty() {

@@ -188,3 +188,62 @@ fn item_counts_do_not_split_a_configuration_but_task_counts_do() {
     let tasks: Vec<u64> = many.rows.iter().map(|r| r.tasks).collect();
     assert_eq!(tasks, [100, 1000, 1000]);
 }
+
+#[test]
+fn an_event_loop_on_waiting_work_is_held_to_its_tasks_in_flight_not_its_one_thread() {
+    let text = [
+        r#"{"demo":"cpu-vs-io","workload":"io-sleep","mode":"sequential","workers":1,"items":16,"bytes":0,"wall_ms":80,"ok":true}"#,
+        r#"{"demo":"cpu-vs-io","workload":"io-sleep","mode":"asyncio","workers":1,"items":16,"bytes":0,"wall_ms":7,"ok":true}"#,
+        r#"{"demo":"cpu-vs-io","workload":"io-sleep","mode":"thread-pool","workers":1,"items":16,"bytes":0,"wall_ms":7,"ok":true}"#,
+    ]
+    .join("\n");
+    let demos = group(&parse_records(&text, "t").unwrap());
+    let rows = &demos[0].groups[0].rows;
+    let of = |m: &str| rows.iter().find(|r| r.mode == m).unwrap();
+    assert_eq!(of("asyncio").ideal, Some(16.0));
+    assert!(!of("asyncio").noisy);
+    assert!(of("thread-pool").noisy, "one thread 11x faster is noise");
+}
+
+#[test]
+fn a_task_sweep_ranks_its_modes_at_one_task_count() {
+    let rec = |mode: &str, n: u64, ms: f64| {
+        format!(
+            r#"{{"demo":"cpu-vs-io","workload":"many","mode":"{mode}","workers":16,"items":{n},"tasks":{n},"bytes":0,"wall_ms":{ms},"ok":true}}"#
+        )
+    };
+    // thread-per-task at N = 100 is faster than async at N = 1,000, but that is not a race.
+    let text = [
+        rec("thread-per-task", 100, 20.0),
+        rec("thread-per-task", 1000, 190.0),
+        rec("async", 100, 30.0),
+        rec("async", 1000, 50.0),
+        rec("async", 100_000, 60.0),
+    ]
+    .join("\n");
+    let demos = group(&parse_records(&text, "t").unwrap());
+    let g = &demos[0].groups[0];
+    assert_eq!(g.compared_tasks(), Some(1000));
+    let best: Vec<(&str, u64)> = g
+        .best_per_mode()
+        .iter()
+        .map(|r| (r.mode.as_str(), r.tasks))
+        .collect();
+    assert_eq!(best, [("async", 1000), ("thread-per-task", 1000)]);
+    assert_eq!(g.fastest().unwrap().median_ms, 50.0);
+}
+
+#[test]
+fn a_table_of_one_core_techniques_compares_no_models() {
+    let rec = |mode: &str| {
+        format!(
+            r#"{{"demo":"process-crunch","workload":"fast-steps","mode":"{mode}","workers":1,"items":10,"bytes":0,"wall_ms":5,"ok":true}}"#
+        )
+    };
+    let steps = [rec("plain"), rec("+swar")].join("\n");
+    let demos = group(&parse_records(&steps, "t").unwrap());
+    assert!(!demos[0].groups[0].compares_models());
+    let modes = [rec("sequential"), rec("+swar")].join("\n");
+    let demos = group(&parse_records(&modes, "t").unwrap());
+    assert!(demos[0].groups[0].compares_models());
+}

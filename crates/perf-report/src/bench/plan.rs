@@ -291,8 +291,17 @@ fn cpu_vs_io_models(ctx: &Ctx, plan: &mut Vec<Config>, label: &str, ws: &[u64], 
     }
     push("process-per-task", tasks, ncpu);
     ws.iter().for_each(|&w| push("process-pool", w, w));
-    if ctx.features.async_mode.is_yes() && label == "io" {
-        ws.iter().for_each(|&w| push("async", w, w));
+    // Async on the I/O work; on the CPU work both the mistake (the tasks block the runtime's
+    // threads) and the fix (`spawn_blocking`), which is the lesson of cpu-vs-io's async models.
+    let async_modes: &[&str] = match label {
+        "io" => &["async"],
+        "cpu" => &["async", "async-blocking"],
+        _ => &[],
+    };
+    if ctx.features.async_mode.is_yes() {
+        for mode in async_modes {
+            ws.iter().for_each(|&w| push(mode, w, w));
+        }
     }
 }
 

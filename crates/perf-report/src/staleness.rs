@@ -3,9 +3,10 @@
 //! report from a dirty tree, or from a commit whose code differs from the checkout's, opens
 //! with a banner that says so.
 //!
-//! "The code" is every tracked file under `crates/` and `scripts/` except Markdown files: the
+//! "The code" is every tracked file under `crates/` and `scripts/` except Markdown files (the
 //! crate READMEs carry the generated Performance blocks, so committing a regenerated report
-//! must not make that same report stale. The comparison is between the commit measured and the
+//! must not make that same report stale) and except the renderer's own sources (see [`CODE`]):
+//! the measured code is the demos and the runner. The comparison is between the commit measured and the
 //! checkout's files (`git diff --quiet COMMIT -- crates scripts`), so it depends only on the
 //! committed files and the history: a re-render in CI gives the same banner as on the machine
 //! that committed it. The banner names the commit measured, never the latest one, so further
@@ -39,8 +40,21 @@ pub struct Staleness {
     pub code: Code,
 }
 
-/// The pathspecs of "the code": crates and scripts, their Markdown aside.
-const CODE: [&str; 3] = ["crates", "scripts", ":(exclude,glob)crates/**/*.md"];
+/// The pathspecs of "the code": crates and scripts, their Markdown aside, and the renderer's
+/// own files aside too (everything of perf-report but the runner in `src/bench/` and the
+/// manifest): a change to how the report is written changes no number in it, and CI's
+/// re-render check already holds the committed report to the current renderer.
+const CODE: [&str; 9] = [
+    "crates",
+    "scripts",
+    ":(exclude,glob)crates/**/*.md",
+    ":(exclude,glob)crates/perf-report/src/*.rs",
+    ":(exclude)crates/perf-report/src/charts",
+    ":(exclude)crates/perf-report/src/findings",
+    ":(exclude)crates/perf-report/src/records",
+    ":(exclude)crates/perf-report/src/stats",
+    ":(exclude)crates/perf-report/tests",
+];
 
 /// Checks the machine's commit against the git checkout that holds `results`.
 pub fn check(machine: &Machine, results: &Path) -> Staleness {
@@ -232,6 +246,22 @@ mod tests {
 
         std::fs::write(root.join("crates/a/README.md"), "# a\nregenerated block\n").unwrap();
         git(&["commit", "-qam", "report"]).unwrap();
+        assert_eq!(check(&m, &results).code, Code::Current);
+
+        // The renderer's own code changes no number; the runner's does.
+        let pr = root.join("crates/perf-report/src");
+        std::fs::create_dir_all(pr.join("charts")).unwrap();
+        std::fs::create_dir_all(pr.join("bench")).unwrap();
+        std::fs::write(pr.join("report.rs"), "// renderer\n").unwrap();
+        std::fs::write(pr.join("charts/mod.rs"), "// renderer\n").unwrap();
+        git(&["add", "-A"]).unwrap();
+        git(&["commit", "-qm", "renderer"]).unwrap();
+        assert_eq!(check(&m, &results).code, Code::Current);
+        std::fs::write(pr.join("bench/plan.rs"), "// runner\n").unwrap();
+        git(&["add", "-A"]).unwrap();
+        git(&["commit", "-qm", "runner"]).unwrap();
+        assert_eq!(check(&m, &results).code, Code::Changed);
+        git(&["revert", "--no-edit", "HEAD"]).unwrap();
         assert_eq!(check(&m, &results).code, Code::Current);
 
         std::fs::write(root.join("crates/a/src/lib.rs"), "// v2\n").unwrap();

@@ -408,9 +408,11 @@ fn build_group(
     }
     for row in rows.iter_mut().filter(|r| r.mode != BASELINE) {
         // An event loop (asyncio on one thread, tokio on a few) overlaps every task's wait:
-        // on waiting work its ideal is the tasks in flight, not its threads.
+        // on waiting work its ideal is the tasks in flight, not its threads. cpu-vs-io starts
+        // all its tasks at once, so its tasks in flight are its items; the crawler's --workers
+        // already counts its requests in flight.
         let event_loop = matches!(row.mode.as_str(), "async" | "asyncio" | "tokio");
-        let w = if event_loop && !kind.computes() {
+        let w = if event_loop && !kind.computes() && demo == "cpu-vs-io" {
             (row.workers as f64).max(row.items)
         } else {
             row.workers as f64

@@ -2,8 +2,8 @@
 #![allow(dead_code)] // each test file uses a different subset
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 

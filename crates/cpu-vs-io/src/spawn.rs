@@ -18,20 +18,17 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use anyhow::Context as _;
 
 /// A command that starts `exe` as a child: stderr shared with ours (a child's error message
-/// reaches the terminal), and on Linux tied to our life.
+/// reaches the terminal).
 pub fn child_command(exe: &Path) -> Command {
     let mut cmd = Command::new(exe);
     cmd.stderr(Stdio::inherit());
-    die_with_parent(&mut cmd);
     cmd
 }
 
-/// Spawns `cmd`, naming `what` in the error if it cannot start.
+/// Spawns `cmd` as a [`Supervised`] child, naming `what` in the error if it cannot start.
 pub fn spawn(cmd: &mut Command, what: &str) -> anyhow::Result<Supervised> {
-    let child = cmd
-        .spawn()
-        .with_context(|| format!("starting {what} ({})", cmd.get_program().to_string_lossy()))?;
-    Ok(Supervised { child })
+    Supervised::spawn(cmd)
+        .with_context(|| format!("starting {what} ({})", cmd.get_program().to_string_lossy()))
 }
 
 /// A running child that is never left behind: dropped without having been waited for (an early
@@ -40,6 +37,16 @@ pub fn spawn(cmd: &mut Command, what: &str) -> anyhow::Result<Supervised> {
 #[derive(Debug)]
 pub struct Supervised {
     child: Child,
+}
+
+impl Supervised {
+    /// Starts `cmd`, set to die with this process (Linux), and takes ownership of the child.
+    pub fn spawn(cmd: &mut Command) -> io::Result<Supervised> {
+        die_with_parent(cmd);
+        Ok(Supervised {
+            child: cmd.spawn()?,
+        })
+    }
 }
 
 impl Deref for Supervised {

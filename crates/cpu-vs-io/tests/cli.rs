@@ -101,7 +101,7 @@ fn json_prints_one_record_per_run_and_nothing_else() {
         assert_eq!(record["items"], 3);
         assert_eq!(record["ok"], true);
         assert_eq!(record["errors"], 0);
-        assert!(record["wall_ms"].as_f64().unwrap() >= 0.0);
+        assert!(record["wall_ms"].is_number(), "{record}");
         assert!(record["workers"].as_u64().unwrap() >= 1);
         // Each model ran in a child of its own, whose peak memory is measured on Linux.
         if cfg!(target_os = "linux") {

@@ -19,8 +19,10 @@ pub struct Supervised {
 }
 
 impl Supervised {
-    /// Spawns `command`.
+    /// Starts `command`, set to die with this process (Linux, [`die_with_parent`]), and takes
+    /// ownership of the child.
     pub fn spawn(command: &mut Command) -> io::Result<Supervised> {
+        die_with_parent(command);
         Ok(Supervised {
             child: command.spawn()?,
         })

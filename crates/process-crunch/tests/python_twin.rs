@@ -211,5 +211,5 @@ fn a_generated_file_prints_the_same_bytes() {
         assert_eq!(p[field], r[field], "field {field}");
     }
     assert_eq!(p["language"], "python");
-    assert!(p["wall_ms"].as_f64().is_some_and(|ms| ms >= 0.0));
+    assert!(p["wall_ms"].is_number(), "{p}");
 }

@@ -54,11 +54,11 @@ pub struct Context {
     pub links: LinkTable,
     /// Set by Ctrl-C. Workers stop taking jobs and the walker stops walking.
     pub cancel: Arc<AtomicBool>,
-    /// Directory pairs held open right now (see `job::DirPair`), at most `MAX_OPEN_PAIRS`.
+    /// Directory pairs held open right now (see `entry::DirPair`), at most `MAX_OPEN_PAIRS`.
     pub open_pairs: AtomicUsize,
 }
 
-/// How many `job::DirPair`s may be open at once: a very deep tree must not use up the
+/// How many `entry::DirPair`s may be open at once: a very deep tree must not use up the
 /// process's file descriptors (the copiers need some too).
 pub const MAX_OPEN_PAIRS: usize = 128;
 

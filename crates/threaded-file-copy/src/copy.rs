@@ -243,14 +243,21 @@ fn copy_data(
 /// Copies with `copy_file_range` from the current offsets until `size` bytes are copied, the
 /// kernel says 0 (the file shrank), or it cannot copy (then the caller reads the rest).
 fn copy_upto(ctx: &Context, input: &File, output: &File, size: u64) -> io::Result<u64> {
+    Ok(kernel_copy(ctx, input, output, size)?.0)
+}
+
+/// The `copy_file_range` loop both callers share: one chunk at a time (Ctrl-C is seen within a
+/// chunk) until `limit` bytes, a 0 from the kernel, or an error that means "cannot copy here"
+/// (then the caller reads and writes). Returns the bytes copied and whether the kernel said 0.
+fn kernel_copy(ctx: &Context, input: &File, output: &File, limit: u64) -> io::Result<(u64, bool)> {
     let mut total = 0;
-    while total < size {
+    while total < limit {
         if ctx.cancelled() {
             return Err(cancel::interrupted());
         }
-        let want = (size - total).min(KERNEL_CHUNK as u64) as usize;
+        let want = (limit - total).min(KERNEL_CHUNK as u64) as usize;
         match copy_file_range(input, None, output, None, want) {
-            Ok(0) => break,
+            Ok(0) => return Ok((total, true)),
             Ok(n) => total += n as u64,
             Err(Errno::INTR) => {}
             Err(Errno::XDEV | Errno::INVAL | Errno::OPNOTSUPP | Errno::NOSYS | Errno::BADF) => {
@@ -259,7 +266,7 @@ fn copy_upto(ctx: &Context, input: &File, output: &File, size: u64) -> io::Resul
             Err(e) => return Err(e.into()),
         }
     }
-    Ok(total)
+    Ok((total, false))
 }
 
 /// Copies from the current offsets to EOF with `copy_file_range`, one chunk at a time so that
@@ -274,21 +281,9 @@ fn copy_stream(
     buf: &mut [u8],
     same_fs: bool,
 ) -> io::Result<u64> {
-    let mut total = 0;
-    loop {
-        if ctx.cancelled() {
-            return Err(cancel::interrupted());
-        }
-        match copy_file_range(input, None, &*output, None, KERNEL_CHUNK) {
-            Ok(0) if same_fs && total > 0 => return Ok(total),
-            Ok(0) => break,
-            Ok(n) => total += n as u64,
-            Err(Errno::INTR) => {}
-            Err(Errno::XDEV | Errno::INVAL | Errno::OPNOTSUPP | Errno::NOSYS | Errno::BADF) => {
-                break
-            }
-            Err(e) => return Err(e.into()),
-        }
+    let (mut total, kernel_said_0) = kernel_copy(ctx, input, output, u64::MAX)?;
+    if kernel_said_0 && same_fs && total > 0 {
+        return Ok(total);
     }
     let mut input = input;
     loop {

@@ -21,7 +21,7 @@
 //! mode runs it in its own thread feeding a channel, and the rayon mode hands it to
 //! `par_bridge`. Memory: one batch at a time, plus one `DirMeta` per directory (not per file).
 //!
-//! It also keeps open the directories that pending jobs are in (`job::DirPair`), so that the
+//! It also keeps open the directories that pending jobs are in (`entry::DirPair`), so that the
 //! copiers can open and link files by name relative to them rather than by full path.
 
 use std::ffi::OsStr;

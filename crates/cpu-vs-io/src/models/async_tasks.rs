@@ -112,6 +112,8 @@ async fn fetch(id: u32, addr: SocketAddr) -> io::Result<Output> {
     answered(id, &payload)
 }
 
+// ---- End of the model. Below: the heartbeat that measures a blocked runtime; the runtime. ----
+
 /// The heartbeat's tick.
 const TICK: Duration = Duration::from_millis(1);
 

@@ -115,6 +115,8 @@ fn shut_down(workers: &mut [Worker], kill: bool) -> Vec<io::Result<ExitStatus>> 
     statuses
 }
 
+// ---- End of the model. Below: the coordinator's state, starting a worker, its reader thread. ----
+
 /// The coordinator's state: the workers, the tasks, and how far through them it is.
 struct Pool<'a> {
     workers: Vec<Worker>,

@@ -35,7 +35,7 @@ use serde_json::json;
 use super::{merge_all, Job, ModeError, Outcome};
 use crate::frame::{self, FrameError, Reply};
 use crate::parse::{AggregateError, Input, Parser};
-use crate::spawn::{describe_status, die_with_parent, killed_by_sigbus, Supervised};
+use crate::spawn::{describe_status, killed_by_sigbus, Supervised};
 use crate::stats::Partial;
 
 /// How a worker's attempt ended, as the supervisor sees it.
@@ -420,7 +420,6 @@ fn worker_command(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
-    die_with_parent(&mut command);
     command
 }
 

@@ -294,14 +294,14 @@ mod tests {
             .unwrap()
             .to_string();
         let addresses = vec![free, "127.0.0.1:0".to_string()];
-        let started = Instant::now();
+        // The dial gives up at its deadline; the error says so. Not timed: a wall-clock bound
+        // would test the machine's load, and a dial that never gave up would hang the test.
         let err =
             connect_peers(&addresses, 1, None, hello(1), Duration::from_millis(500)).unwrap_err();
         assert!(
             format!("{err:#}").contains("cannot reach process 0"),
             "{err:#}"
         );
-        assert!(started.elapsed() < Duration::from_secs(5));
     }
 
     #[test]

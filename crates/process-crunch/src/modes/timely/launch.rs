@@ -21,7 +21,7 @@ use anyhow::{bail, Context, Result};
 use super::dataflow::Gathered;
 use super::process::run_process;
 use crate::modes::Job;
-use crate::spawn::{describe_status, die_with_parent, Supervised};
+use crate::spawn::{describe_status, Supervised};
 
 /// How long the others get to fail on their own after the first failure before being killed.
 const GRACE: Duration = Duration::from_secs(2);
@@ -74,9 +74,8 @@ pub fn launch_local(job: &Job, processes: usize, child_args: &[OsString]) -> Res
             .stdout(Stdio::null())
             .stderr(Stdio::inherit());
         // No process of the run outlives process 0, even when it is killed and cannot clean
-        // up. The signal comes when the spawning *thread* ends: this one, which supervises
-        // until every child is reaped.
-        die_with_parent(&mut command);
+        // up: `Supervised::spawn` sets `PR_SET_PDEATHSIG`. The signal comes when the spawning
+        // *thread* ends: this one, which supervises until every child is reaped.
         match Supervised::spawn(&mut command) {
             Ok(child) => children.push(child),
             Err(e) => {

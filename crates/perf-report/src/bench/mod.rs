@@ -455,7 +455,7 @@ fn describe_inputs(d: Demo, ctx: &Ctx) -> String {
                 t += &format!(" many: N tasks at once that each wait {} ms (N = {}): thread-per-task and a thread pool of N threads up to 10,000, async (one runtime thread per core) at every N; each model in a fresh process, for its own peak memory.", s.many_latency_ms, ns.join(", "));
             }
             if f.python_cpu_vs_io.is_yes() {
-                t += &format!(" cpu-small: {} tasks of {} numbers each, the size at which Python's sequential run takes 1-3 s; Rust and Python (language: python) run the same tasks, and Python also runs io-sleep and io-tcp on the same tasks.", grouped(s.small_cpu_tasks), grouped(s.small_cpu_size));
+                t += &format!(" cpu-small: {} tasks of {} numbers each, the size at which Python's sequential run takes a few seconds; Rust and Python (language: python) run the same tasks, and Python also runs io-sleep and io-tcp on the same tasks.", grouped(s.small_cpu_tasks), grouped(s.small_cpu_size));
             }
             t
         }

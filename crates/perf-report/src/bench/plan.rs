@@ -69,8 +69,11 @@ pub struct Sizes {
     /// The crawler's speed target, 500 pages x 50 ms (full runs only: ~26 s per sequential run).
     pub target_site: bool,
     /// Numbers per CPU task for the Rust-against-Python table `cpu-small`: Python's sequential
-    /// run of [`Sizes::small_cpu_tasks`] such tasks takes 1-3 s (trial division near 10^9 runs
-    /// at ~15,000 numbers/s in CPython 3.11 on the 2-core dev VM: 16 x 2,000 in ~2.1 s).
+    /// run of [`Sizes::small_cpu_tasks`] such tasks takes a few seconds (trial division near
+    /// 10^9 runs at ~20,000 numbers/s in CPython 3.11 on the 2-core dev VM: 16 x 5,000 in
+    /// ~3.5 s), long enough that starting a process pool (tens of ms) does not hide the GIL's
+    /// lesson: at 16 x 2,000 the pool's start-up and the run-to-run noise kept processes at
+    /// 1.5-1.8x on 2 cores.
     pub small_cpu_size: u64,
     pub small_cpu_tasks: u64,
     /// Task counts of the `many` workload (thread-per-task against async); two even in a
@@ -122,7 +125,7 @@ impl Sizes {
                 scrape_pages: 200,
                 scrape_latency_ms: 20,
                 target_site: true,
-                small_cpu_size: 2000,
+                small_cpu_size: 5000,
                 small_cpu_tasks: 16,
                 many_tasks: vec![1000, 10_000, 100_000],
                 many_latency_ms: 50,

@@ -15,7 +15,7 @@
 //!   `{}` in CMD becomes FILE's path (else the path is appended), run by `sh -c`. Its stdout is
 //!   compared with ours, and the table says whether it matched byte for byte.
 
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -27,6 +27,7 @@ use crate::measure::{timed_run, DEMO};
 use crate::modes::{Job, Mode};
 use crate::parse::fast::Step;
 use crate::parse::{Input, Parser};
+use crate::spawn::Supervised;
 
 /// What `bench` was asked for.
 #[derive(Clone, Debug)]
@@ -286,21 +287,33 @@ fn run_outside(cmd: &str, file: &Path) -> anyhow::Result<Measured> {
         format!("{cmd} {quoted}")
     };
     let start = Instant::now();
-    let output = Command::new("sh")
-        .arg("-c")
-        .arg(&line)
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()
-        .with_context(|| format!("cannot run `sh -c {line}`"))?;
+    // Owned by a `Supervised`: a bench stopped by an error or killed leaves no outside
+    // command running on behind it.
+    let mut child = Supervised::spawn(
+        Command::new("sh")
+            .arg("-c")
+            .arg(&line)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit()),
+    )
+    .with_context(|| format!("cannot run `sh -c {line}`"))?;
+    let mut stdout = Vec::new();
+    if let Some(mut pipe) = child.stdout.take() {
+        pipe.read_to_end(&mut stdout)
+            .with_context(|| format!("cannot read the output of `sh -c {line}`"))?;
+    }
+    let status = child
+        .wait()
+        .with_context(|| format!("cannot wait for `sh -c {line}`"))?;
     let wall = start.elapsed();
     Ok(Measured {
         wall,
         cpu: Duration::ZERO,
-        output: output.stdout,
+        output: stdout,
         workers: 0,
         rows: 0,
-        ok: output.status.success(),
+        ok: status.success(),
     })
 }
 

@@ -1,6 +1,7 @@
 //! Malformed lines, missing files and usage errors: the right message and exit status in
 //! every mode.
 
+#[macro_use]
 mod common;
 
 use common::*;
@@ -177,7 +178,7 @@ fn unreadable_file() {
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o000)).unwrap();
     if std::fs::read(&file).is_ok() {
         // Running as root: permissions do not stop us, so there is nothing to test.
-        eprintln!("SKIP: unreadable_file: the file is readable anyway (running as root)");
+        skip!("SKIP: unreadable_file: the file is readable anyway (running as root)");
         return;
     }
     let output = run(&file, "processes", "fast", 2, &[]);

@@ -5,6 +5,9 @@
 //! machine may have no `python3`: either way each test prints a `SKIP:` line and passes,
 //! since the crate must also build and test when copied out of the workspace alone.
 
+#[macro_use]
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -12,7 +15,7 @@ use std::process::{Command, Output};
 fn twin() -> Option<PathBuf> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../python/crunch.py");
     if !script.is_file() {
-        eprintln!(
+        skip!(
             "SKIP: {} not found (is this crate outside the workspace?)",
             script.display()
         );
@@ -22,7 +25,7 @@ fn twin() -> Option<PathBuf> {
     let text = match &version {
         Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).into_owned(),
         _ => {
-            eprintln!("SKIP: no python3 on PATH");
+            skip!("SKIP: no python3 on PATH");
             return None;
         }
     };
@@ -33,7 +36,7 @@ fn twin() -> Option<PathBuf> {
         .and_then(|rest| rest.split('.').next())
         .and_then(|minor| minor.parse::<u32>().ok());
     if !matches!(minor, Some(m) if m >= 9) {
-        eprintln!("SKIP: {} is older than Python 3.9", text.trim());
+        skip!("SKIP: {} is older than Python 3.9", text.trim());
         return None;
     }
     Some(script)

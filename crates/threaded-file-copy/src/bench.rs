@@ -20,6 +20,7 @@ use anyhow::{bail, Context as _, Result};
 
 use crate::cli::{Cli, Mode, Preset};
 use crate::report::{human_bytes, Record};
+use crate::spawn::Supervised;
 use crate::{generate, plan, progress, tree, verify, Outcome};
 
 /// The outside copiers timed beside ours, as `(name, program, arguments before SRC DST)`.
@@ -181,12 +182,16 @@ fn measure(
                     from.push("/");
                 }
                 let start = Instant::now();
-                let status = Command::new(program)
-                    .args(args)
-                    .arg(&from)
-                    .arg(dst)
-                    .stdout(std::process::Stdio::null())
-                    .status();
+                // Owned by a `Supervised`: a benchmark stopped by Ctrl-C or an error leaves no
+                // reference copier running on behind it.
+                let status = Supervised::spawn(
+                    Command::new(program)
+                        .args(args)
+                        .arg(&from)
+                        .arg(dst)
+                        .stdout(std::process::Stdio::null()),
+                )
+                .and_then(|mut child| child.wait());
                 match status {
                     Ok(status) if status.success() => {}
                     Ok(status) => bail!("{} failed: {status}", row.name),

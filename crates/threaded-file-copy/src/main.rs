@@ -21,6 +21,7 @@ mod modes;
 mod plan;
 mod progress;
 mod report;
+mod spawn;
 mod staging;
 mod tree;
 mod verify;

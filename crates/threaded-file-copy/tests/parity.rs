@@ -7,6 +7,7 @@
 //! Parts that need root (another owner, devices, `trusted.*`) or a file system with user
 //! extended attributes are skipped visibly where they cannot run.
 
+#[macro_use]
 mod common;
 
 use std::ffi::CString;
@@ -117,7 +118,7 @@ fn fifos_sockets_and_devices_are_recreated() {
             libc::makedev(7, 200),
         );
     } else {
-        eprintln!("SKIP: devices need root to be made (FIFO and socket still checked)");
+        skip!("SKIP: devices need root to be made (FIFO and socket still checked)");
     }
     assert_like_cp(tmp.path(), &src, &[], &[]);
 }
@@ -125,7 +126,7 @@ fn fifos_sockets_and_devices_are_recreated() {
 #[test]
 fn a_device_that_cannot_be_made_is_an_error_naming_it() {
     if !is_root() {
-        eprintln!("SKIP: making the source device needs root");
+        skip!("SKIP: making the source device needs root");
         return;
     }
     let tmp = Scratch::new();
@@ -179,7 +180,7 @@ fn owners_and_set_id_bits_are_kept_when_permitted() {
         fs::set_permissions(src.join("setuid"), fs::Permissions::from_mode(0o4755)).unwrap();
         fs::set_permissions(src.join("shared"), fs::Permissions::from_mode(0o2775)).unwrap();
     } else {
-        eprintln!("SKIP: files of other owners need root (our own files still checked)");
+        skip!("SKIP: files of other owners need root (our own files still checked)");
     }
     let by_cp = assert_like_cp(tmp.path(), &src, &[], &[]);
     let m = fs::metadata(by_cp.join("setuid")).unwrap();
@@ -221,7 +222,7 @@ fn our_ids() -> (u32, u32) {
 fn extended_attributes_and_acls_are_kept() {
     let tmp = Scratch::new();
     if !user_xattrs_supported(tmp.path()) {
-        eprintln!("SKIP: {} takes no user.* attributes", tmp.path().display());
+        skip!("SKIP: {} takes no user.* attributes", tmp.path().display());
         return;
     }
     let src = tmp.path().join("src");
@@ -235,7 +236,7 @@ fn extended_attributes_and_acls_are_kept() {
     if is_root() {
         set_xattr(&src.join("file"), "trusted.root-only", b"t");
     } else {
-        eprintln!("SKIP: trusted.* needs root");
+        skip!("SKIP: trusted.* needs root");
     }
     let acl = Command::new("setfacl")
         .args(["-m", "u:nobody:rw"])
@@ -247,7 +248,7 @@ fn extended_attributes_and_acls_are_kept() {
         .status();
     let have_acls = matches!((acl, default_acl), (Ok(a), Ok(d)) if a.success() && d.success());
     if !have_acls {
-        eprintln!("SKIP: setfacl not available or ACLs not supported: ACLs not checked");
+        skip!("SKIP: setfacl not available or ACLs not supported: ACLs not checked");
     }
     let by_cp = assert_like_cp(tmp.path(), &src, &[], &[]);
     let got = xattrs(&by_cp.join("file"));

@@ -3,6 +3,7 @@
 //! whatever their size says, a file that changes while it is copied is reported, and `-L`
 //! never recurses into the copy it is writing.
 
+#[macro_use]
 mod common;
 
 use std::fs;
@@ -118,13 +119,13 @@ fn dst_itself_given_as_a_symlink_is_followed_like_cp() {
 /// with the process); `None` when this machine cannot (not root, no unshare).
 fn in_mount_namespace(script: &str) -> Option<std::process::Output> {
     if !is_root() {
-        eprintln!("SKIP: the /proc bind mount needs root (unshare -m, mount --bind)");
+        skip!("SKIP: the /proc bind mount needs root (unshare -m, mount --bind)");
         return None;
     }
     // A container may refuse new mount namespaces even to root.
     let probe = Command::new("unshare").args(["-m", "true"]).output();
     if !probe.as_ref().is_ok_and(|o| o.status.success()) {
-        eprintln!("SKIP: unshare -m is not permitted here: {probe:?}");
+        skip!("SKIP: unshare -m is not permitted here: {probe:?}");
         return None;
     }
     match Command::new("unshare")
@@ -133,11 +134,11 @@ fn in_mount_namespace(script: &str) -> Option<std::process::Output> {
     {
         Ok(out) if out.status.code() != Some(97) => Some(out),
         Ok(out) => {
-            eprintln!("SKIP: cannot bind-mount here: {}", stderr(&out));
+            skip!("SKIP: cannot bind-mount here: {}", stderr(&out));
             None
         }
         Err(e) => {
-            eprintln!("SKIP: unshare not available: {e}");
+            skip!("SKIP: unshare not available: {e}");
             None
         }
     }
@@ -148,7 +149,7 @@ fn a_file_whose_size_understates_its_content_is_read_to_the_end() {
     // /proc/kallsyms says 0 bytes and holds megabytes; bind-mounted into SRC it is a regular
     // file like any other. The copy must hold all of it, as `cat` reads it.
     if !Path::new("/proc/kallsyms").exists() {
-        eprintln!("SKIP: no /proc/kallsyms");
+        skip!("SKIP: no /proc/kallsyms");
         return;
     }
     for mode in MODES {

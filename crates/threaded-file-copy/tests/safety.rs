@@ -2,6 +2,7 @@
 //! are reported while the rest is copied (exit 1), symlink loops are reported with
 //! --dereference, and Ctrl-C stops the copy with no temporary file left behind (exit 130).
 
+#[macro_use]
 mod common;
 
 use std::ffi::OsStr;
@@ -80,7 +81,7 @@ fn refused_copies_exit_2_and_write_nothing() {
 #[test]
 fn unreadable_entries_are_reported_and_the_rest_is_copied() {
     if !permissions_enforced() {
-        eprintln!("SKIP: permission bits do not bind this user (root without a droppable CAP_DAC_OVERRIDE)");
+        skip!("SKIP: permission bits do not bind this user (root without a droppable CAP_DAC_OVERRIDE)");
         return;
     }
     let tmp = Scratch::new();

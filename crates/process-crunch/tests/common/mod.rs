@@ -1,6 +1,17 @@
 //! Helpers shared by the integration tests: run the built binary as a user would.
 #![allow(dead_code)] // each test file uses a different subset
 
+/// Prints `SKIP: why` where the person running the tests sees it. Not `eprintln!`: the test
+/// harness captures that and shows it only when the test fails, so a check that cannot run
+/// here would pass silently. A write to the stderr handle itself is not captured.
+#[allow(unused_macros)] // not every test file skips something
+macro_rules! skip {
+    ($($why:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($why)*);
+    }};
+}
+
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};

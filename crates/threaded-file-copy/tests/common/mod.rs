@@ -9,6 +9,17 @@
 
 #![allow(dead_code)] // each test file uses a different part of this module
 
+/// Prints `SKIP: why` where the person running the tests sees it. Not `eprintln!`: the test
+/// harness captures that and shows it only when the test fails, so a check that cannot run
+/// here would pass silently. A write to the stderr handle itself is not captured.
+#[allow(unused_macros)] // not every test file skips something
+macro_rules! skip {
+    ($($why:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($why)*);
+    }};
+}
+
 pub mod parity;
 
 use std::collections::{BTreeSet, HashMap};
@@ -56,7 +67,7 @@ pub fn permissions_enforced() -> bool {
         unsafe { probe.pre_exec(drop_dac_capabilities) };
         let ok = probe.status().is_ok_and(|s| s.success());
         if !ok {
-            eprintln!("SKIP: running as root and cannot drop CAP_DAC_OVERRIDE: permission checks are skipped");
+            skip!("SKIP: running as root and cannot drop CAP_DAC_OVERRIDE: permission checks are skipped");
         }
         ok
     })

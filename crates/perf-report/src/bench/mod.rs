@@ -32,6 +32,8 @@ use progress::{clock, log, Progress};
 use reference::{ToolRecord, Tools, NOT_INSTALLED};
 use results::Collector;
 
+use crate::atomic::write_atomically;
+
 /// Entry point for `perf-report bench ...`; `args` starts with "bench".
 pub fn main(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     // clap exits with status 2 on a usage error and 0 for --help.
@@ -219,6 +221,7 @@ fn run(cli: &BenchCli) -> Result<()> {
         // Keep what finished, under a name that cannot pass for a complete run.
         if !collector.is_empty() {
             let partial = results_dir.join(format!("{base}.partial.jsonl"));
+            create_folder(&results_dir)?;
             collector.save(&partial)?;
             log(&format!(
                 "saved the {} configurations that finished in {}; continue with --resume {}",
@@ -272,7 +275,8 @@ fn run(cli: &BenchCli) -> Result<()> {
     drop(inputs);
     let results = results_dir.join(format!("{base}.jsonl"));
     let machine_path = results_dir.join(format!("{base}.machine.json"));
-    results::write_atomically(
+    create_folder(&results_dir)?;
+    write_atomically(
         &machine_path,
         serde_json::to_string_pretty(&info)?.as_bytes(),
     )?;
@@ -412,11 +416,12 @@ fn merge(cli: &BenchCli, results_dir: &Path, base: &str) -> Result<()> {
     let (lines, machine) = results::merge(&cli.merge)?;
     let results: PathBuf = results_dir.join(format!("{base}-merged.jsonl"));
     let machine_path = results_dir.join(format!("{base}-merged.machine.json"));
-    results::write_atomically(
+    create_folder(results_dir)?;
+    write_atomically(
         &machine_path,
         serde_json::to_string_pretty(&machine)?.as_bytes(),
     )?;
-    results::write_atomically(&results, format!("{}\n", lines.join("\n")).as_bytes())?;
+    write_atomically(&results, format!("{}\n", lines.join("\n")).as_bytes())?;
     log(&format!(
         "merged {} records of {} files into {}",
         lines.len(),
@@ -425,6 +430,11 @@ fn merge(cli: &BenchCli, results_dir: &Path, base: &str) -> Result<()> {
     ));
     println!("{}", results.display());
     Ok(())
+}
+
+/// The results folder (`--out`/results), made on the first write.
+fn create_folder(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))
 }
 
 /// 10000000 -> "10,000,000".

@@ -16,7 +16,7 @@ use std::path::Path;
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{Map, Value};
 
-use super::plan::Config;
+use super::config::Config;
 use crate::atomic::write_atomically;
 use crate::records;
 
@@ -256,7 +256,7 @@ fn merge_machines(parts: &[(String, Value)]) -> Result<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::plan::Source;
+    use crate::bench::config::Source;
 
     fn cfg(workload: &str, relabel: bool) -> Config {
         Config {

@@ -1,0 +1,110 @@
+//! One configuration of the plan ([`Config`]): a command, how its records come about
+//! ([`Source`]), and the key that --resume and --merge match on. A leaf module (it names only the
+//! [`Check`] a timed tool gets): the plan builds configurations, the references add theirs, the
+//! runner runs them and tags their records.
+
+use std::path::PathBuf;
+
+use super::check::Check;
+
+/// `["a", "b"]` from string-likes, so that argv lines in the plan read like command lines.
+/// Called with braces (`argv! {..}`), which rustfmt leaves on one line.
+macro_rules! argv {
+    ($($x:expr),* $(,)?) => { Vec::from([$($x.to_string()),*]) };
+}
+pub(crate) use argv;
+
+/// How the records of a configuration come about.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// The command prints `--json` timing records on stdout; the runner checks them (the
+    /// `demo` field must be `demo`, unless the command is a Python script) and tags them.
+    Records,
+    /// An outside tool that prints no record: the runner times the process and writes the
+    /// record, with the items and bytes that `check` finds after a successful run.
+    Timed(Check),
+    /// The tool is not installed: nothing runs; one record says so.
+    NotInstalled,
+}
+
+/// One configuration of the plan: warm-up and timed runs of one command.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The `demo` field of its records.
+    pub demo: &'static str,
+    /// The table its records go to. With `relabel`, the runner writes it into every record;
+    /// otherwise it only names the configuration (cpu-vs-io's `io` prints io-sleep and io-tcp).
+    pub workload: String,
+    pub relabel: bool,
+    pub mode: String,
+    pub workers: u64,
+    /// `Some("python")` for the Python baseline: its records get `language` set.
+    pub language: Option<&'static str>,
+    /// An outside tool shown for comparison: its records carry `reference: true`.
+    pub reference: bool,
+    pub argv: Vec<String>,
+    pub source: Source,
+    /// A folder removed (untimed) before every run: the copy's destination.
+    pub reset: Option<PathBuf>,
+    /// The task count, where configurations of one table differ only by it (cpu-vs-io's
+    /// `many` sweep): part of [`Config::id`], and written as `tasks` into records that lack it.
+    pub tasks: Option<u64>,
+    /// process-crunch `bench --steps`: its records name the step in `workload`
+    /// (`fast-step-swar`); the runner moves it to `mode` (`+swar`), so that the steps are the
+    /// rows of one table, [`Config::workload`].
+    pub steps: bool,
+}
+
+impl Config {
+    /// The key that --resume and --merge match on, stored in every record as `config`.
+    pub fn id(&self) -> String {
+        let lang = self.language.map(|l| format!("{l}/")).unwrap_or_default();
+        let tasks = self
+            .tasks
+            .map(|n| format!("/tasks-{n}"))
+            .unwrap_or_default();
+        format!(
+            "{lang}{}/{}/{}/{}{tasks}",
+            self.demo, self.workload, self.mode, self.workers
+        )
+    }
+
+    /// One line for the progress log: `cpu-vs-io (io) thread-pool 4 workers`.
+    pub fn describe(&self) -> String {
+        let lang = self.language.map(|l| format!(" [{l}]")).unwrap_or_default();
+        let reference = if self.reference { " (reference)" } else { "" };
+        let s = if self.workers == 1 { "" } else { "s" };
+        let tasks = self
+            .tasks
+            .map(|n| format!(", {n} tasks"))
+            .unwrap_or_default();
+        format!(
+            "{}{lang} ({}) {}{reference} {} worker{s}{tasks}",
+            self.demo, self.workload, self.mode, self.workers
+        )
+    }
+}
+
+/// A configuration of a demo that prints its own records.
+pub fn demo(
+    demo: &'static str,
+    workload: &str,
+    mode: &str,
+    workers: u64,
+    argv: Vec<String>,
+) -> Config {
+    Config {
+        demo,
+        workload: workload.to_string(),
+        relabel: false,
+        mode: mode.to_string(),
+        workers,
+        language: None,
+        reference: false,
+        argv,
+        source: Source::Records,
+        reset: None,
+        tasks: None,
+        steps: false,
+    }
+}

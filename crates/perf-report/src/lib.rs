@@ -27,6 +27,7 @@ pub mod report;
 pub mod staleness;
 pub mod stats;
 pub mod summary;
+pub mod supervised;
 
 use std::collections::BTreeSet;
 use std::fs;

@@ -8,6 +8,7 @@ use anyhow::Result;
 
 use super::exec::{self, Runner};
 use super::progress::log;
+use crate::supervised;
 
 /// Whether a binary accepts an optional feature, found by running it once on a tiny input.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,15 +119,16 @@ pub fn probe(runner: &Runner, what: &str, a: &[String]) -> Result<Support> {
 
 /// Whether python3 >= 3.9 is on PATH; logs "Python not found, skipped" once if not.
 pub fn python(dir: &Path) -> std::result::Result<(), String> {
-    let ok = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import sys; sys.exit(0 if sys.version_info >= (3, 9) else 1)",
-        ])
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
+    let ok = supervised::status(
+        std::process::Command::new("python3")
+            .args([
+                "-c",
+                "import sys; sys.exit(0 if sys.version_info >= (3, 9) else 1)",
+            ])
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null()),
+    )
+    .is_ok_and(|s| s.success());
     if ok {
         Ok(())
     } else {

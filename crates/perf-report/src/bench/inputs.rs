@@ -9,7 +9,6 @@
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Child;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -21,6 +20,7 @@ use super::exec::{self, Runner};
 use super::features::{probe, python, python_script, Features, Support};
 use super::progress::log;
 use super::sizes::Sizes;
+use crate::supervised::Supervised;
 
 /// The prepared inputs. Paths are under `work`, which is removed on drop.
 pub struct Inputs {
@@ -35,7 +35,7 @@ pub struct Inputs {
     /// The built-in site on [`Sizes::hosts`] origins, where threaded-scrape has `--site-hosts`.
     pub hosts_site: Option<String>,
     /// The test sites, stopped on drop.
-    sites: Vec<Child>,
+    sites: Vec<Supervised>,
     /// The temp dir itself; `None` for --list, where nothing is made.
     dir: Option<tempfile::TempDir>,
 }
@@ -307,7 +307,7 @@ impl Drop for Inputs {
         // The sites serve until told to stop: stop and reap each, then the TempDir's own drop
         // (a field, dropped after this) removes every input.
         for site in &mut self.sites {
-            exec::stop(site);
+            site.stop();
         }
         drop(self.dir.take());
     }

@@ -10,6 +10,8 @@ use std::process::{Command, Stdio};
 
 use serde::Serialize;
 
+use crate::supervised;
+
 #[derive(Debug, Clone, Serialize)]
 pub struct MachineInfo {
     pub host: String,
@@ -46,14 +48,10 @@ pub struct MachineInfo {
 /// nothing that was built.
 pub fn git_state() -> (Option<String>, Option<bool>) {
     let git = |args: &[&str]| {
-        Command::new("git")
-            .args(args)
-            .stdin(Stdio::null())
-            .stderr(Stdio::null())
-            .output()
+        supervised::output(Command::new("git").args(args).stderr(Stdio::null()))
             .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .filter(|(status, _)| status.success())
+            .map(|(_, stdout)| String::from_utf8_lossy(&stdout).trim().to_string())
     };
     let commit = git(&["rev-parse", "HEAD"]);
     let dirty = commit

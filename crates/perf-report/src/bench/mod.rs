@@ -6,9 +6,9 @@
 //! features the binaries have; [`plan`] lists the configurations ([`config`]: the plan is data,
 //! add a measurement there); [`reference`] holds the outside tools and [`check`] what their runs
 //! must show; [`measure`] runs one configuration and [`exec`] one command, Ctrl-C aware, its
-//! child owned by a [`supervised`] guard; [`results`] checks, tags, resumes and merges records;
-//! [`machine`] describes the machine and the commit, [`describe`] the inputs. This file runs
-//! the list.
+//! child owned by a [`Supervised`](crate::supervised::Supervised); [`results`] checks, tags,
+//! resumes and merges records; [`machine`] describes the machine and the commit, [`describe`]
+//! the inputs. This file runs the list.
 
 mod check;
 pub mod cli;

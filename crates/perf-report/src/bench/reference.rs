@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use super::check::Check;
 use super::config::{argv, Config, Source};
+use crate::supervised;
 
 /// Which outside tools this machine has, found once before the plan is built.
 #[derive(Debug, Clone, Default)]
@@ -62,13 +63,14 @@ pub fn on_path(name: &str) -> Option<PathBuf> {
 }
 
 fn python_imports(module: &str) -> bool {
-    std::process::Command::new("python3")
-        .args(["-c", &format!("import {module}")])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+    supervised::status(
+        std::process::Command::new("python3")
+            .args(["-c", &format!("import {module}")])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null()),
+    )
+    .is_ok_and(|s| s.success())
 }
 
 /// The record of a tool timed by the runner, or of one that is not installed. This is the one

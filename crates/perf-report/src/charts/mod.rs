@@ -85,6 +85,13 @@ pub fn sweeps_tasks(g: &Group) -> bool {
     })
 }
 
+/// Each series' points: `at` of each of its rows, where it has one.
+fn points(s: &[Series], at: impl Fn(&Row) -> Option<(f64, f64)>) -> Vec<Vec<(f64, f64)>> {
+    s.iter()
+        .map(|s| s.rows.iter().filter_map(|r| at(r)).collect())
+        .collect()
+}
+
 /// The series of a chart, by worker count (or task count for a task sweep), each with a style
 /// kept the same in every chart of a group.
 fn series(g: &Group) -> Vec<Series<'_>> {

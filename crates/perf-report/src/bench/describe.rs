@@ -4,6 +4,7 @@
 
 use super::cli::Demo;
 use super::plan::{timely_shapes, Ctx};
+use crate::format::grouped;
 
 /// One sentence per demo on what it was measured on, for the report.
 pub fn inputs(d: Demo, ctx: &Ctx) -> String {
@@ -60,29 +61,5 @@ pub fn inputs(d: Demo, ctx: &Ctx) -> String {
             }
             t
         }
-    }
-}
-
-/// 10000000 -> "10,000,000".
-fn grouped(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn groups() {
-        assert_eq!(grouped(10_000_000), "10,000,000");
-        assert_eq!(grouped(999), "999");
     }
 }

@@ -6,7 +6,7 @@ use anyhow::{anyhow, Result};
 use plotters::prelude::*;
 
 use super::axes::{worker_label, Axis, XAxis};
-use super::{Marker, Series, Style};
+use super::series::{Marker, Series, Style};
 
 pub(super) const SIZE: (u32, u32) = (960, 500);
 /// Width of the legend panel on the right of each chart.

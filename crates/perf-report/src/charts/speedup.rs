@@ -10,8 +10,8 @@ use super::draw::{
     draw_cores, draw_shifted, horizontal, noise_rings, plot_err, BASELINE_COLOR, GUIDE_COLOR,
     REFERENCE_STYLES,
 };
+use super::series::{points, series};
 use super::time::plot_linear;
-use super::{points, series};
 use crate::format::{fmt_x, plural};
 use crate::stats::{Group, BASELINE};
 

@@ -10,7 +10,7 @@ use super::draw::{
     configure_mesh, count_label, draw_cores, draw_shifted, horizontal, plot_err, split, Legend,
     BASELINE_COLOR, REFERENCE_STYLES, SIZE,
 };
-use super::{points, series, sweeps_tasks, Series};
+use super::series::{points, series, sweeps_tasks, Series};
 use crate::evidence::Verdict;
 use crate::format::{fmt_kib, fmt_ms};
 use crate::stats::Group;

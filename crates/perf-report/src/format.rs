@@ -142,10 +142,6 @@ mod tests {
         assert_eq!(fmt_kib(2048.0), "2.00 MiB");
         assert_eq!(plural(1, "worker"), "1 worker");
         assert_eq!(capitalize("rows"), "Rows");
-    }
-
-    #[test]
-    fn groups() {
         assert_eq!(grouped(10_000_000), "10,000,000");
         assert_eq!(grouped(999), "999");
     }

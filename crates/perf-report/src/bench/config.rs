@@ -1,11 +1,12 @@
 //! One configuration of the plan ([`Config`]): a command, how its records come about
-//! ([`Source`]), and the key that --resume and --merge match on. A leaf module (it names only the
-//! [`Check`] a timed tool gets): the plan builds configurations, the references add theirs, the
-//! runner runs them and tags their records.
+//! ([`Source`]), and the key that --resume and --merge match on. A leaf of `bench` (it names only
+//! the [`Check`] a timed tool gets, and the crate's number formatting): the plan builds
+//! configurations, the references add theirs, the runner runs them and tags their records.
 
 use std::path::PathBuf;
 
 use super::check::Check;
+use crate::format::plural;
 
 /// `["a", "b"]` from string-likes, so that argv lines in the plan read like command lines.
 /// Called with braces (`argv! {..}`), which rustfmt leaves on one line.
@@ -56,32 +57,37 @@ pub struct Config {
 }
 
 impl Config {
-    /// The key that --resume and --merge match on, stored in every record as `config`.
+    /// The key that --resume and --merge match on, stored in every record as `config`:
+    /// `[LANGUAGE/]DEMO/WORKLOAD/MODE/WORKERS[/tasks-N]`.
     pub fn id(&self) -> String {
-        let lang = self.language.map(|l| format!("{l}/")).unwrap_or_default();
-        let tasks = self
-            .tasks
-            .map(|n| format!("/tasks-{n}"))
-            .unwrap_or_default();
-        format!(
-            "{lang}{}/{}/{}/{}{tasks}",
+        let mut id = format!(
+            "{}/{}/{}/{}",
             self.demo, self.workload, self.mode, self.workers
-        )
+        );
+        if let Some(l) = self.language {
+            id = format!("{l}/{id}");
+        }
+        if let Some(n) = self.tasks {
+            id += &format!("/tasks-{n}");
+        }
+        id
     }
 
     /// One line for the progress log: `cpu-vs-io (io) thread-pool 4 workers`.
     pub fn describe(&self) -> String {
-        let lang = self.language.map(|l| format!(" [{l}]")).unwrap_or_default();
-        let reference = if self.reference { " (reference)" } else { "" };
-        let s = if self.workers == 1 { "" } else { "s" };
-        let tasks = self
-            .tasks
-            .map(|n| format!(", {n} tasks"))
-            .unwrap_or_default();
-        format!(
-            "{}{lang} ({}) {}{reference} {} worker{s}{tasks}",
-            self.demo, self.workload, self.mode, self.workers
-        )
+        let mut line = self.demo.to_string();
+        if let Some(l) = self.language {
+            line += &format!(" [{l}]");
+        }
+        line += &format!(" ({}) {}", self.workload, self.mode);
+        if self.reference {
+            line += " (reference)";
+        }
+        line += &format!(" {}", plural(self.workers, "worker"));
+        if let Some(n) = self.tasks {
+            line += &format!(", {n} tasks");
+        }
+        line
     }
 }
 

@@ -114,3 +114,23 @@ pub fn demo(
         steps: false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_configuration_is_keyed_and_described() {
+        let mut c = demo("cpu-vs-io", "many", "async", 2, argv! {"x"});
+        assert_eq!(c.id(), "cpu-vs-io/many/async/2");
+        assert_eq!(c.describe(), "cpu-vs-io (many) async 2 workers");
+        (c.language, c.tasks, c.reference) = (Some("python"), Some(100), true);
+        assert_eq!(c.id(), "python/cpu-vs-io/many/async/2/tasks-100");
+        assert_eq!(
+            c.describe(),
+            "cpu-vs-io [python] (many) async (reference) 2 workers, 100 tasks"
+        );
+        c.workers = 1;
+        assert!(c.describe().contains(" 1 worker, "));
+    }
+}

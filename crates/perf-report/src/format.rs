@@ -107,6 +107,19 @@ pub fn join_and(parts: &[String]) -> String {
     }
 }
 
+/// 10000000 -> "10,000,000".
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,5 +142,7 @@ mod tests {
         assert_eq!(fmt_kib(2048.0), "2.00 MiB");
         assert_eq!(plural(1, "worker"), "1 worker");
         assert_eq!(capitalize("rows"), "Rows");
+        assert_eq!(grouped(10_000_000), "10,000,000");
+        assert_eq!(grouped(999), "999");
     }
 }

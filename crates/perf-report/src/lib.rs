@@ -27,6 +27,7 @@ pub mod report;
 pub mod staleness;
 pub mod stats;
 pub mod summary;
+pub mod supervised;
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -70,10 +71,9 @@ pub fn run(opts: &Options) -> Result<()> {
         eprintln!("removed stale chart {}", stale.display());
     }
     eprintln!(
-        "wrote {} and {} chart{} in {}",
+        "wrote {} and {} in {}",
         plan.report.display(),
-        plan.charts,
-        if plan.charts == 1 { "" } else { "s" },
+        format::plural(plan.charts as u64, "chart"),
         plan.charts_dir.display()
     );
     for readme in &plan.readmes {
@@ -118,10 +118,9 @@ pub fn verify(opts: &Options) -> Result<()> {
     }
     if differ.is_empty() {
         eprintln!(
-            "{} and {} chart{} match the rendering of {}",
+            "{} and {} match the rendering of {}",
             plan.report.display(),
-            plan.charts,
-            if plan.charts == 1 { "" } else { "s" },
+            format::plural(plan.charts as u64, "chart"),
             opts.results.display()
         );
         return Ok(());

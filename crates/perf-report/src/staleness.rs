@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use crate::records::Machine;
+use crate::supervised::{self, status};
 
 /// What git says about the code since the commit measured.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,17 +78,18 @@ fn repo_root(path: &Path) -> Option<PathBuf> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(&dir)
-        .args(["rev-parse", "--show-toplevel"])
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
-    if !out.status.success() {
+    let (status, stdout) = supervised::output(
+        Command::new("git")
+            .arg("-C")
+            .arg(&dir)
+            .args(["rev-parse", "--show-toplevel"])
+            .stderr(Stdio::null()),
+    )
+    .ok()?;
+    if !status.success() {
         return None;
     }
-    let root = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let root = String::from_utf8_lossy(&stdout).trim().to_string();
     (!root.is_empty()).then(|| PathBuf::from(root))
 }
 
@@ -100,20 +102,13 @@ fn code_since(root: &Path, commit: &str) -> Code {
             .stderr(Stdio::null());
         c
     };
-    let known = git()
-        .args(["cat-file", "-e", &format!("{commit}^{{commit}}")])
-        .status()
+    let known = status(git().args(["cat-file", "-e", &format!("{commit}^{{commit}}")]))
         .is_ok_and(|s| s.success());
     if !known {
         return Code::NotInHistory;
     }
     // Exit 0: no difference; 1: differences; anything else: git could not tell.
-    match git()
-        .args(["diff", "--quiet", commit, "--"])
-        .args(CODE)
-        .status()
-        .map(|s| s.code())
-    {
+    match status(git().args(["diff", "--quiet", commit, "--"]).args(CODE)).map(|s| s.code()) {
         Ok(Some(0)) => Code::Current,
         Ok(Some(1)) => Code::Changed,
         _ => Code::NotInHistory,

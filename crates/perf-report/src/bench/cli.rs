@@ -55,8 +55,8 @@ impl Demo {
 #[derive(Debug, Parser)]
 #[command(name = "perf-report bench", bin_name = "perf-report bench", version, about, long_about = LONG_ABOUT)]
 pub struct BenchCli {
-    /// Small inputs, 1 timed run and no warm-up: checks the whole pipeline in a few minutes;
-    /// the numbers are not for reading.
+    /// Small inputs, 1 timed run and no warm-up: checks the whole pipeline (the root README
+    /// says how long it took on the development VM); the numbers are not for reading.
     #[arg(long)]
     pub quick: bool,
 

@@ -4,14 +4,14 @@
 //!
 //! Ctrl-C (SIGINT) and SIGTERM only set a flag and stop the child that is running: the runner
 //! then returns [`Interrupted`] up the stack, and every `Drop` on the way (the test sites, the
-//! temp dir) cleans up. Children die with the runner even when it is killed outright
-//! (`PR_SET_PDEATHSIG`).
+//! temp dir) cleans up. Every child is a [`Supervised`]: it dies with the runner even when the
+//! runner is killed outright (`PR_SET_PDEATHSIG`), and an early return kills and reaps it.
 
 use std::fmt;
 use std::fs::{self, File};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::OnceLock;
 use std::thread;
@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context, Result};
 use rustix::process::{Pid, Signal};
+
+use crate::supervised::Supervised;
 
 /// The error returned when Ctrl-C or SIGTERM stopped the run; `main` maps it to exit status 130.
 #[derive(Debug)]
@@ -106,10 +108,13 @@ impl Runner {
         let err_path = self.dir.join("stderr");
         let mut cmd = command(argv, &out_path, &err_path)?;
         let start = Instant::now();
-        let mut child = cmd
-            .spawn()
+        // Owned by a `Supervised` from here: should anything below return early, its drop kills
+        // and reaps the child.
+        let mut child = Supervised::spawn(&mut cmd)
             .with_context(|| format!("cannot start {}", shell_line(argv)))?;
         SIGNALS.current.store(child.id() as i32, Ordering::SeqCst);
+        // The one blocking step: returns when the child exits, or when the Ctrl-C handler has
+        // stopped it. It reaps the child, so the guard's drop has nothing left to do.
         let status = child.wait();
         let wall = start.elapsed();
         // Reaped: from here on the pid may belong to someone else, so the handler must not
@@ -134,11 +139,11 @@ impl Runner {
         Ok(done)
     }
 
-    /// Starts a long-running child (a test site) with stdout to `stdout`; the caller owns it.
-    pub fn spawn(&self, argv: &[String], stdout: &Path, stderr: &Path) -> Result<Child> {
+    /// Starts a long-running child (a test site) with stdout to `stdout`; the caller owns it,
+    /// and stops it with [`Supervised::stop`] (or, on an early return, the guard kills it).
+    pub fn spawn(&self, argv: &[String], stdout: &Path, stderr: &Path) -> Result<Supervised> {
         self.check_interrupted()?;
-        command(argv, stdout, stderr)?
-            .spawn()
+        Supervised::spawn(&mut command(argv, stdout, stderr)?)
             .with_context(|| format!("cannot start {}", shell_line(argv)))
     }
 }
@@ -154,14 +159,7 @@ fn command(argv: &[String], stdout: &Path, stderr: &Path) -> Result<Command> {
         .stderr(
             File::create(stderr).with_context(|| format!("cannot create {}", stderr.display()))?,
         );
-    // SAFETY: the closure runs in the child between fork and exec, where only async-signal-
-    // safe calls are allowed; prctl(PR_SET_PDEATHSIG) is a single system call.
-    unsafe {
-        cmd.pre_exec(|| {
-            rustix::process::set_parent_process_death_signal(Some(Signal::TERM))
-                .map_err(std::io::Error::from)
-        });
-    }
+    // `PR_SET_PDEATHSIG` is set by `Supervised::spawn`.
     Ok(cmd)
 }
 
@@ -209,25 +207,6 @@ pub fn shell_line(argv: &[String]) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// Stops a long-running child: SIGTERM, up to 2 s to exit, then SIGKILL; always reaped.
-pub fn stop(child: &mut Child) {
-    if let Ok(Some(_)) = child.try_wait() {
-        return;
-    }
-    if let Some(pid) = Pid::from_raw(child.id() as i32) {
-        let _ = rustix::process::kill_process(pid, Signal::TERM);
-    }
-    let deadline = Instant::now() + Duration::from_secs(2);
-    while Instant::now() < deadline {
-        if let Ok(Some(_)) = child.try_wait() {
-            return;
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 #[cfg(test)]

@@ -10,6 +10,8 @@ use std::process::{Command, Stdio};
 
 use serde::Serialize;
 
+use crate::supervised;
+
 #[derive(Debug, Clone, Serialize)]
 pub struct MachineInfo {
     pub host: String,
@@ -46,14 +48,10 @@ pub struct MachineInfo {
 /// nothing that was built.
 pub fn git_state() -> (Option<String>, Option<bool>) {
     let git = |args: &[&str]| {
-        Command::new("git")
-            .args(args)
-            .stdin(Stdio::null())
-            .stderr(Stdio::null())
-            .output()
+        supervised::output(Command::new("git").args(args).stderr(Stdio::null()))
             .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .filter(|(status, _)| status.success())
+            .map(|(_, stdout)| String::from_utf8_lossy(&stdout).trim().to_string())
     };
     let commit = git(&["rev-parse", "HEAD"]);
     let dirty = commit
@@ -162,9 +160,49 @@ pub fn slug(host: &str) -> String {
         .collect()
 }
 
+/// The run's start, two ways: for the machine file and for file names.
+pub struct Timestamp {
+    pub iso: String,
+    pub compact: String,
+}
+
+impl Timestamp {
+    pub fn now() -> Timestamp {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let (y, mo, d) = civil_from_days((secs / 86_400) as i64);
+        let (h, mi, s) = (secs / 3600 % 24, secs / 60 % 60, secs % 60);
+        Timestamp {
+            iso: format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z"),
+            compact: format!("{y:04}{mo:02}{d:02}T{h:02}{mi:02}{s:02}Z"),
+        }
+    }
+}
+
+/// Days since 1970-01-01 to (year, month, day), Howard Hinnant's `civil_from_days`.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(20_454), (2026, 1, 1));
+        assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+    }
 
     #[test]
     fn commit_text_marks_a_dirty_tree() {

@@ -11,13 +11,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::{Map, Value};
 
-use super::plan::Config;
+use super::config::Config;
+use crate::atomic::write_atomically;
 use crate::records;
 
 /// Checks a command's stdout and returns its records as lines, tagged for `cfg`.
@@ -253,34 +253,10 @@ fn merge_machines(parts: &[(String, Value)]) -> Result<Value> {
     Ok(Value::Object(out))
 }
 
-/// Writes `bytes` to `path` through a temp file in the same folder and a rename: a reader
-/// never sees half a file, and a failed write leaves the old one.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot create a temp file in {}", dir.display()))?;
-    // A temp file is created 0600; results are for everyone to read, like any file cp writes.
-    use std::os::unix::fs::PermissionsExt;
-    tmp.write_all(bytes)
-        .and_then(|()| {
-            tmp.as_file()
-                .set_permissions(fs::Permissions::from_mode(0o644))
-        })
-        .and_then(|()| tmp.as_file().sync_all())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    tmp.persist(path)
-        .map_err(|e| anyhow!("cannot write {}: {}", path.display(), e.error))?;
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bench::plan::Source;
+    use crate::bench::config::Source;
 
     fn cfg(workload: &str, relabel: bool) -> Config {
         Config {

@@ -6,7 +6,7 @@ use anyhow::{anyhow, Result};
 use plotters::prelude::*;
 
 use super::axes::{worker_label, Axis, XAxis};
-use super::{Marker, Style};
+use super::series::{Marker, Series, Style};
 
 pub(super) const SIZE: (u32, u32) = (960, 500);
 /// Width of the legend panel on the right of each chart.
@@ -212,6 +212,28 @@ pub(super) fn draw_series(chart: &mut Chart, points: &[(f64, f64)], style: &Styl
         .map_err(plot_err)?;
     }
     markers(chart, points, style.marker, style.color)
+}
+
+/// Draws each series' points, nudged sideways by [`offsets`] where series would hide each
+/// other, and gives it its legend entry; `also` draws more for the series at the same offset
+/// (its min–max bars) or collects its shifted points (for the noise rings). `spans`: the y and
+/// the x axis' lengths.
+pub(super) fn draw_shifted<'r>(
+    chart: &mut Chart,
+    legend: &mut Legend,
+    series: &[Series<'r>],
+    points: &[Vec<(f64, f64)>],
+    spans: (f64, f64),
+    mut also: impl FnMut(&mut Chart, &Series<'r>, &[(f64, f64)], f64) -> Result<()>,
+) -> Result<()> {
+    let shift = offsets(points, spans.0, spans.1);
+    for ((s, pts), dx) in series.iter().zip(points).zip(shift) {
+        let pts: Vec<(f64, f64)> = pts.iter().map(|(a, b)| (a + dx, *b)).collect();
+        draw_series(chart, &pts, &s.style)?;
+        also(chart, s, &pts, dx)?;
+        legend.series(&s.name, &s.style);
+    }
+    Ok(())
 }
 
 /// Sideways offsets (in x units) for series whose points coincide with an earlier series' at

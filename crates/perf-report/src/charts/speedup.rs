@@ -7,10 +7,10 @@ use plotters::prelude::*;
 
 use super::axes::x_axis;
 use super::draw::{
-    draw_cores, draw_series, horizontal, noise_rings, offsets, plot_err, BASELINE_COLOR,
-    GUIDE_COLOR, REFERENCE_STYLES,
+    draw_cores, draw_shifted, horizontal, noise_rings, plot_err, BASELINE_COLOR, GUIDE_COLOR,
+    REFERENCE_STYLES,
 };
-use super::series;
+use super::series::{points, series};
 use super::time::plot_linear;
 use crate::format::{fmt_x, plural};
 use crate::stats::{Group, BASELINE};
@@ -95,15 +95,7 @@ pub(super) fn speedup_chart(g: &Group, cores: Option<u64>) -> Result<String> {
     let y_max = best * 1.12;
     let title = format!("{} · {}: speedup over sequential", g.demo, g.workload);
     let s = series(g);
-    let points: Vec<Vec<(f64, f64)>> = s
-        .iter()
-        .map(|s| {
-            s.rows
-                .iter()
-                .filter_map(|r| Some(((r.workers as f64).log2(), r.speedup?)))
-                .collect()
-        })
-        .collect();
+    let points = points(&s, |r| Some(((r.workers as f64).log2(), r.speedup?)));
     plot_linear(
         &title,
         &takeaway(g, cores),
@@ -144,20 +136,18 @@ pub(super) fn speedup_chart(g: &Group, cores: Option<u64>) -> Result<String> {
                     legend.guide(&format!("{} (reference)", r.mode), color, dash);
                 }
             }
-            let shift = offsets(&points, y_max, x.range.end - x.range.start);
             let mut noisy = Vec::new();
-            for ((s, pts), dx) in s.iter().zip(&points).zip(shift) {
-                let pts: Vec<(f64, f64)> = pts.iter().map(|(a, b)| (a + dx, *b)).collect();
-                draw_series(chart, &pts, &s.style)?;
-                legend.series(&s.name, &s.style);
+            let spans = (y_max, x.range.end - x.range.start);
+            draw_shifted(chart, legend, &s, &points, spans, |_, s, pts, _| {
                 let with_speedup = s.rows.iter().filter(|r| r.speedup.is_some());
                 noisy.extend(
                     with_speedup
-                        .zip(&pts)
+                        .zip(pts)
                         .filter(|(r, _)| r.noisy)
                         .map(|(_, p)| *p),
                 );
-            }
+                Ok(())
+            })?;
             if !noisy.is_empty() {
                 noise_rings(chart, &noisy)?;
                 legend.noise();

@@ -1,5 +1,6 @@
 //! The charts parse as SVG and carry their labels, legends, markers and takeaways.
 
+use super::series::series;
 use super::*;
 use crate::records::parse_records;
 use crate::stats::group;

@@ -7,10 +7,10 @@ use plotters::prelude::*;
 
 use super::axes::{linear_ticks, log_ticks, tasks_axis, trim_number, x_axis, Axis, XAxis};
 use super::draw::{
-    configure_mesh, count_label, draw_cores, draw_series, horizontal, offsets, plot_err, split,
-    Legend, BASELINE_COLOR, REFERENCE_STYLES, SIZE,
+    configure_mesh, count_label, draw_cores, draw_shifted, horizontal, plot_err, split, Legend,
+    BASELINE_COLOR, REFERENCE_STYLES, SIZE,
 };
-use super::{series, sweeps_tasks, Series};
+use super::series::{points, series, sweeps_tasks, Series};
 use crate::evidence::Verdict;
 use crate::format::{fmt_kib, fmt_ms};
 use crate::stats::Group;
@@ -56,6 +56,21 @@ impl YScale {
                 div,
             }
         }
+    }
+
+    /// The scale of `values` in the largest of `units` that the biggest value is more than two
+    /// of, and the axis' description: "median wall time (s, log scale)". `units`: (size in the
+    /// values' own unit, name), largest first; the last, the values' own unit, is the fallback.
+    fn in_unit(values: &[f64], what: &str, units: &[(f64, &str)]) -> (YScale, String) {
+        let max = values.iter().copied().fold(0f64, f64::max);
+        let (div, unit) = units
+            .iter()
+            .copied()
+            .find(|&(div, _)| max > 2.0 * div)
+            .unwrap_or(units[units.len() - 1]);
+        let y = YScale::new(values, div);
+        let desc = format!("{what} ({unit}{})", if y.log { ", log scale" } else { "" });
+        (y, desc)
     }
 
     fn to_y(&self, v: f64) -> f64 {
@@ -161,18 +176,8 @@ pub(super) fn time_chart(g: &Group, cores: Option<u64>) -> Result<String> {
         .chain(&g.references)
         .flat_map(|r| [r.min_ms, r.max_ms])
         .collect();
-    let max = all.iter().copied().fold(0f64, f64::max);
     // Seconds when the slowest run takes more than two seconds, else milliseconds.
-    let (div, unit) = if max > 2000.0 {
-        (1000.0, "s")
-    } else {
-        (1.0, "ms")
-    };
-    let y = YScale::new(&all, div);
-    let y_desc = format!(
-        "median wall time ({unit}{})",
-        if y.log { ", log scale" } else { "" }
-    );
+    let (y, y_desc) = YScale::in_unit(&all, "median wall time", &[(1000.0, "s"), (1.0, "ms")]);
     let title = format!(
         "{} · {}: wall time by {}",
         g.demo,
@@ -180,15 +185,7 @@ pub(super) fn time_chart(g: &Group, cores: Option<u64>) -> Result<String> {
         if tasks { "tasks" } else { "workers" }
     );
     let s = series(g);
-    let points: Vec<Vec<(f64, f64)>> = s
-        .iter()
-        .map(|s| {
-            s.rows
-                .iter()
-                .map(|r| (x_of(tasks)(r), y.to_y(r.median_ms)))
-                .collect()
-        })
-        .collect();
+    let points = points(&s, |r| Some((x_of(tasks)(r), y.to_y(r.median_ms))));
     let desc = if tasks { TASKS_DESC } else { WORKERS_DESC };
     plot(
         &title,
@@ -210,18 +207,10 @@ pub(super) fn time_chart(g: &Group, cores: Option<u64>) -> Result<String> {
                 horizontal(chart, &x, y.to_y(r.median_ms), color, dash)?;
                 legend.guide(&format!("{} (reference)", r.mode), color, dash);
             }
-            let shift = offsets(
-                &points,
-                y.range.end - y.range.start,
-                x.range.end - x.range.start,
-            );
-            for ((s, pts), dx) in s.iter().zip(&points).zip(shift) {
-                let pts: Vec<(f64, f64)> = pts.iter().map(|(a, b)| (a + dx, *b)).collect();
-                draw_series(chart, &pts, &s.style)?;
-                bars(chart, s, &y, dx, tasks)?;
-                legend.series(&s.name, &s.style);
-            }
-            Ok(())
+            let spans = (y.range.end - y.range.start, x.range.end - x.range.start);
+            draw_shifted(chart, legend, &s, &points, spans, |chart, s, _, dx| {
+                bars(chart, s, &y, dx, tasks)
+            })
         },
     )
 }
@@ -253,29 +242,10 @@ fn bars(
 pub(super) fn memory_chart(g: &Group) -> Result<String> {
     let x = tasks_axis(g);
     let kib: Vec<f64> = g.rows.iter().filter_map(|r| r.peak_rss_kb).collect();
-    let max = kib.iter().copied().fold(0f64, f64::max);
-    let (div, unit) = if max > 2.0 * 1024.0 * 1024.0 {
-        (1024.0 * 1024.0, "GiB")
-    } else if max > 2048.0 {
-        (1024.0, "MiB")
-    } else {
-        (1.0, "KiB")
-    };
-    let y = YScale::new(&kib, div);
-    let y_desc = format!(
-        "peak resident memory ({unit}{})",
-        if y.log { ", log scale" } else { "" }
-    );
+    let units = [(1024.0 * 1024.0, "GiB"), (1024.0, "MiB"), (1.0, "KiB")];
+    let (y, y_desc) = YScale::in_unit(&kib, "peak resident memory", &units);
     let s = series(g);
-    let points: Vec<Vec<(f64, f64)>> = s
-        .iter()
-        .map(|s| {
-            s.rows
-                .iter()
-                .filter_map(|r| Some((x_of(true)(r), y.to_y(r.peak_rss_kb?))))
-                .collect()
-        })
-        .collect();
+    let points = points(&s, |r| Some((x_of(true)(r), y.to_y(r.peak_rss_kb?))));
     let most = g.rows.iter().map(|r| r.tasks).max().unwrap_or(0);
     let at: Vec<_> = g
         .rows
@@ -311,17 +281,8 @@ pub(super) fn memory_chart(g: &Group) -> Result<String> {
         TASKS_DESC,
         &y_desc,
         |chart, legend| {
-            let shift = offsets(
-                &points,
-                y.range.end - y.range.start,
-                x.range.end - x.range.start,
-            );
-            for ((s, pts), dx) in s.iter().zip(&points).zip(shift) {
-                let pts: Vec<(f64, f64)> = pts.iter().map(|(a, b)| (a + dx, *b)).collect();
-                draw_series(chart, &pts, &s.style)?;
-                legend.series(&s.name, &s.style);
-            }
-            Ok(())
+            let spans = (y.range.end - y.range.start, x.range.end - x.range.start);
+            draw_shifted(chart, legend, &s, &points, spans, |_, _, _, _| Ok(()))
         },
     )
 }

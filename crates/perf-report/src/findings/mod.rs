@@ -15,7 +15,7 @@ mod costs;
 mod noise;
 mod tools;
 mod words;
-use words::{config, describe, faster_by, longer_by};
+use words::{config, describe, faster_by, longer_by, trim};
 
 /// The findings paragraph of one table. `cores` is the machine's logical CPU count, if known.
 pub fn group_findings(g: &Group, cores: Option<u64>) -> String {
@@ -201,12 +201,6 @@ fn scaling(g: &Group) -> Option<String> {
         1 => Some(format!("Best speedup: {}.", parts[0])),
         _ => Some(format!("Best speedup per mode: {}.", join_and(&parts))),
     }
-}
-
-/// An ideal speedup without trailing zeros: "2", "1.5".
-fn trim(x: f64) -> String {
-    let s = format!("{x:.2}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 #[cfg(test)]

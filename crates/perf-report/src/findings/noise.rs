@@ -5,7 +5,7 @@
 use crate::format::{fmt_ms, fmt_x, plural};
 use crate::stats::Group;
 
-use super::words::config;
+use super::words::{config, trim};
 
 /// A speedup above the ideal (more than one per worker, or per core for work that computes) is
 /// not something a parallel mode can earn: it means the sequential baseline ran slow in some of
@@ -46,7 +46,7 @@ pub(super) fn above_ideal(g: &Group, cores: Option<u64>) -> Option<String> {
          parallelism alone cannot do: {why}",
         config(worst),
         fmt_x(worst.speedup.unwrap_or(0.0)),
-        super::trim(ideal),
+        trim(ideal),
     );
     if g.baseline_ms.is_some_and(|b| lo < b) {
         s.push_str(&format!(

@@ -82,3 +82,9 @@ pub(super) fn compare(a: f64, b: f64) -> String {
         format!("{} slower", fmt_x(a / b))
     }
 }
+
+/// An ideal speedup without trailing zeros: "2", "1.5".
+pub(super) fn trim(x: f64) -> String {
+    let s = format!("{x:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}

@@ -225,7 +225,10 @@ mod tests {
                 .output()
         };
         if git(&["init", "-q"]).is_err() {
-            eprintln!("SKIP: git is not installed");
+            // Straight to the stderr handle: the harness captures `eprintln!` of a passing
+            // test, and a skip must be seen.
+            let _ =
+                std::io::Write::write_all(&mut std::io::stderr(), b"SKIP: git is not installed\n");
             return;
         }
         std::fs::create_dir_all(root.join("crates/a/src")).unwrap();

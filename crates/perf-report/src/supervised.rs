@@ -164,7 +164,13 @@ mod tests {
         if cfg!(target_os = "linux") {
             assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists());
         } else {
-            eprintln!("SKIP: no /proc to check that child {pid} is gone");
+            // Straight to the stderr handle: the harness captures `eprintln!` of a passing
+            // test, and a skip must be seen.
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIP: no /proc to check that child {pid} is gone"
+            );
         }
     }
 

@@ -5,10 +5,10 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, ExitStatus, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -57,32 +57,6 @@ fn dial_with_hello(address: &str, file_len: u64) -> TcpStream {
     }
     stream.write_all(&hello).unwrap();
     stream
-}
-
-/// Waits for `child` up to `limit`; kills it and fails the test if it is still running.
-fn wait_within(child: &mut Child, limit: Duration) -> (ExitStatus, String) {
-    let mut err = child.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = err.read_to_string(&mut text);
-        text
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!(
-                "process 0 still running after {limit:?}: {}",
-                reader.join().unwrap()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    (status, reader.join().unwrap())
 }
 
 fn sample(dir: &Path) -> (std::path::PathBuf, u64) {

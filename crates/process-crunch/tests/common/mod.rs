@@ -15,7 +15,7 @@ macro_rules! skip {
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
 pub const MODES: [&str; 4] = ["sequential", "threads", "rayon", "processes"];
@@ -162,9 +162,8 @@ pub fn processes_mentioning(needle: &str) -> Vec<u32> {
     pids
 }
 
-/// Runs `command`, killing it and failing the test if it is still running after `limit`: a hang
-/// guard, far above any honest run's time, so that a regressed hang fails instead of blocking
-/// the test run. It is never an assertion about speed.
+/// Runs `command`, killing it and failing the test if it is still running after `limit` (see
+/// [`wait_within`]).
 pub fn output_within(mut command: Command, limit: Duration) -> Output {
     let mut child = command
         .stdin(Stdio::null())
@@ -173,16 +172,29 @@ pub fn output_within(mut command: Command, limit: Duration) -> Output {
         .spawn()
         .unwrap();
     let mut out = child.stdout.take().unwrap();
-    let mut err = child.stderr.take().unwrap();
     let out_thread = std::thread::spawn(move || {
         let mut buf = Vec::new();
         let _ = out.read_to_end(&mut buf);
         buf
     });
-    let err_thread = std::thread::spawn(move || {
+    let (status, stderr) = wait_within(&mut child, limit);
+    Output {
+        status,
+        stdout: out_thread.join().unwrap(),
+        stderr: stderr.into_bytes(),
+    }
+}
+
+/// Waits for `child` (its stderr piped) up to `limit`, reading its stderr meanwhile; kills it
+/// and fails the test if it is still running: a hang guard, far above any honest run's time,
+/// so that a regressed hang fails instead of blocking the test run. It is never an assertion
+/// about speed.
+pub fn wait_within(child: &mut Child, limit: Duration) -> (ExitStatus, String) {
+    let mut err = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
         let mut buf = Vec::new();
         let _ = err.read_to_end(&mut buf);
-        buf
+        String::from_utf8_lossy(&buf).into_owned()
     });
     let start = Instant::now();
     let status = loop {
@@ -192,14 +204,12 @@ pub fn output_within(mut command: Command, limit: Duration) -> Output {
         if start.elapsed() > limit {
             let _ = child.kill();
             let _ = child.wait();
-            let stderr = String::from_utf8_lossy(&err_thread.join().unwrap()).into_owned();
-            panic!("still running after {limit:?} (a hang); stderr: {stderr}");
+            panic!(
+                "still running after {limit:?} (a hang); stderr: {}",
+                reader.join().unwrap()
+            );
         }
         std::thread::sleep(Duration::from_millis(20));
     };
-    Output {
-        status,
-        stdout: out_thread.join().unwrap(),
-        stderr: err_thread.join().unwrap(),
-    }
+    (status, reader.join().unwrap())
 }

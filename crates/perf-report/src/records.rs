@@ -258,6 +258,9 @@ pub struct Machine {
     pub dirty: Option<bool>,
     /// Timed runs per configuration.
     pub runs: Option<u64>,
+    /// How long the runner ran the plan, in seconds: inputs, warm-ups and timed runs, not the
+    /// release build before it.
+    pub duration_s: Option<f64>,
     /// Untimed warm-up runs per configuration.
     pub warmup: Option<u64>,
     /// True for `run_all.sh --quick`: small inputs, numbers only good for checking the pipeline.

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use crate::charts;
 use crate::findings::{demo_findings, group_findings};
-use crate::format::{capitalize, fmt_kib, fmt_ms, fmt_range, fmt_rate, fmt_x, sig3};
+use crate::format::{capitalize, fmt_kib, fmt_ms, fmt_range, fmt_rate, fmt_x, grouped, sig3};
 use crate::kind::item_unit;
 use crate::python::python_beside_rust;
 use crate::records::Machine;
@@ -291,6 +291,17 @@ fn machine_table(m: &Machine, staleness: &Staleness) -> String {
             format!("{r} timed per configuration{warm}")
         }),
     );
+    add(
+        "Duration",
+        m.duration_s.map(|s| {
+            let took = if s >= 60.0 {
+                format!("{:.1} min ({} s)", s / 60.0, grouped(s.round() as u64))
+            } else {
+                format!("{s:.0} s")
+            };
+            format!("{took}: inputs, warm-ups and timed runs; the release build not counted")
+        }),
+    );
     // Each line as code, so that `<MODE>` in an error message is not read as HTML (the table
     // writer below escapes `|`).
     let left_out: Vec<String> = m
@@ -406,5 +417,25 @@ mod tests {
             md.contains("| Left out | `threaded-scrape --mode async: skipped: error: invalid value 'async' for '--mode <MODE>'`; `a \\| b` |"),
             "{md}"
         );
+    }
+
+    #[test]
+    fn the_machine_table_says_how_long_the_runs_took() {
+        let st = crate::staleness::Staleness {
+            commit: None,
+            dirty: None,
+            code: crate::staleness::Code::NoRepo,
+        };
+        let m: Machine = serde_json::from_str(r#"{"duration_s":1110.49}"#).unwrap();
+        let md = machine_table(&m, &st);
+        assert!(
+            md.contains("| Duration | 18.5 min (1,110 s): inputs"),
+            "{md}"
+        );
+        let m: Machine = serde_json::from_str(r#"{"duration_s":48.2}"#).unwrap();
+        assert!(machine_table(&m, &st).contains("| Duration | 48 s: inputs"));
+        // Older machine files have no duration: no row, rather than a made-up one.
+        let m: Machine = serde_json::from_str(r#"{"logical_cpus":2}"#).unwrap();
+        assert!(!machine_table(&m, &st).contains("Duration"));
     }
 }

@@ -140,8 +140,15 @@ impl HttpFetcher {
             .max_idle_connections_per_host(options.per_host.max(3))
             .tls_config(tls)
             .build();
+        // ureq's own connector (TCP, then rustls), with a resolver that looks each host up
+        // once instead of once per request (`dns.rs`).
+        let agent = ureq::Agent::with_parts(
+            config,
+            ureq::unversioned::transport::DefaultConnector::new(),
+            crate::dns::CachingResolver::default(),
+        );
         HttpFetcher {
-            agent: ureq::Agent::new_with_config(config),
+            agent,
             robots_token: crate::robots::product_token(&options.user_agent),
             options,
         }

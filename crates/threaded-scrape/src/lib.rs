@@ -23,6 +23,7 @@ pub mod crawl;
 #[cfg(feature = "async")]
 pub mod crawl_async;
 pub mod demo;
+pub mod dns;
 pub mod fetch;
 #[cfg(feature = "async")]
 pub mod fetch_async;

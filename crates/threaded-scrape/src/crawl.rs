@@ -59,7 +59,9 @@ pub struct Crawl {
     /// Threads that fetched (1 for sequential), or requests in flight at most (async).
     pub workers: usize,
     pub outcome: Outcome,
-    /// Wall-clock time from the first request to the end of the crawl.
+    /// Wall-clock time from the start of the crawl to its last row written. The shutdown of
+    /// idle workers that follows (joining the threads, or the async runtime's shutdown) is
+    /// not counted, in any mode: the crawl's work is done and on disk by then.
     pub wall: Duration,
     /// CPU time of the whole process (every thread, user and system) during the crawl.
     pub cpu: Duration,
@@ -118,7 +120,7 @@ pub(crate) fn timed(
     let start = Instant::now();
     let cpu_start = cpu_time();
     let end = run(&mut frontier, driver)?;
-    let wall = start.elapsed();
+    let wall = end.finished.unwrap_or_else(Instant::now) - start;
     let cpu = cpu_time().saturating_sub(cpu_start);
     driver.progress.finish();
     Ok(Crawl {
@@ -185,6 +187,9 @@ pub fn cpu_time() -> Duration {
 pub(crate) struct End {
     pub(crate) panics: Vec<String>,
     pub(crate) abandoned: usize,
+    /// When the last row was written, if the driver still had shutdown work after it (the
+    /// threaded crawl joins its workers); `None`: when the driver returned.
+    pub(crate) finished: Option<Instant>,
 }
 
 /// Hands the rows settled since the last call to the sink (the file), in order.
@@ -257,22 +262,31 @@ fn threads<F: Fetch + Send + 'static>(
     // Unbounded, so a worker never waits to hand in an answer (at most `workers` pile up).
     let (result_tx, result_rx) = crossbeam_channel::unbounded::<Report>();
 
+    // What starting a worker takes: the other ends of both channels, and the fetcher. Held
+    // only until every worker is started.
+    let mut ends = Some((job_rx, result_tx));
     let mut handles = Vec::with_capacity(workers);
-    for w in 0..workers {
-        let (jobs, results, fetcher) = (job_rx.clone(), result_tx.clone(), Arc::clone(&fetcher));
+    let start_worker = |handles: &mut Vec<thread::JoinHandle<()>>,
+                        (jobs, results): &(Receiver<_>, Sender<_>)|
+     -> anyhow::Result<()> {
+        let w = handles.len();
+        let (jobs, results, fetcher) = (jobs.clone(), results.clone(), Arc::clone(&fetcher));
         let handle = thread::Builder::new()
             .name(format!("worker-{w}"))
             .spawn(move || worker(w, jobs, results, &*fetcher))
             // On error we return: `job_tx` is dropped and the workers already started end.
             .with_context(|| format!("cannot start worker thread {w} of {workers}"))?;
         handles.push(handle);
+        Ok(())
+    };
+    // One worker first: the first request (robots.txt) goes out at once, and the other
+    // workers start while it waits on the network (see the dispatch loop). Starting 32
+    // threads takes a millisecond or more, and a crawl begins with robots.txt, which its
+    // host's pages wait for anyway.
+    if let Some(ends) = &ends {
+        start_worker(&mut handles, ends)?;
     }
-    // The workers hold the other ends now. Dropping our copies matters: if every worker
-    // died, `result_rx.recv()` then reports a disconnection instead of waiting forever.
-    drop(job_rx);
-    drop(result_tx);
-
-    let mut live = workers;
+    let mut live = handles.len();
     // Set by the first Ctrl-C: when the grace for the requests in flight runs out.
     let mut grace_ends: Option<Instant> = None;
     let mut abandoned = 0;
@@ -304,6 +318,19 @@ fn threads<F: Fetch + Send + 'static>(
         }
         if done {
             break;
+        }
+        // The rest of the workers, now that the first requests are out. Every worker is
+        // started before the first answer is awaited, so `live` counts them all from then on.
+        if let Some(ends) = ends.take() {
+            while handles.len() < workers {
+                start_worker(&mut handles, &ends)?;
+            }
+            live = workers;
+            // The workers hold the other ends now. Dropping our copies matters: if every
+            // worker died, `result_rx.recv()` then reports a disconnection instead of
+            // waiting forever.
+            drop(ends);
+            continue;
         }
         // 2. Wait for an answer, a retry or delay coming due, the end of the grace, or Ctrl-C.
         let deadline = match (wake, grace_ends) {
@@ -352,8 +379,10 @@ fn threads<F: Fetch + Send + 'static>(
         driver.progress.update(frontier);
     }
 
-    // The last rows (all of them, after Ctrl-C) go to the file before anything else.
+    // The last rows (all of them, after Ctrl-C) go to the file before anything else. The
+    // crawl's wall time ends here; the shutdown of the idle workers follows.
     write_rows(frontier, driver.rows)?;
+    let finished = Some(Instant::now());
     // Shutdown, step 1: drop the only job sender. The channel is empty (nothing is waiting in
     // it), so each idle worker's `recv` now fails and its loop ends.
     drop(job_tx);
@@ -363,6 +392,7 @@ fn threads<F: Fetch + Send + 'static>(
         return Ok(End {
             panics: Vec::new(),
             abandoned,
+            finished,
         });
     }
     // Step 2: join every worker. One that panicked hands its panic back here as an Err,
@@ -373,7 +403,11 @@ fn threads<F: Fetch + Send + 'static>(
             panics.push(format!("worker {w} panicked: {}", panic_message(&*payload)));
         }
     }
-    Ok(End { panics, abandoned })
+    Ok(End {
+        panics,
+        abandoned,
+        finished,
+    })
 }
 
 /// One worker: fetch what the coordinator sends until it closes the channel.

@@ -140,8 +140,15 @@ impl HttpFetcher {
             .max_idle_connections_per_host(options.per_host.max(3))
             .tls_config(tls)
             .build();
+        // ureq's own connector (TCP, then rustls), with a resolver that looks each host up
+        // once instead of once per request (`dns.rs`).
+        let agent = ureq::Agent::with_parts(
+            config,
+            ureq::unversioned::transport::DefaultConnector::new(),
+            crate::dns::CachingResolver::default(),
+        );
         HttpFetcher {
-            agent: ureq::Agent::new_with_config(config),
+            agent,
             robots_token: crate::robots::product_token(&options.user_agent),
             options,
         }
@@ -176,9 +183,9 @@ impl HttpFetcher {
                 elapsed: start.elapsed(),
             })?;
             page.fill_from_body(url, body, self.options.follow_nofollow);
+        } else {
+            drain(response.into_body());
         }
-        // Any body left unread is dropped with the response: ureq then closes that connection
-        // rather than return it to the pool half-read.
         page.elapsed = start.elapsed();
         Ok(page)
     }
@@ -212,8 +219,12 @@ impl HttpFetcher {
                     let body = read_body(reader, ROBOTS_MAX_BYTES).map_err(|e| e.to_string());
                     return chain.body(body).into();
                 }
-                Step::Follow => continue,
-                Step::Done(answer) => return answer.into(),
+                // A hop or an answer without a body worth reading: keep the connection.
+                Step::Follow => drain(response.into_body()),
+                Step::Done(answer) => {
+                    drain(response.into_body());
+                    return answer.into();
+                }
             }
         }
     }
@@ -226,6 +237,25 @@ impl Fetch for HttpFetcher {
             FetchRequest::Robots(origin) => self.get_robots(origin),
         }
     }
+}
+
+/// Largest unwanted body read to its end so that its connection is kept.
+pub const DRAIN_MAX_BYTES: u64 = 16 * 1024;
+
+/// Throws away a body we do not want (a redirect's, an error page's, a non-HTML file's).
+///
+/// ureq returns a connection to its pool only once its response is read to the end; a body
+/// dropped half-read closes it, and the next request pays for a new connection (a TCP
+/// handshake, and TLS's on https). Redirects and error pages are small, so a body of at most
+/// [`DRAIN_MAX_BYTES`] is read and discarded, as browsers and curl do, and its connection
+/// reused. A larger one (or one that fails) is dropped unread, closing its connection: a
+/// 50 MB zip served under an HTML link costs its response head and one buffer, not 50 MB.
+fn drain(mut body: ureq::Body) {
+    if body.content_length().is_some_and(|n| n > DRAIN_MAX_BYTES) {
+        return;
+    }
+    let mut reader = body.with_config().limit(DRAIN_MAX_BYTES).reader();
+    let _ = std::io::copy(&mut reader, &mut std::io::sink());
 }
 
 /// The operating system's CA certificates (as curl trusts them), plus `extra`.

@@ -12,7 +12,7 @@
 //! 3. [`fetch`]: one request with ureq (and `fetch_async`: with reqwest); [`page`], [`html`]
 //!    and [`robots_chain`]: the body read with a limit, its HTML tokenized, robots.txt's
 //!    redirect chain decided, the same code for both transports; [`transport`]: which client
-//!    and which driver each mode runs on;
+//!    and which driver each mode runs on; [`dns`]: each host looked up once, not per request;
 //! 4. [`urls`] and [`robots`]: when two links are the same page, what the crawl may request,
 //!    and what a site allows;
 //! 5. [`interrupt`] and [`output`]: Ctrl-C and the rows on disk, so nothing is lost;
@@ -23,6 +23,7 @@ pub mod crawl;
 #[cfg(feature = "async")]
 pub mod crawl_async;
 pub mod demo;
+pub mod dns;
 pub mod fetch;
 #[cfg(feature = "async")]
 pub mod fetch_async;

@@ -234,6 +234,25 @@ fn without_retries_the_500_and_429_stay_rows() {
 }
 
 #[test]
+fn redirects_and_error_pages_keep_their_connection() {
+    // One request at a time needs one connection, plus a new one after each body the crawler
+    // stops reading: `/big` past --max-bytes and the 64 KiB `/files/blob` (not HTML). The small
+    // bodies of redirects and error pages are read to their end, so their connection is kept;
+    // dropped unread, each closed its connection (about 20 connections for this site).
+    let site = site();
+    let out = run(&["--mode", "sequential", "--retries", "0", &site.url()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stats = site.stats();
+    let requests: u64 = stats.hits.values().sum();
+    assert!(requests > 40, "{requests} requests");
+    assert!(
+        stats.connections <= 4,
+        "{} connections for {requests} requests, one at a time",
+        stats.connections
+    );
+}
+
+#[test]
 fn no_robots_fetches_what_robots_txt_disallows() {
     let site = site();
     let dir = tempfile::tempdir().unwrap();

@@ -36,6 +36,8 @@ pub struct Request {
     pub host: Option<String>,
     /// The `User-Agent` header, if any.
     pub user_agent: Option<String>,
+    /// The first request of its connection: the site counts connections with it.
+    pub first_on_connection: bool,
     /// `X-...` headers as `name: value` (name lower-cased), for tests of `--header`.
     pub x_headers: Vec<String>,
 }
@@ -174,10 +176,13 @@ fn serve_connection(mut stream: TcpStream, handler: &Handler) -> io::Result<()> 
     stream.set_nodelay(true)?;
     // Bytes read but not yet used: a client may send its next request before our answer.
     let mut pending: Vec<u8> = Vec::with_capacity(4096);
+    let mut first = true;
     loop {
-        let Some((request, keep_alive, body_len)) = read_head(&mut stream, &mut pending)? else {
+        let Some((mut request, keep_alive, body_len)) = read_head(&mut stream, &mut pending)?
+        else {
             return Ok(()); // The client closed the connection between requests.
         };
+        request.first_on_connection = std::mem::take(&mut first);
         discard_body(&mut stream, &mut pending, body_len)?;
         let response = handler(&request);
         write_response(&mut stream, &request, &response, keep_alive)?;
@@ -226,6 +231,8 @@ fn read_head(
                     target: parsed.path.unwrap_or("/").to_string(),
                     host: header("host"),
                     user_agent: header("user-agent"),
+                    // Set by `serve_connection`, which knows.
+                    first_on_connection: false,
                     x_headers: parsed
                         .headers
                         .iter()

@@ -44,12 +44,12 @@
 //! so one crawl from the first origin's `/` spreads over N hosts, each with its own
 //! `--per-host` limit and its own robots.txt. The faults stay on the first origin.
 //!
-//! It counts hits per path (with query) and the most requests in flight at once, for tests
+//! It counts hits per path (with query), connections, and the most requests in flight at once, for tests
 //! (`Site::stats`) and for other tools (`GET /__stats`, which is neither counted nor slowed).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 use std::time::Duration;
@@ -102,6 +102,8 @@ pub struct SiteStats {
     /// Every `User-Agent` and `X-...` header (`name: value`) seen, for tests of the request
     /// options.
     pub headers_seen: std::collections::BTreeSet<String>,
+    /// Connections that carried a request: how well a client keeps its connections alive.
+    pub connections: u64,
 }
 
 /// State shared by the connection threads: atomics and one mutex, since any number of
@@ -112,6 +114,7 @@ struct State {
     clean_urls: bool,
     robots_redirect: Option<String>,
     hits: Mutex<BTreeMap<String, u64>>,
+    connections: AtomicU64,
     headers_seen: Mutex<std::collections::BTreeSet<String>>,
     in_flight: AtomicUsize,
     peak_in_flight: AtomicUsize,
@@ -150,6 +153,7 @@ impl State {
                 .lock()
                 .map(|h| h.clone())
                 .unwrap_or_default(),
+            connections: self.connections.load(Ordering::SeqCst),
         }
     }
 }
@@ -171,6 +175,7 @@ impl Site {
             clean_urls: config.clean_urls,
             robots_redirect: config.robots_redirect,
             hits: Mutex::new(BTreeMap::new()),
+            connections: AtomicU64::new(0),
             headers_seen: Mutex::new(std::collections::BTreeSet::new()),
             in_flight: AtomicUsize::new(0),
             peak_in_flight: AtomicUsize::new(0),
@@ -240,6 +245,9 @@ fn handle(request: &http::Request, state: &State) -> http::Response {
             headers: vec![("Content-Type", "application/json".to_string())],
             body: Arc::from(body.into_bytes()),
         };
+    }
+    if request.first_on_connection {
+        state.connections.fetch_add(1, Ordering::SeqCst);
     }
     if let Ok(mut hits) = state.hits.lock() {
         *hits.entry(request.target.clone()).or_insert(0) += 1;

@@ -34,6 +34,7 @@ pub mod output;
 pub mod page;
 pub mod progress;
 pub mod report;
+pub mod resources;
 pub mod robots;
 pub mod robots_chain;
 pub mod site;
@@ -55,7 +56,7 @@ use transport::Fetchers;
 /// Runs what the command line asks for and decides the exit status.
 pub fn run(cli: &Cli) -> anyhow::Result<ExitCode> {
     // A socket per request in flight (or per connection the test site serves).
-    crawl::raise_open_files_limit();
+    resources::raise_open_files_limit();
     if cli.serve {
         return demo::serve(cli);
     }

@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::{by_path, read_csv, run, stderr, PAGES};
+use common::{by_path, read_csv, run, site, stderr, PAGES};
 use threaded_scrape::site::{Site, SiteConfig};
 
 fn site_with(clean_urls: bool, robots_redirect: Option<String>) -> Site {
@@ -313,4 +313,23 @@ fn user_agent_and_headers_in(mode: &str) {
     .map(|s| s.to_string())
     .collect();
     assert_eq!(stats.headers_seen, want);
+}
+
+#[test]
+fn redirects_and_error_pages_keep_their_connection() {
+    // One request at a time needs one connection, plus a new one after each body the crawler
+    // stops reading: `/big` past --max-bytes and the 64 KiB `/files/blob` (not HTML). The small
+    // bodies of redirects and error pages are read to their end, so their connection is kept;
+    // dropped unread, each closed its connection (about 20 connections for this site).
+    let site = site();
+    let out = run(&["--mode", "sequential", "--retries", "0", &site.url()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stats = site.stats();
+    let requests: u64 = stats.hits.values().sum();
+    assert!(requests > 40, "{requests} requests");
+    assert!(
+        stats.connections <= 4,
+        "{} connections for {requests} requests, one at a time",
+        stats.connections
+    );
 }

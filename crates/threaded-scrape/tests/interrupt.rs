@@ -1,5 +1,6 @@
 //! Ctrl-C keeps the work: SIGINT sent to the running binary, as a terminal would.
 
+#[macro_use]
 mod common;
 
 use std::path::Path;
@@ -30,7 +31,7 @@ fn sigint(child: &Child) -> Option<()> {
     match status {
         Ok(s) if s.success() => Some(()),
         other => {
-            eprintln!("SKIP: cannot send SIGINT with kill: {other:?}");
+            skip!("SKIP: cannot send SIGINT with kill: {other:?}");
             None
         }
     }

@@ -3,6 +3,7 @@
 //! `try_files` clean URLs, `alias`), serving a directory the test writes. Skipped, visibly,
 //! where nginx is not installed (`.ci/run` installs it).
 
+#[macro_use]
 mod common;
 
 use std::collections::BTreeSet;
@@ -204,7 +205,7 @@ http {{
 #[test]
 fn a_crawl_of_nginx_sends_exactly_the_expected_requests() {
     let Some(nginx) = nginx_binary() else {
-        eprintln!("SKIP: nginx is not installed (apt-get install nginx)");
+        skip!("SKIP: nginx is not installed (apt-get install nginx)");
         return;
     };
     let dir = tempfile::tempdir().unwrap();

@@ -2,6 +2,17 @@
 
 #![allow(dead_code)] // Each test file uses its own subset.
 
+/// Prints `SKIP: why` where the person running the tests sees it. Not `eprintln!`: the test
+/// harness captures that and shows it only when the test fails, so a check that cannot run
+/// here would pass silently. A write to the stderr handle itself is not captured.
+#[allow(unused_macros)] // not every test file skips something
+macro_rules! skip {
+    ($($why:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($why)*);
+    }};
+}
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::{Command, Output};
@@ -140,7 +151,7 @@ pub fn parallel_modes() -> Vec<&'static str> {
     if cfg!(feature = "async") {
         vec!["threads", "async"]
     } else {
-        eprintln!("SKIP: --mode async: built without the `async` feature");
+        skip!("SKIP: --mode async: built without the `async` feature");
         vec!["threads"]
     }
 }

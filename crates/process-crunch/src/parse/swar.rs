@@ -60,10 +60,23 @@ pub fn first_separator(word: u64) -> usize {
     (separator_marks(word).trailing_zeros() / 8) as usize
 }
 
-/// The low `bytes` bytes of a word (`bytes` < 8).
+/// The separator's index and the name's two words (`table::name_ends`) for a name of at most
+/// 15 bytes, from the two words `w0`, `w1` at the line start and their marks `m0`, `m1`
+/// ([`separator_marks`]; `m0 | m1 != 0`). Without a branch on which word holds the separator:
+/// the two marks are one 128-bit mark `m`, whose lowest set bit is the exact separator (a
+/// false mark lies above a true one in its own word, and the words are marked apart). Its
+/// high bit `8k + 7` gives the index `k` by a trailing-zero count, and `m ^ (m - 1)` sets bits
+/// `0..=8k + 7`, which shifted right by 8 is the mask of the `k` bytes before the separator,
+/// across both words: all of `w0` and part of `w1` when `k >= 8`, part of `w0` and nothing of
+/// `w1` when `k < 8` (then `last` is 0, as `name_ends` pads it). The compiler lowers the
+/// 128-bit arithmetic to a few paired instructions and conditional moves.
 #[inline(always)]
-pub fn low_bytes(bytes: usize) -> u64 {
-    !(u64::MAX << (8 * bytes))
+pub fn short_name(w0: u64, w1: u64, m0: u64, m1: u64) -> (usize, u64, u64) {
+    debug_assert!(m0 | m1 != 0);
+    let m = u128::from(m1) << 64 | u128::from(m0);
+    let sep = (m.trailing_zeros() / 8) as usize;
+    let mask = (m ^ m.wrapping_sub(1)) >> 8;
+    (sep, w0 & mask as u64, w1 & (mask >> 64) as u64)
 }
 
 /// High bit set in every byte of `x` that is an ASCII digit. Exact for every byte (Bit
@@ -187,6 +200,28 @@ mod tests {
             let mut w = *b"ABCDEFGH";
             w[i] = b';';
             assert_eq!(first_separator(u64::from_le_bytes(w)), i);
+        }
+    }
+
+    #[test]
+    fn short_name_agrees_with_a_byte_loop() {
+        // Every separator position 0..16, both separators, with and without later `;`/`\n`
+        // bytes (and bytes just above them) that could make false marks.
+        for sep in 0..16 {
+            for byte in [b';', b'\n'] {
+                for fill in [b'a', b';', b'<', b'\n', 0xC3] {
+                    let mut line = [b'x'; 16];
+                    line[sep] = byte;
+                    for b in &mut line[sep + 1..] {
+                        *b = fill;
+                    }
+                    let w0 = u64::from_le_bytes(line[..8].try_into().unwrap());
+                    let w1 = u64::from_le_bytes(line[8..].try_into().unwrap());
+                    let (m0, m1) = (separator_marks(w0), separator_marks(w1));
+                    let (first, last) = crate::parse::table::name_ends(&line[..sep]);
+                    assert_eq!(short_name(w0, w1, m0, m1), (sep, first, last), "{line:?}");
+                }
+            }
         }
     }
 

@@ -305,18 +305,18 @@ fn fast_line<const SWAR: bool, const BRANCHLESS: bool, const ENDS: bool>(
     debug_assert!(pos + SLACK <= data.len());
     // The first `;` or `\n`, and the name's two words (see `table::name_ends`).
     let (sep, first, last) = if SWAR {
-        // SAFETY: pos + 16 <= pos + SLACK.
-        let (w0, w1) = unsafe { (load(data, pos), load(data, pos + 8)) };
-        let (m0, m1) = (separator_marks(w0), separator_marks(w1));
-        if m0 | m1 != 0 {
-            // Names of up to 15 bytes (nine lines in ten): no loop, and no branch on the
-            // length (see `swar::short_name`), since a branch on whether the name fits in one
-            // word is a coin toss on real station names and each wrong guess costs a
-            // pipeline flush.
-            short_name(w0, w1, m0, m1)
+        // SAFETY: pos + 24 <= pos + SLACK.
+        let (w0, w1, w2) = unsafe { (load(data, pos), load(data, pos + 8), load(data, pos + 16)) };
+        let marks = (separator_marks(w0), separator_marks(w1), separator_marks(w2));
+        if marks.0 | marks.1 | marks.2 != 0 {
+            // Names of up to 23 bytes (all but a few in a hundred): no loop, and no branch on
+            // the length (see `swar::short_name`).
+            // SAFETY (the load): 8 <= `end` <= 23, so pos + end - 8 .. pos + end is inside the
+            // SLACK.
+            short_name(w0, marks, |end| unsafe { load(data, pos + end - 8) })
         } else {
             // Longer names: 8 bytes per step, up to byte 104.
-            let mut offset = 16;
+            let mut offset = 24;
             let sep = loop {
                 // SAFETY: offset <= 96, so 8 bytes at pos + offset are inside the SLACK.
                 let i = first_separator(unsafe { load(data, pos + offset) });
@@ -328,18 +328,14 @@ fn fast_line<const SWAR: bool, const BRANCHLESS: bool, const ENDS: bool>(
                     return None;
                 }
             };
-            let last = if sep > 16 {
-                // SAFETY: pos + sep <= pos + 104, inside the SLACK.
-                unsafe { load(data, pos + sep - 8) }
-            } else {
-                w1 // sep == 16
-            };
-            (sep, w0, last)
+            // SAFETY: 24 <= sep <= 103, so 8 bytes at pos + sep - 8 are inside the SLACK.
+            (sep, w0, unsafe { load(data, pos + sep - 8) })
         }
     } else {
+        // The plain solver's table does not use the name's words (it hashes and compares the
+        // whole name), so it does not compute them.
         let sep = memchr2(b';', b'\n', &data[pos..pos + MAX_NAME_BYTES + 1])?;
-        let (first, last) = super::table::name_ends(&data[pos..pos + sep]);
-        (sep, first, last)
+        (sep, 0, 0)
     };
     // A `\n` first (no `;`), or a name of 0 or over 100 bytes: the slow path says which.
     if data[pos + sep] != b';' || sep.wrapping_sub(1) >= MAX_NAME_BYTES {

@@ -307,7 +307,11 @@ fn fast_line<const SWAR: bool, const BRANCHLESS: bool, const ENDS: bool>(
     let (sep, first, last) = if SWAR {
         // SAFETY: pos + 24 <= pos + SLACK.
         let (w0, w1, w2) = unsafe { (load(data, pos), load(data, pos + 8), load(data, pos + 16)) };
-        let marks = (separator_marks(w0), separator_marks(w1), separator_marks(w2));
+        let marks = (
+            separator_marks(w0),
+            separator_marks(w1),
+            separator_marks(w2),
+        );
         if marks.0 | marks.1 | marks.2 != 0 {
             // Names of up to 23 bytes (all but a few in a hundred): no loop, and no branch on
             // the length (see `swar::short_name`).

@@ -179,7 +179,10 @@ pub fn temperature(word: u64) -> Option<(i16, usize)> {
     // The check: does the word have exactly the shape the dot and the sign imply?
     let index = ((signed & 1) as usize) << 2 | ((dot >> 3) & 3) as usize;
     let digit_marks = digit_bytes(word);
-    let fits = |s: Shape| digit_marks & s.digits == s.digits && word & s.mask == s.expected;
+    // Both conditions in one word, so one test and one branch: a bit of either difference
+    // set means the word does not have the shape.
+    let fits =
+        |s: Shape| ((digit_marks & s.digits) ^ s.digits) | ((word & s.mask) ^ s.expected) == 0;
     let dot_at = (dot >> 3) as usize;
     if fits(LF[index]) {
         Some((value as i16, dot_at + 3))

@@ -11,6 +11,11 @@
 //!   from the plain solver (memchr, a fixed-format parse with branches, an open-addressing
 //!   table) to the full fast parser; each row shows its gain over the plain solver and over
 //!   the row before it. This is where the README's "where each gain came from" comes from.
+//!   One untimed round of every step comes first: the first run in a process is slower (the
+//!   heap and the table's pages are new, the caches and branch predictors cold), by 5 to 20%
+//!   on the development machine, and not by the same amount for every step, so a process that
+//!   timed only its first round (`--runs 1`, as a runner that starts a fresh process per
+//!   sample does) would measure the start-up of the process more than the step.
 //! - `--compare-cmd CMD` adds an outside command to the same loop, timed from start to exit:
 //!   `{}` in CMD becomes FILE's path (else the path is appended), run by `sh -c`. Its stdout is
 //!   compared with ours, and the table says whether it matched byte for byte.
@@ -117,6 +122,23 @@ pub fn bench(options: &BenchOptions) -> anyhow::Result<()> {
     let mut last: Vec<Option<Measured>> = (0..configs.len()).map(|_| None).collect();
     let mut reference: Option<Vec<u8>> = None;
     let stdout = io::stdout();
+    if options.steps {
+        // The warm-up round (see the module comment): run, checked, not timed. An outside
+        // command (`--compare-cmd`) is not ours to warm up.
+        for config in configs.iter().filter(|c| !matches!(c, Config::Compare(_))) {
+            let output = measure(config, options)?.output;
+            match &reference {
+                None => reference = Some(output),
+                Some(expected) if *expected != output => {
+                    bail!(
+                        "{} disagrees with the first configuration",
+                        config.label().trim()
+                    )
+                }
+                Some(_) => {}
+            }
+        }
+    }
     for round in 0..runs {
         for (i, config) in configs.iter().enumerate() {
             let cpu_before = process_cpu();
@@ -150,7 +172,7 @@ pub fn bench(options: &BenchOptions) -> anyhow::Result<()> {
         "All outputs identical. Median of {runs} alternating run{}{}:\n\n",
         if runs == 1 { "" } else { "s" },
         if options.steps {
-            ", sequential, one core"
+            ", sequential, one core, after one untimed warm-up round"
         } else {
             ""
         }

@@ -60,10 +60,36 @@ pub fn first_separator(word: u64) -> usize {
     (separator_marks(word).trailing_zeros() / 8) as usize
 }
 
-/// The low `bytes` bytes of a word (`bytes` < 8).
+/// The separator's index and the name's two words ([`name_ends`](super::table::name_ends)) for
+/// a name of at most 23 bytes, from the three words `w0`, `w1`, `w2` at the line start, given
+/// their marks ([`separator_marks`]; `m0 | m1 | m2 != 0`) and `word_before`, a loader of the 8
+/// bytes that end at a given index. Without a branch on the length, since on real station
+/// names a branch on which word holds the separator is close to a coin toss and every wrong
+/// guess flushes the pipeline:
+/// - the index: the two first marks are one 128-bit mark whose lowest set bit is the exact
+///   separator (a false mark lies above a true one in its own word, and the words are marked
+///   apart). Its trailing-zero count is 128 when both are 0, and only then is the count of
+///   `m2` added, under a mask made from that 128 by arithmetic (`bits >> 7` is 1 only for 128),
+///   not by a select, which the compiler would turn back into a branch;
+/// - the mask of the name's bytes in a word: `(1 << 8 min(sep, 8)) - 1`, computed in 128 bits
+///   so that 8 bytes (all ones) needs no special case;
+/// - `first` is `w0` under that mask, `last` the 8 bytes that end at `max(sep, 8)` under the
+///   same mask: for a name of 8 bytes or more, its last 8 bytes; for a shorter one, `w0` again,
+///   so `first`. The load is made in both cases (it is always inside the line), so there is
+///   no branch around it either.
 #[inline(always)]
-pub fn low_bytes(bytes: usize) -> u64 {
-    !(u64::MAX << (8 * bytes))
+pub fn short_name(
+    w0: u64,
+    marks: (u64, u64, u64),
+    word_before: impl FnOnce(usize) -> u64,
+) -> (usize, u64, u64) {
+    let (m0, m1, m2) = marks;
+    debug_assert!(m0 | m1 | m2 != 0);
+    let bits01 = (u128::from(m1) << 64 | u128::from(m0)).trailing_zeros();
+    let bits = bits01 + (m2.trailing_zeros() & 0u32.wrapping_sub(bits01 >> 7));
+    let sep = (bits / 8) as usize;
+    let mask = ((1u128 << (8 * sep.min(8))) - 1) as u64;
+    (sep, w0 & mask, word_before(sep.max(8)) & mask)
 }
 
 /// High bit set in every byte of `x` that is an ASCII digit. Exact for every byte (Bit
@@ -153,7 +179,10 @@ pub fn temperature(word: u64) -> Option<(i16, usize)> {
     // The check: does the word have exactly the shape the dot and the sign imply?
     let index = ((signed & 1) as usize) << 2 | ((dot >> 3) & 3) as usize;
     let digit_marks = digit_bytes(word);
-    let fits = |s: Shape| digit_marks & s.digits == s.digits && word & s.mask == s.expected;
+    // Both conditions in one word, so one test and one branch: a bit of either difference
+    // set means the word does not have the shape.
+    let fits =
+        |s: Shape| ((digit_marks & s.digits) ^ s.digits) | ((word & s.mask) ^ s.expected) == 0;
     let dot_at = (dot >> 3) as usize;
     if fits(LF[index]) {
         Some((value as i16, dot_at + 3))
@@ -187,6 +216,33 @@ mod tests {
             let mut w = *b"ABCDEFGH";
             w[i] = b';';
             assert_eq!(first_separator(u64::from_le_bytes(w)), i);
+        }
+    }
+
+    #[test]
+    fn short_name_agrees_with_a_byte_loop() {
+        // Every separator position 0..24, both separators, with and without later `;`/`\n`
+        // bytes (and bytes just above them) that could make false marks.
+        for sep in 0..24 {
+            for byte in [b';', b'\n'] {
+                for fill in [b'a', b';', b'<', b'\n', 0xC3] {
+                    let mut line = [b'x'; 32];
+                    line[sep] = byte;
+                    for b in &mut line[sep + 1..] {
+                        *b = fill;
+                    }
+                    let w = |at: usize| u64::from_le_bytes(line[at..at + 8].try_into().unwrap());
+                    let (w0, w1, w2) = (w(0), w(8), w(16));
+                    let marks = (
+                        separator_marks(w0),
+                        separator_marks(w1),
+                        separator_marks(w2),
+                    );
+                    let (first, last) = crate::parse::table::name_ends(&line[..sep]);
+                    let got = short_name(w0, marks, |end| w(end - 8));
+                    assert_eq!(got, (sep, first, last), "{line:?}");
+                }
+            }
         }
     }
 

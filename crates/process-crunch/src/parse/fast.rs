@@ -34,12 +34,12 @@
 //! are copied into a small zero-padded buffer first, so that the 8-byte loads never read past
 //! the data, and a last line without `\n` gets one there.
 
-use std::fs::File;
-use std::io;
 use std::ops::Range;
 
 use memchr::{memchr, memchr2, memrchr};
 use memmap2::Mmap;
+
+use super::mapping::{populate, release};
 
 use super::plain::parse_temperature;
 use super::swar::{first_separator, load, separator_marks, short_name, temperature};
@@ -103,20 +103,6 @@ impl Step {
             Step::Lanes => "+2 lines in flight",
         }
     }
-}
-
-/// Maps `file` read-only and tells the kernel it will be read sequentially (more read-ahead).
-pub fn map_file(file: &File) -> io::Result<Mmap> {
-    // SAFETY: the mapping is read-only and we never write through it. Another process that
-    // truncates or rewrites the file while we read it breaks the promise that the bytes do
-    // not change (the usual caveat of mmap): a truncation raises SIGBUS, which is reported as
-    // "FILE changed while it was read" (`file::report_sigbus`, or the parent of a worker), and
-    // a rewrite changes the file's modification time, which `Input::aggregate_range` checks
-    // after reading, so the bytes read are thrown away with that same error.
-    let map = unsafe { Mmap::map(file)? };
-    #[cfg(unix)]
-    map.advise(memmap2::Advice::Sequential)?;
-    Ok(map)
 }
 
 /// Aggregates the lines that start inside `range` of the mapped file.
@@ -403,57 +389,6 @@ fn check_line(content: &[u8]) -> Result<Option<(&[u8], i16)>, BadLine> {
     let tenths = parse_tenths(strip_cr(&content[sep + 1..]))?;
     Ok(Some((name, tenths)))
 }
-
-/// Maps the pages of `from..to` into the page table in one call before they are parsed
-/// (Linux 5.14+ `MADV_POPULATE_READ`). Without it every 64 KiB or so of the file costs a page
-/// fault: a trap into the kernel and back, which maps the same pages but pays the trap each
-/// time (about a tenth of the fast parser's time, all of it in the kernel). It changes no byte
-/// that is read, only when the page-table entries are made. A failure (an older kernel, a
-/// file truncated under us) is ignored: the pages then fault in as before, and a truncation
-/// still raises the SIGBUS that is reported as a changed file.
-#[cfg(target_os = "linux")]
-fn populate(map: &Mmap, from: usize, to: usize) {
-    let start = from / page_size() * page_size();
-    if to > start {
-        let _ = map.advise_range(memmap2::Advice::PopulateRead, start, to - start);
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn populate(_map: &Mmap, _from: usize, _to: usize) {}
-
-/// The page size (4096 if the system does not say).
-fn page_size() -> usize {
-    // SAFETY (sysconf): no preconditions.
-    match unsafe { libc::sysconf(libc::_SC_PAGESIZE) } {
-        p if p > 0 => p as usize,
-        _ => 4096,
-    }
-}
-
-/// Hands the pages wholly inside `from..to` back to the kernel (Unix only).
-#[cfg(unix)]
-fn release(map: &Mmap, from: usize, to: usize) {
-    // SAFETY (sysconf): no preconditions.
-    let page = match unsafe { libc::sysconf(libc::_SC_PAGESIZE) } {
-        p if p > 0 => p as usize,
-        _ => return,
-    };
-    let start = from.div_ceil(page) * page;
-    let end = to / page * page;
-    if end > start {
-        // SAFETY: the mapping is a read-only, shared mapping of a file. MADV_DONTNEED only
-        // drops our page-table entries: the next access (by any thread) faults the same file
-        // page back in from the page cache, so no reader can see different bytes. It only
-        // makes the resident set shrink. A failure here is harmless, so it is ignored.
-        let _ = unsafe {
-            map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start)
-        };
-    }
-}
-
-#[cfg(not(unix))]
-fn release(_map: &Mmap, _from: usize, _to: usize) {}
 
 #[cfg(test)]
 #[path = "fast_tests.rs"]

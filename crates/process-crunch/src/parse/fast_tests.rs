@@ -1,6 +1,7 @@
 //! Unit tests of the fast parser against the shared rules.
 
 use super::*;
+use crate::parse::mapping::map_file;
 use crate::rng::Rng;
 
 #[test]

@@ -21,6 +21,7 @@
 
 pub mod csv;
 pub mod fast;
+mod mapping;
 mod plain;
 mod swar;
 mod table;
@@ -158,7 +159,7 @@ impl Input {
         let got = file.read_at(&mut head, 0).map_err(io_err)?;
         let skip = if got == 3 && &head == BOM { 3 } else { 0 };
         let map = match parser {
-            Parser::Fast if identity.size > 0 => Some(fast::map_file(&file).map_err(io_err)?),
+            Parser::Fast if identity.size > 0 => Some(mapping::map_file(&file).map_err(io_err)?),
             _ => None,
         };
         Ok(Input {

@@ -4,8 +4,8 @@
 //!   demand. Pages already parsed are handed back every `WINDOW_BYTES`, so resident memory
 //!   stays a window's worth, not the file's size, and a line is never held whole: one longer
 //!   than any valid line is rejected after `MAX_LINE_BYTES + 1` bytes.
-//! - **SWAR search** for the `;` (and a `\n`, for a line that has none): 8 bytes per step in a
-//!   plain `u64` (`swar.rs` says why it is exact). Names are short, so this beats `memchr`,
+//! - **SWAR search** for the `;`: 8 bytes per step in a plain `u64` (`swar.rs` says why it is
+//!   exact, and why a line without a `;` needs no search of its own). Names are short, so this beats `memchr`,
 //!   whose SIMD set-up costs more than a 10-byte name. For names of up to 23 bytes, nearly
 //!   all of them, three words are loaded and the separator and the name's words follow by
 //!   arithmetic, with no branch on the length (`swar::short_name`).
@@ -42,7 +42,7 @@ use memmap2::Mmap;
 use super::mapping::{populate, release};
 
 use super::plain::parse_temperature;
-use super::swar::{first_separator, load, separator_marks, short_name, temperature};
+use super::swar::{first_semicolon, load, semicolon_marks, short_name, temperature};
 use super::table::{ends_hash, full_hash as table_full_hash, Table};
 use super::{
     check_name, parse_tenths, strip_cr, BadLine, LineError, MAX_LINE_BYTES, MAX_NAME_BYTES,
@@ -62,7 +62,7 @@ pub enum Step {
     /// The plain solver: memchr for the `;`, a fixed-format temperature parse with branches,
     /// an open-addressing table on an FxHash of the whole name, the name compared per probe.
     Plain,
-    /// + SWAR search for `;` and `\n`.
+    /// + SWAR search for `;`.
     Swar,
     /// + the branchless temperature from one 8-byte load.
     Branchless,
@@ -291,15 +291,12 @@ fn fast_line<const SWAR: bool, const BRANCHLESS: bool, const ENDS: bool>(
     table: &mut Table<ENDS>,
 ) -> Option<usize> {
     debug_assert!(pos + SLACK <= data.len());
-    // The first `;` or `\n`, and the name's two words (see `table::name_ends`).
+    // The first `;`, and the name's two words (see `table::name_ends`). A `\n` before it (a
+    // line without a `;`) becomes part of the name, which the table refuses (see `swar.rs`).
     let (sep, first, last) = if SWAR {
         // SAFETY: pos + 24 <= pos + SLACK.
         let (w0, w1, w2) = unsafe { (load(data, pos), load(data, pos + 8), load(data, pos + 16)) };
-        let marks = (
-            separator_marks(w0),
-            separator_marks(w1),
-            separator_marks(w2),
-        );
+        let marks = (semicolon_marks(w0), semicolon_marks(w1), semicolon_marks(w2));
         if marks.0 | marks.1 | marks.2 != 0 {
             // Names of up to 23 bytes (all but a few in a hundred): no loop, and no branch on
             // the length (see `swar::short_name`).
@@ -311,7 +308,7 @@ fn fast_line<const SWAR: bool, const BRANCHLESS: bool, const ENDS: bool>(
             let mut offset = 24;
             let sep = loop {
                 // SAFETY: offset <= 96, so 8 bytes at pos + offset are inside the SLACK.
-                let i = first_separator(unsafe { load(data, pos + offset) });
+                let i = first_semicolon(unsafe { load(data, pos + offset) });
                 if i < 8 {
                     break offset + i;
                 }
@@ -327,13 +324,17 @@ fn fast_line<const SWAR: bool, const BRANCHLESS: bool, const ENDS: bool>(
         // The plain solver's table does not use the name's words (it hashes and compares the
         // whole name), so it does not compute them.
         let sep = memchr2(b';', b'\n', &data[pos..pos + MAX_NAME_BYTES + 1])?;
+        if data[pos + sep] != b';' {
+            return None; // a `\n` first: no `;` on this line
+        }
         (sep, 0, 0)
     };
-    // A `\n` first (no `;`), or a name of 0 or over 100 bytes: the slow path says which.
-    if data[pos + sep] != b';' || sep.wrapping_sub(1) >= MAX_NAME_BYTES {
+    // A name of 0 or over 100 bytes: the slow path says which.
+    if sep.wrapping_sub(1) >= MAX_NAME_BYTES {
         return None;
     }
-    let name = &data[pos..pos + sep];
+    // SAFETY: sep <= 100 < SLACK, so pos + sep <= data.len().
+    let name = unsafe { data.get_unchecked(pos..pos + sep) };
     let hash = if ENDS {
         ends_hash(first, last, sep)
     } else {
@@ -346,8 +347,8 @@ fn fast_line<const SWAR: bool, const BRANCHLESS: bool, const ENDS: bool>(
     } else {
         parse_temperature(&data[at..at + 8])?
     };
-    table.add(hash, first, last, name, tenths);
-    Some(sep + 1 + used)
+    // Refused only for a name with a `\n` in it: the slow path then reports the line.
+    table.add(hash, first, last, name, tenths).then_some(sep + 1 + used)
 }
 
 /// The slow path, for a line the fast path did not accept: finds the line's end, checks it
@@ -364,7 +365,10 @@ fn slow_line<const ENDS: bool>(
         None => (line, line.len()),
     };
     match check_line(content) {
-        Ok(Some((name, tenths))) => sink.table.add_name(name, tenths),
+        Ok(Some((name, tenths))) => {
+            let added = sink.table.add_name(name, tenths);
+            debug_assert!(added, "a checked name has no `\\n`");
+        }
         Ok(None) => {} // a blank line
         Err(_) if sink.skip_bad => sink.skipped += 1,
         Err(kind) => return Err(LineError { offset, kind }),

@@ -145,24 +145,31 @@ impl<const ENDS: bool> Table<ENDS> {
     }
 
     /// Adds one reading of `name`, for callers that do not have its hash and ends at hand.
-    pub fn add_name(&mut self, name: &[u8], tenths: i16) {
+    /// `false` if the name has a `\n` in it (see [`Table::add`]).
+    pub fn add_name(&mut self, name: &[u8], tenths: i16) -> bool {
         let (first, last) = name_ends(name);
         let hash = if ENDS {
             ends_hash(first, last, name.len())
         } else {
             full_hash(name)
         };
-        self.add(hash, first, last, name, tenths);
+        self.add(hash, first, last, name, tenths)
     }
 
     /// Adds one reading of `name`, whose hash is `hash` and whose masked first and last 8
-    /// bytes are `first` and `last` ([`name_ends`]).
+    /// bytes are `first` and `last` ([`name_ends`]). Returns `false`, adding nothing, for a
+    /// name with a `\n` in it: the fast parser looks for the `;` only, so a line without one
+    /// runs on into the next line and comes here with a `\n` in its "name". Since no name in
+    /// the table has one, such a name never matches a slot and always reaches the insertion,
+    /// which is where it is checked: once per new name, not once per line.
     #[inline(always)]
-    pub fn add(&mut self, hash: u64, first: u64, last: u64, name: &[u8], tenths: i16) {
+    pub fn add(&mut self, hash: u64, first: u64, last: u64, name: &[u8], tenths: i16) -> bool {
         let mask = self.slots.len() - 1;
         let mut i = (hash >> self.shift) as usize;
         loop {
-            let slot = &self.slots[i];
+            // SAFETY: `i` is below the slot count: `hash >> shift` has log2(count) bits, and
+            // the probe step masks it. (The bounds check costs a compare and a branch a line.)
+            let slot = unsafe { self.slots.get_unchecked(i) };
             if slot.hash == 0 {
                 return self.insert(i, hash, first, last, name, tenths);
             }
@@ -183,16 +190,28 @@ impl<const ENDS: bool> Table<ENDS> {
                 slot.name_len() == name.len() && self.names[at..at + name.len()] == *name
             };
             if same {
-                self.slots[i].stats.add(tenths);
-                return;
+                // SAFETY: as above.
+                unsafe { self.slots.get_unchecked_mut(i) }.stats.add(tenths);
+                return true;
             }
             i = (i + 1) & mask;
         }
     }
 
     #[cold]
-    fn insert(&mut self, i: usize, hash: u64, first: u64, last: u64, name: &[u8], tenths: i16) {
+    fn insert(
+        &mut self,
+        i: usize,
+        hash: u64,
+        first: u64,
+        last: u64,
+        name: &[u8],
+        tenths: i16,
+    ) -> bool {
         debug_assert!(name.len() <= crate::parse::MAX_NAME_BYTES);
+        if memchr::memchr(b'\n', name).is_some() {
+            return false;
+        }
         let at = self.names.len() as u64;
         self.names.extend_from_slice(name);
         self.slots[i] = Slot {
@@ -206,6 +225,7 @@ impl<const ENDS: bool> Table<ENDS> {
         if self.used * 2 > self.slots.len() {
             self.grow();
         }
+        true
     }
 
     /// Doubles the slot count and puts every slot back at its new home.
@@ -253,7 +273,7 @@ mod tests {
             for (k, name) in names.iter().enumerate() {
                 let t = (k as i16 % 1999) - 999 + round;
                 let t = t.clamp(-999, 999);
-                table.add_name(name, t);
+                assert!(table.add_name(name, t));
                 expected.add(name, t);
             }
         }

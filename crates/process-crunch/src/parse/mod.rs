@@ -23,6 +23,7 @@ pub mod csv;
 pub mod fast;
 mod mapping;
 mod plain;
+mod simd;
 mod swar;
 mod table;
 

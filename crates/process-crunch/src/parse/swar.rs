@@ -86,14 +86,22 @@ pub fn short_name(
     w0: u64,
     marks: (u64, u64, u64),
     word_before: impl FnOnce(usize) -> u64,
-) -> (usize, u64, u64) {
+) -> (usize, (u64, u64)) {
     let (m0, m1, m2) = marks;
     debug_assert!(m0 | m1 | m2 != 0);
     let bits01 = (u128::from(m1) << 64 | u128::from(m0)).trailing_zeros();
     let bits = bits01 + (m2.trailing_zeros() & 0u32.wrapping_sub(bits01 >> 7));
     let sep = (bits / 8) as usize;
+    (sep, name_words(sep, w0, word_before))
+}
+
+/// The name's two words ([`name_ends`](super::table::name_ends)) for a name of `sep` bytes
+/// whose first 8 bytes are `w0` (as loaded: bytes after the name included), and
+/// `word_before`, a loader of the 8 bytes that end at a given index (at least 8).
+#[inline(always)]
+pub fn name_words(sep: usize, w0: u64, word_before: impl FnOnce(usize) -> u64) -> (u64, u64) {
     let mask = ((1u128 << (8 * sep.min(8))) - 1) as u64;
-    (sep, w0 & mask, word_before(sep.max(8)) & mask)
+    (w0 & mask, word_before(sep.max(8)) & mask)
 }
 
 /// High bit set in every byte of `x` that is an ASCII digit. Exact for every byte (Bit
@@ -242,7 +250,7 @@ mod tests {
                     let marks = (semicolon_marks(w0), semicolon_marks(w1), semicolon_marks(w2));
                     let (first, last) = crate::parse::table::name_ends(&line[..sep]);
                     let got = short_name(w0, marks, |end| w(end - 8));
-                    assert_eq!(got, (sep, first, last), "{line:?}");
+                    assert_eq!(got, (sep, (first, last)), "{line:?}");
                 }
             }
         }

@@ -170,19 +170,18 @@ impl<const ENDS: bool> Table<ENDS> {
             // SAFETY: `i` is below the slot count: `hash >> shift` has log2(count) bits, and
             // the probe step masks it. (The bounds check costs a compare and a branch a line.)
             let slot = unsafe { self.slots.get_unchecked(i) };
-            if slot.hash == 0 {
-                return self.insert(i, hash, first, last, name, tenths);
-            }
             let same = if ENDS {
-                // The name is compared only when the stored hash matches; up to 16 bytes, by
-                // its two words.
-                slot.hash == hash
-                    && slot.name_len() == name.len()
-                    && slot.first == first
-                    && slot.last == last
-                    && (name.len() <= 16 || {
+                // Up to 16 bytes the two words and the length are the name, so one test of the
+                // three (their differences or'ed into one word: one branch) decides; longer
+                // names compare their middle too. An empty slot (all zeros) never passes: no
+                // name has length 0. The stored hash is not needed here: it follows from the
+                // three, and comparing them is as cheap as comparing it.
+                let len = name.len();
+                let differs = (slot.first ^ first) | (slot.last ^ last) | (slot.name_len() ^ len) as u64;
+                differs == 0
+                    && (len <= 16 || {
                         let at = slot.name_at();
-                        same_long_name(&self.names[at..at + name.len()], name)
+                        same_long_name(&self.names[at..at + len], name)
                     })
             } else {
                 // The plain solver: the name compared on every occupied slot probed.
@@ -193,6 +192,9 @@ impl<const ENDS: bool> Table<ENDS> {
                 // SAFETY: as above.
                 unsafe { self.slots.get_unchecked_mut(i) }.stats.add(tenths);
                 return true;
+            }
+            if slot.hash == 0 {
+                return self.insert(i, hash, first, last, name, tenths);
             }
             i = (i + 1) & mask;
         }

@@ -12,9 +12,11 @@
 //! - **A branchless temperature**: one unaligned 8-byte load after the `;` gives the tenths by
 //!   shifts and one multiplication, and is checked word-wide against the one valid shape, line
 //!   ending included (`swar.rs`). No byte loop, no data-dependent branch on valid input.
-//! - **Its own table** (`table.rs`): keyed by a hash of the name's first and last 8 bytes and
-//!   its length, from words already loaded; the name is compared only when the stored hash
-//!   matches.
+//! - **Its own table** (`ends.rs`): keyed by a hash of the name's first and last 8 bytes and
+//!   its length, from words already loaded; up to 16 bytes those words and the length are the
+//!   name, so a probe compares three words, and a slot is 32 bytes, two to a cache line.
+//! - **SSE2 search** (`simd.rs`, x86-64): the `;` found 16 bytes per instruction, exactly, for
+//!   names of up to 31 bytes; where SSE2 is absent the SWAR search stays.
 //! - **Two lines in flight**, measured but not used by default: the window is split at a line
 //!   start in the middle and the two halves are parsed in one loop, a line of each per turn.
 //!   Their loads, multiplications and table probes are independent, so a CPU with execution
@@ -41,10 +43,11 @@ use memmap2::Mmap;
 
 use super::mapping::{populate, release};
 
+use super::ends::EndsTable;
 use super::plain::parse_temperature;
 use super::simd::{semicolons, SIMD};
 use super::swar::{first_semicolon, load, name_words, semicolon_marks, short_name, temperature};
-use super::table::{ends_hash, full_hash as table_full_hash, Table};
+use super::table::{PlainTable, StationTable};
 use super::{
     check_name, parse_tenths, strip_cr, BadLine, LineError, MAX_LINE_BYTES, MAX_NAME_BYTES,
 };
@@ -93,7 +96,7 @@ impl Step {
             Step::Swar => "swar",
             Step::Branchless => "branchless",
             Step::Table => "table",
-            Step::Simd => "simd",
+            Step::Simd => "sse2",
             Step::Lanes => "lanes",
         }
     }
@@ -125,7 +128,7 @@ pub fn aggregate_range(
 ) -> Result<Partial, LineError> {
     // Two lines in flight (`Step::Lanes`) is measured by `bench --steps` but not used here:
     // on the development machine it cost more than it gained (see the module comment).
-    aggregate::<true, { Step::Simd as u8 }>(map, range, skip_bad)
+    aggregate::<EndsTable, { Step::Simd as u8 }>(map, range, skip_bad)
 }
 
 /// [`aggregate_range`] with only the techniques up to `step` (for `bench --steps`).
@@ -136,18 +139,20 @@ pub fn aggregate_range_step(
     step: Step,
 ) -> Result<Partial, LineError> {
     match step {
-        Step::Plain => aggregate::<false, { Step::Plain as u8 }>(map, range, skip_bad),
-        Step::Swar => aggregate::<false, { Step::Swar as u8 }>(map, range, skip_bad),
-        Step::Branchless => aggregate::<false, { Step::Branchless as u8 }>(map, range, skip_bad),
-        Step::Table => aggregate::<true, { Step::Table as u8 }>(map, range, skip_bad),
-        Step::Simd => aggregate::<true, { Step::Simd as u8 }>(map, range, skip_bad),
-        Step::Lanes => aggregate::<true, { Step::Lanes as u8 }>(map, range, skip_bad),
+        Step::Plain => aggregate::<PlainTable, { Step::Plain as u8 }>(map, range, skip_bad),
+        Step::Swar => aggregate::<PlainTable, { Step::Swar as u8 }>(map, range, skip_bad),
+        Step::Branchless => {
+            aggregate::<PlainTable, { Step::Branchless as u8 }>(map, range, skip_bad)
+        }
+        Step::Table => aggregate::<EndsTable, { Step::Table as u8 }>(map, range, skip_bad),
+        Step::Simd => aggregate::<EndsTable, { Step::Simd as u8 }>(map, range, skip_bad),
+        Step::Lanes => aggregate::<EndsTable, { Step::Lanes as u8 }>(map, range, skip_bad),
     }
 }
 
 /// What a block of lines adds to: the table, and the count of skipped lines.
-struct Sink<const ENDS: bool> {
-    table: Table<ENDS>,
+struct Sink<T> {
+    table: T,
     skipped: u64,
     skip_bad: bool,
 }
@@ -158,21 +163,22 @@ const fn has(step: u8, t: Step) -> bool {
     step >= t as u8
 }
 
-/// Step `STEP` (a [`Step`] as `u8`). `ENDS` is `has(STEP, Step::Table)`, a parameter of its
-/// own because the table's type depends on it (stable Rust cannot compute it from `STEP`).
-fn aggregate<const ENDS: bool, const STEP: u8>(
+/// Step `STEP` (a [`Step`] as `u8`), whose table is `T`: [`EndsTable`] from `Step::Table` on,
+/// else [`PlainTable`]. (A parameter of its own: stable Rust cannot compute a type from
+/// `STEP`.)
+fn aggregate<T: StationTable, const STEP: u8>(
     map: &Mmap,
     range: Range<u64>,
     skip_bad: bool,
 ) -> Result<Partial, LineError> {
     let end = range.end as usize;
-    let mut sink = Sink::<ENDS> {
-        table: Table::default(),
+    let mut sink = Sink::<T> {
+        table: T::default(),
         skipped: 0,
         skip_bad,
     };
-    let block = |data: &[u8], base: usize, sink: &mut Sink<ENDS>| {
-        parse_block::<ENDS, STEP>(data, base as u64, sink)
+    let block = |data: &[u8], base: usize, sink: &mut Sink<T>| {
+        parse_block::<T, STEP>(data, base as u64, sink)
     };
     let mut pos = range.start as usize;
     while pos < end {
@@ -189,6 +195,7 @@ fn aggregate<const ENDS: bool, const STEP: u8>(
                     // lines before it, then deal with it.
                     let start = memrchr(b'\n', &map[pos..cut]).map_or(pos, |i| pos + i + 1);
                     block(&map[pos..start], pos, &mut sink)?;
+                    sink.table.block_done(start - pos);
                     release(map, pos, start);
                     if !skip_bad {
                         let kind = BadLine::LineTooLong;
@@ -205,6 +212,7 @@ fn aggregate<const ENDS: bool, const STEP: u8>(
         }
         populate(map, pos, cut);
         block(&map[pos..cut], pos, &mut sink)?;
+        sink.table.block_done(cut - pos);
         release(map, pos, cut);
         pos = cut;
     }
@@ -233,15 +241,15 @@ fn skip_line(map: &Mmap, start: usize, end: usize) -> usize {
 }
 
 /// Parses the whole lines of `data`, which starts at byte `base` of the file.
-fn parse_block<const ENDS: bool, const STEP: u8>(
+fn parse_block<T: StationTable, const STEP: u8>(
     data: &[u8],
     base: u64,
-    sink: &mut Sink<ENDS>,
+    sink: &mut Sink<T>,
 ) -> Result<(), LineError> {
     // Lines that start before `safe_end` have SLACK readable bytes after their start.
     let safe_end = data.len().saturating_sub(SLACK);
-    let step = |pos: usize, sink: &mut Sink<ENDS>| -> Result<usize, LineError> {
-        match fast_line::<ENDS, STEP>(data, pos, &mut sink.table) {
+    let step = |pos: usize, sink: &mut Sink<T>| -> Result<usize, LineError> {
+        match fast_line::<T, STEP>(data, pos, &mut sink.table) {
             Some(used) => Ok(pos + used),
             None => Ok(pos + slow_line(&data[pos..], base + pos as u64, sink)?),
         }
@@ -288,7 +296,7 @@ fn parse_block<const ENDS: bool, const STEP: u8>(
         }
         let mut p = 0;
         while p < rest.len() {
-            p += match fast_line::<ENDS, STEP>(&pad, p, &mut sink.table) {
+            p += match fast_line::<T, STEP>(&pad, p, &mut sink.table) {
                 Some(used) => used,
                 None => slow_line(&rest[p..], base + (pos + p) as u64, sink)?,
             };
@@ -301,10 +309,10 @@ fn parse_block<const ENDS: bool, const STEP: u8>(
 /// included, or `None` for any line it does not handle (blank, malformed, unusual).
 /// `pos + SLACK <= data.len()`.
 #[inline(always)]
-fn fast_line<const ENDS: bool, const STEP: u8>(
+fn fast_line<T: StationTable, const STEP: u8>(
     data: &[u8],
     pos: usize,
-    table: &mut Table<ENDS>,
+    table: &mut T,
 ) -> Option<usize> {
     debug_assert!(pos + SLACK <= data.len());
     // The first `;`, and the name's two words (see `table::name_ends`). A `\n` before it (a
@@ -328,7 +336,11 @@ fn fast_line<const ENDS: bool, const STEP: u8>(
         } else {
             // SAFETY: pos + 24 <= pos + SLACK.
             let (w1, w2) = unsafe { (load(data, pos + 8), load(data, pos + 16)) };
-            let marks = (semicolon_marks(w0), semicolon_marks(w1), semicolon_marks(w2));
+            let marks = (
+                semicolon_marks(w0),
+                semicolon_marks(w1),
+                semicolon_marks(w2),
+            );
             (
                 (marks.0 | marks.1 | marks.2 != 0).then(|| short_name(w0, marks, word_before)),
                 24,
@@ -370,11 +382,6 @@ fn fast_line<const ENDS: bool, const STEP: u8>(
     }
     // SAFETY: sep <= 100 < SLACK, so pos + sep <= data.len().
     let name = unsafe { data.get_unchecked(pos..pos + sep) };
-    let hash = if ENDS {
-        ends_hash(first, last, sep)
-    } else {
-        table_full_hash(name)
-    };
     let at = pos + sep + 1;
     let (tenths, used) = if has(STEP, Step::Branchless) {
         // SAFETY: at + 8 <= pos + 109, within the SLACK.
@@ -383,17 +390,19 @@ fn fast_line<const ENDS: bool, const STEP: u8>(
         parse_temperature(&data[at..at + 8])?
     };
     // Refused only for a name with a `\n` in it: the slow path then reports the line.
-    table.add(hash, first, last, name, tenths).then_some(sep + 1 + used)
+    table
+        .add(first, last, name, tenths)
+        .then_some(sep + 1 + used)
 }
 
 /// The slow path, for a line the fast path did not accept: finds the line's end, checks it
 /// with the shared rules and either adds it (never, in practice), skips it (blank, or bad with
 /// `skip_bad`) or returns its error. Returns the bytes used, line ending included.
 #[cold]
-fn slow_line<const ENDS: bool>(
+fn slow_line<T: StationTable>(
     line: &[u8],
     offset: u64,
-    sink: &mut Sink<ENDS>,
+    sink: &mut Sink<T>,
 ) -> Result<usize, LineError> {
     let (content, used) = match memchr(b'\n', line) {
         Some(i) => (&line[..i], i + 1),

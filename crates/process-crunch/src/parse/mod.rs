@@ -20,6 +20,7 @@
 //! only in how they hand out ranges and merge the partial results.
 
 pub mod csv;
+mod ends;
 pub mod fast;
 mod mapping;
 mod plain;

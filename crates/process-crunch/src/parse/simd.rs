@@ -32,10 +32,7 @@ pub unsafe fn semicolons(data: &[u8], at: usize) -> u32 {
     // requirement.
     let (low, high) = unsafe {
         let p = data.as_ptr().add(at);
-        (
-            _mm_loadu_si128(p.cast()),
-            _mm_loadu_si128(p.add(16).cast()),
-        )
+        (_mm_loadu_si128(p.cast()), _mm_loadu_si128(p.add(16).cast()))
     };
     let low = _mm_movemask_epi8(_mm_cmpeq_epi8(low, semicolon)) as u32 & 0xFFFF;
     let high = _mm_movemask_epi8(_mm_cmpeq_epi8(high, semicolon)) as u32 & 0xFFFF;

@@ -64,7 +64,7 @@ pub fn first_semicolon(word: u64) -> usize {
     (semicolon_marks(word).trailing_zeros() / 8) as usize
 }
 
-/// The separator's index and the name's two words ([`name_ends`](super::table::name_ends)) for
+/// The separator's index and the name's two words ([`name_ends`](super::ends::name_ends)) for
 /// a name of at most 23 bytes, from the three words `w0`, `w1`, `w2` at the line start, given
 /// their marks ([`semicolon_marks`]; `m0 | m1 | m2 != 0`) and `word_before`, a loader of the 8
 /// bytes that end at a given index. Without a branch on the length, since on real station
@@ -94,7 +94,7 @@ pub fn short_name(
     (sep, name_words(sep, w0, word_before))
 }
 
-/// The name's two words ([`name_ends`](super::table::name_ends)) for a name of `sep` bytes
+/// The name's two words ([`name_ends`](super::ends::name_ends)) for a name of `sep` bytes
 /// whose first 8 bytes are `w0` (as loaded: bytes after the name included), and
 /// `word_before`, a loader of the 8 bytes that end at a given index (at least 8).
 #[inline(always)]
@@ -248,8 +248,12 @@ mod tests {
                     }
                     let w = |at: usize| u64::from_le_bytes(line[at..at + 8].try_into().unwrap());
                     let (w0, w1, w2) = (w(0), w(8), w(16));
-                    let marks = (semicolon_marks(w0), semicolon_marks(w1), semicolon_marks(w2));
-                    let (first, last) = crate::parse::table::name_ends(&line[..sep]);
+                    let marks = (
+                        semicolon_marks(w0),
+                        semicolon_marks(w1),
+                        semicolon_marks(w2),
+                    );
+                    let (first, last) = crate::parse::ends::name_ends(&line[..sep]);
                     let got = short_name(w0, marks, |end| w(end - 8));
                     assert_eq!(got, (sep, (first, last)), "{line:?}");
                 }

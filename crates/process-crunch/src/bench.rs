@@ -57,8 +57,8 @@ impl Config {
     fn label(&self) -> String {
         match self {
             Config::Mode(parser, mode) => format!("{:<6} {:<11}", parser.name(), mode.name()),
-            Config::Step(step) => format!("{:<18}", step.name()),
-            Config::Compare(_) => format!("{:<18}", "--compare-cmd"),
+            Config::Step(step) => step.name().to_string(),
+            Config::Compare(_) => "--compare-cmd".to_string(),
         }
     }
 }
@@ -177,8 +177,15 @@ pub fn bench(options: &BenchOptions) -> anyhow::Result<()> {
             ""
         }
     );
+    // The labels' column: as wide as the longest label (the mode table's are 18).
+    let label_width = configs
+        .iter()
+        .map(|c| c.label().len())
+        .max()
+        .unwrap_or(0)
+        .max(18);
     let mut header = format!(
-        "{:<18} {:>7} {:>10} {:>9} {:>8} {:>9} {:>9} {:>9}",
+        "{:<w$} {:>7} {:>10} {:>9} {:>8} {:>9} {:>9} {:>9}",
         if options.steps { "step" } else { "parser mode" },
         "workers",
         "time (ms)",
@@ -187,6 +194,7 @@ pub fn bench(options: &BenchOptions) -> anyhow::Result<()> {
         if options.steps { "vs plain" } else { "speedup" },
         if options.steps { "vs prev" } else { "vs csv" },
         if options.steps { "cpu vs 1st" } else { "" },
+        w = label_width,
     );
     header.truncate(header.trim_end().len());
     out.push_str(&header);
@@ -210,7 +218,7 @@ pub fn bench(options: &BenchOptions) -> anyhow::Result<()> {
         };
         let cpu_ratio = cpu_medians[0].as_secs_f64() / cpu_medians[i].as_secs_f64().max(1e-9);
         let row = format!(
-            "{} {:>7} {:>10.1} {:>9.1} {:>8.0} {:>8.2}x {:>9} {:>9}",
+            "{:<w$} {:>7} {:>10.1} {:>9.1} {:>8.0} {:>8.2}x {:>9} {:>9}",
             config.label(),
             measured.workers,
             secs * 1e3,
@@ -223,6 +231,7 @@ pub fn bench(options: &BenchOptions) -> anyhow::Result<()> {
             } else {
                 String::new()
             },
+            w = label_width,
         );
         out.push_str(row.trim_end());
         out.push('\n');

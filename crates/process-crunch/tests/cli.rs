@@ -118,17 +118,23 @@ fn bench_steps_and_an_outside_command_in_one_loop() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    // 5 steps + the outside command, 2 alternating rounds.
-    assert_eq!(records.len(), 12);
+    // 6 steps + the outside command, 2 alternating rounds.
+    assert_eq!(records.len(), 14);
     assert_eq!(records[0]["workload"], "fast-step-plain");
     assert_eq!(records[3]["workload"], "fast-step-table");
-    assert_eq!(records[5]["mode"], "compare-cmd");
-    assert_eq!(records[6]["round"], 1);
+    assert_eq!(records[4]["workload"], "fast-step-sse2");
+    assert_eq!(records[6]["mode"], "compare-cmd");
+    assert_eq!(records[7]["round"], 1);
     for step in [
         "plain",
         "+swar",
         "+branchless",
-        "+table (= fast)",
+        "+table",
+        if cfg!(target_arch = "x86_64") {
+            "+sse2 search (= fast)"
+        } else {
+            "+sse2 search (n/a: = +table)"
+        },
         "+2 lines in flight",
     ] {
         assert!(err.lines().any(|l| l.starts_with(step)), "{step}: {err}");

@@ -54,7 +54,7 @@ pub fn inputs(d: Demo, ctx: &Ctx) -> String {
                 t += &format!(" fast-10k-stations: a {}-row file of 10,000 stations, the fast parser at {} workers.", grouped(s.stations_10k_rows), w.ncpu);
             }
             if f.steps.is_yes() {
-                t += " fast-steps (and fast-steps-10k-stations on the 10,000-station file): `process-crunch bench --steps`, the fast parser built up one technique at a time (plain, +swar, +branchless, +table, +lanes), each sequential on one core; a row's time against the row above is that technique's gain.";
+                t += " fast-steps (and fast-steps-10k-stations on the 10,000-station file): `process-crunch bench --steps`, the fast parser built up one technique at a time (plain, +swar, +branchless, +table, +sse2, +lanes), each sequential on one core; a row's time against the row above is that technique's gain.";
             }
             if f.python_crunch.is_yes() {
                 t += " python: python/crunch.py on the same file, sequential and process-pool.";

@@ -20,9 +20,11 @@
 //! only in how they hand out ranges and merge the partial results.
 
 pub mod csv;
+mod ends;
 pub mod fast;
 mod mapping;
 mod plain;
+mod simd;
 mod swar;
 mod table;
 

@@ -2,13 +2,17 @@
 //! in stable Rust. Every word is read little-endian, so byte `i` of the input is bits
 //! `8i..8i+8` of the word, and "the first byte that ..." is the lowest set bit.
 //!
-//! **Finding `;` and `\n` 8 bytes at a time.** `x ^ 0x3B3B...` turns every `;` byte into 0, and
+//! **Finding `;` 8 bytes at a time.** `x ^ 0x3B3B...` turns every `;` byte into 0, and
 //! `zero_bytes` marks zero bytes: `(x - 0x0101...) & !x & 0x8080...` sets a byte's high bit when
 //! that byte was 0 (subtracting 1 borrowed through it and it had no high bit of its own). A
 //! borrow can also mark a byte *above* a true zero, never below one, so the lowest mark is
-//! always exact, and only the lowest is used. One subtraction, one and-not, one and per byte
-//! class: 8 bytes compared in about 4 instructions, where a byte loop takes 8 compares and
-//! branches.
+//! always exact, and only the lowest is used. One xor, one subtraction, one and-not and one and:
+//! 8 bytes compared in 4 instructions, where a byte loop takes 8 compares and branches. Only
+//! `;` is looked for, not the `\n` too (which would double the work): a line without a `;`
+//! then runs on into the next line, and what the search calls its name has a `\n` in it. No
+//! such name can equal one already in the table (none of those has a `\n`), so it always
+//! reaches the table's insertion, which refuses it (`Table::add`), and the slow path reports
+//! the line as the shared rules say. Valid lines never take that detour.
 //!
 //! **The temperature from one 8-byte load, without branches** (the trick of the fastest 1BRC
 //! entries). A valid field is `-?D{1,2}.D`. Digits are 0x30-0x39 and have bit 4 set; `.`
@@ -48,21 +52,21 @@ fn zero_bytes(x: u64) -> u64 {
     x.wrapping_sub(ONES) & !x & HIGHS
 }
 
-/// Marks (high bits) of the `;` and `\n` bytes of the word; only the lowest mark is exact.
+/// Marks (high bits) of the `;` bytes of the word; only the lowest mark is exact.
 #[inline(always)]
-pub fn separator_marks(word: u64) -> u64 {
-    zero_bytes(word ^ splat(b';')) | zero_bytes(word ^ splat(b'\n'))
+pub fn semicolon_marks(word: u64) -> u64 {
+    zero_bytes(word ^ splat(b';'))
 }
 
-/// The index (0..8) of the first `;` or `\n` in the word, or 8 if there is none.
+/// The index (0..8) of the first `;` in the word, or 8 if there is none.
 #[inline(always)]
-pub fn first_separator(word: u64) -> usize {
-    (separator_marks(word).trailing_zeros() / 8) as usize
+pub fn first_semicolon(word: u64) -> usize {
+    (semicolon_marks(word).trailing_zeros() / 8) as usize
 }
 
-/// The separator's index and the name's two words ([`name_ends`](super::table::name_ends)) for
+/// The separator's index and the name's two words ([`name_ends`](super::ends::name_ends)) for
 /// a name of at most 23 bytes, from the three words `w0`, `w1`, `w2` at the line start, given
-/// their marks ([`separator_marks`]; `m0 | m1 | m2 != 0`) and `word_before`, a loader of the 8
+/// their marks ([`semicolon_marks`]; `m0 | m1 | m2 != 0`) and `word_before`, a loader of the 8
 /// bytes that end at a given index. Without a branch on the length, since on real station
 /// names a branch on which word holds the separator is close to a coin toss and every wrong
 /// guess flushes the pipeline:
@@ -71,25 +75,34 @@ pub fn first_separator(word: u64) -> usize {
 ///   apart). Its trailing-zero count is 128 when both are 0, and only then is the count of
 ///   `m2` added, under a mask made from that 128 by arithmetic (`bits >> 7` is 1 only for 128),
 ///   not by a select, which the compiler would turn back into a branch;
-/// - the mask of the name's bytes in a word: `(1 << 8 min(sep, 8)) - 1`, computed in 128 bits
-///   so that 8 bytes (all ones) needs no special case;
-/// - `first` is `w0` under that mask, `last` the 8 bytes that end at `max(sep, 8)` under the
-///   same mask: for a name of 8 bytes or more, its last 8 bytes; for a shorter one, `w0` again,
-///   so `first`. The load is made in both cases (it is always inside the line), so there is
-///   no branch around it either.
+/// - then [`name_words`]: the mask of the name's bytes in a word, all ones shifted right by
+///   `8 (8 - min(sep, 8))` bits; `first` is `w0` under that mask, `last` the 8 bytes that end
+///   at `max(sep, 8)` under the same mask: for a name of 8 bytes or more, its last 8 bytes;
+///   for a shorter one, `w0` again, so `first`. The load is made in both cases (it is always
+///   inside the line), so there is no branch around it either.
 #[inline(always)]
 pub fn short_name(
     w0: u64,
     marks: (u64, u64, u64),
     word_before: impl FnOnce(usize) -> u64,
-) -> (usize, u64, u64) {
+) -> (usize, (u64, u64)) {
     let (m0, m1, m2) = marks;
     debug_assert!(m0 | m1 | m2 != 0);
     let bits01 = (u128::from(m1) << 64 | u128::from(m0)).trailing_zeros();
     let bits = bits01 + (m2.trailing_zeros() & 0u32.wrapping_sub(bits01 >> 7));
     let sep = (bits / 8) as usize;
-    let mask = ((1u128 << (8 * sep.min(8))) - 1) as u64;
-    (sep, w0 & mask, word_before(sep.max(8)) & mask)
+    (sep, name_words(sep, w0, word_before))
+}
+
+/// The name's two words ([`name_ends`](super::ends::name_ends)) for a name of `sep` bytes
+/// whose first 8 bytes are `w0` (as loaded: bytes after the name included), and
+/// `word_before`, a loader of the 8 bytes that end at a given index (at least 8).
+#[inline(always)]
+pub fn name_words(sep: usize, w0: u64, word_before: impl FnOnce(usize) -> u64) -> (u64, u64) {
+    // The name's bytes in a word: the low `sep` bytes, or all 8 from 8 on. (For `sep` 0, an
+    // empty name that the caller rejects, the shift wraps to 0 and the words mean nothing.)
+    let mask = u64::MAX.wrapping_shr(8 * (8 - sep.min(8)) as u32);
+    (w0 & mask, word_before(sep.max(8)) & mask)
 }
 
 /// High bit set in every byte of `x` that is an ASCII digit. Exact for every byte (Bit
@@ -205,42 +218,44 @@ mod tests {
     }
 
     #[test]
-    fn finds_the_first_separator() {
-        assert_eq!(first_separator(word(b"abc;1.0\n")), 3);
-        assert_eq!(first_separator(word(b";")), 0);
-        assert_eq!(first_separator(word(b"abcdefgh")), 8);
-        assert_eq!(first_separator(word(b"ab\ncd;ef")), 2);
+    fn finds_the_first_semicolon() {
+        assert_eq!(first_semicolon(word(b"abc;1.0\n")), 3);
+        assert_eq!(first_semicolon(word(b";")), 0);
+        assert_eq!(first_semicolon(word(b"abcdefgh")), 8);
+        // Only `;` counts: a `\n` before it is the name's (and the table refuses that name).
+        assert_eq!(first_semicolon(word(b"ab\ncd;ef")), 5);
         // A byte just above a match (0x3C after 0x3B) is not mistaken for one below it.
-        assert_eq!(first_separator(word(b"\x01;<\x0b\n")), 1);
+        assert_eq!(first_semicolon(word(b"\x01;<;\x0b\n")), 1);
+        assert_eq!(first_semicolon(word(b"\x01:<;\x0b\n")), 3);
         for i in 0..8 {
             let mut w = *b"ABCDEFGH";
             w[i] = b';';
-            assert_eq!(first_separator(u64::from_le_bytes(w)), i);
+            assert_eq!(first_semicolon(u64::from_le_bytes(w)), i);
         }
     }
 
     #[test]
     fn short_name_agrees_with_a_byte_loop() {
-        // Every separator position 0..24, both separators, with and without later `;`/`\n`
-        // bytes (and bytes just above them) that could make false marks.
-        for sep in 0..24 {
-            for byte in [b';', b'\n'] {
+        // Every separator position 0..24, with and without later `;` bytes (and bytes just
+        // above them) that could make false marks, and `\n` bytes that are not separators.
+        for sep in 1..24 {
+            for before in [b'x', b'\n'] {
                 for fill in [b'a', b';', b'<', b'\n', 0xC3] {
-                    let mut line = [b'x'; 32];
-                    line[sep] = byte;
+                    let mut line = [before; 32];
+                    line[sep] = b';';
                     for b in &mut line[sep + 1..] {
                         *b = fill;
                     }
                     let w = |at: usize| u64::from_le_bytes(line[at..at + 8].try_into().unwrap());
                     let (w0, w1, w2) = (w(0), w(8), w(16));
                     let marks = (
-                        separator_marks(w0),
-                        separator_marks(w1),
-                        separator_marks(w2),
+                        semicolon_marks(w0),
+                        semicolon_marks(w1),
+                        semicolon_marks(w2),
                     );
-                    let (first, last) = crate::parse::table::name_ends(&line[..sep]);
+                    let (first, last) = crate::parse::ends::name_ends(&line[..sep]);
                     let got = short_name(w0, marks, |end| w(end - 8));
-                    assert_eq!(got, (sep, first, last), "{line:?}");
+                    assert_eq!(got, (sep, (first, last)), "{line:?}");
                 }
             }
         }

@@ -315,7 +315,7 @@ fn fast_line<T: StationTable, const STEP: u8>(
     table: &mut T,
 ) -> Option<usize> {
     debug_assert!(pos + SLACK <= data.len());
-    // The first `;`, and the name's two words (see `table::name_ends`). A `\n` before it (a
+    // The first `;`, and the name's two words (see `ends::name_ends`). A `\n` before it (a
     // line without a `;`) becomes part of the name, which the table refuses (see `swar.rs`).
     let (sep, first, last) = if has(STEP, Step::Swar) {
         // SAFETY: pos + 8 <= pos + SLACK.

@@ -39,9 +39,20 @@ use crate::meta::{self, Stat, Target};
 use crate::plan;
 use crate::report::Report;
 
-/// Jobs per batch: large enough that handing a batch over costs little per file, small
-/// enough that a few batches in flight keep every worker busy on a small tree.
-pub const BATCH_SIZE: usize = 32;
+/// A batch is one directory's files where it can be: it is handed out when the walk moves on
+/// to another directory, once it holds at least `BATCH_MIN` jobs (so that a tree of tiny
+/// directories still travels in batches that cost little per file to hand over), and
+/// whenever it holds `BATCH_MAX` (so that memory stays bounded in a huge directory, and a
+/// few batches in flight keep every worker busy).
+///
+/// Why one directory per batch: creating a name in a directory takes that directory's lock
+/// (`i_rwsem`, held for the whole `linkat`), so two workers copying into one directory wait
+/// for each other at every file, while two workers in two directories never meet. With
+/// batches of 32 taken in walk order, both workers were in the same directory most of the
+/// time; measured on 10,000 files in 100 directories on 2 cores, one directory per batch
+/// takes about 7% less time.
+pub const BATCH_MIN: usize = 32;
+pub const BATCH_MAX: usize = 256;
 
 /// A directory created in DST whose metadata is applied at the end.
 #[derive(Debug)]
@@ -107,7 +118,7 @@ impl<'a> Walker<'a> {
         Walker {
             ctx,
             it,
-            batch: Vec::with_capacity(BATCH_SIZE),
+            batch: Vec::with_capacity(BATCH_MAX),
             dirs: vec![root],
             walked: 0,
             open_dirs: vec![root_pair],
@@ -117,7 +128,7 @@ impl<'a> Walker<'a> {
 
     /// Hands out the current batch, noting how many jobs are now walked but not finished.
     fn emit(&mut self) -> Batch<'a> {
-        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_SIZE));
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_MAX));
         self.walked += batch.len() as u64;
         let report = &self.ctx.report;
         let in_flight = self.walked.saturating_sub(report.done.load(Relaxed));
@@ -261,13 +272,24 @@ impl<'a> Iterator for Walker<'a> {
                 Kind::Special
             };
             let dirs = self.open_dirs.get(depth - 1).cloned().flatten();
-            self.batch.push(Job {
+            let job = Job {
                 src: entry.into_path(),
                 dst,
                 kind,
                 dirs,
-            });
-            if self.batch.len() == BATCH_SIZE {
+            };
+            // The walk has moved on to another directory: hand out the last one's files.
+            let moved_on = self
+                .batch
+                .last()
+                .is_some_and(|last| last.src.parent() != job.src.parent());
+            if moved_on && self.batch.len() >= BATCH_MIN {
+                let batch = self.emit();
+                self.batch.push(job);
+                return Some(batch);
+            }
+            self.batch.push(job);
+            if self.batch.len() == BATCH_MAX {
                 return Some(self.emit());
             }
         }

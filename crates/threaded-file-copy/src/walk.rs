@@ -46,11 +46,12 @@ use crate::report::Report;
 /// few batches in flight keep every worker busy).
 ///
 /// Why one directory per batch: creating a name in a directory takes that directory's lock
-/// (`i_rwsem`, held for the whole `linkat`), so two workers copying into one directory wait
-/// for each other at every file, while two workers in two directories never meet. With
-/// batches of 32 taken in walk order, both workers were in the same directory most of the
-/// time; measured on 10,000 files in 100 directories on 2 cores, one directory per batch
-/// takes about 7% less time.
+/// (`i_rwsem`, held while `linkat` adds the name), so two workers copying into one directory wait
+/// for each other at every file (the kernel spins on the lock, then sleeps), while two
+/// workers in two directories never meet. With batches of 32 taken in walk order, both
+/// workers were in the same directory nearly all the time; on 10,000 files in 100
+/// directories on 2 cores, one directory per batch took the lock's spinning out of the
+/// profile and about 7% off the CPU time and the wall time.
 pub const BATCH_MIN: usize = 32;
 pub const BATCH_MAX: usize = 256;
 

@@ -104,6 +104,8 @@ pub struct Walker<'a> {
     open_dirs: Vec<Option<Arc<DirPair<'a>>>>,
     /// Where `open_dirs` has no pair (past the limit): DST's directories, opened from the root.
     cursor: Cursor,
+    /// The walk has ended: what is left of the last batch, handed out one job at a time.
+    tail: Option<std::vec::IntoIter<Job<'a>>>,
 }
 
 impl<'a> Walker<'a> {
@@ -124,12 +126,18 @@ impl<'a> Walker<'a> {
             walked: 0,
             open_dirs: vec![root_pair],
             cursor: Cursor::default(),
+            tail: None,
         }
     }
 
-    /// Hands out the current batch, noting how many jobs are now walked but not finished.
+    /// Hands out the current batch (see `hand_out`).
     fn emit(&mut self) -> Batch<'a> {
         let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_MAX));
+        self.hand_out(batch)
+    }
+
+    /// Hands out `batch`, noting how many jobs are now walked but not finished.
+    fn hand_out(&mut self, batch: Batch<'a>) -> Batch<'a> {
         self.walked += batch.len() as u64;
         let report = &self.ctx.report;
         let in_flight = self.walked.saturating_sub(report.done.load(Relaxed));
@@ -239,9 +247,21 @@ impl<'a> Iterator for Walker<'a> {
             if self.ctx.cancelled() {
                 return None;
             }
+            if let Some(tail) = &mut self.tail {
+                let job = tail.next()?;
+                return Some(self.hand_out(vec![job]));
+            }
             let entry = match self.it.next() {
                 None if self.batch.is_empty() => return None,
-                None => return Some(self.emit()),
+                // The end of the walk is the one moment a worker can be left idle while
+                // another still has a whole batch to go: the last batch, split into single
+                // jobs, is shared by every worker that asks. It matters most for a few large
+                // files: the 4 files of 64 MiB of the large-files tree are one batch, which
+                // one worker would otherwise copy alone while the others wait.
+                None => {
+                    self.tail = Some(std::mem::take(&mut self.batch).into_iter());
+                    continue;
+                }
                 Some(Err(err)) => {
                     self.walk_error(err);
                     continue;

@@ -39,9 +39,21 @@ use crate::meta::{self, Stat, Target};
 use crate::plan;
 use crate::report::Report;
 
-/// Jobs per batch: large enough that handing a batch over costs little per file, small
-/// enough that a few batches in flight keep every worker busy on a small tree.
-pub const BATCH_SIZE: usize = 32;
+/// A batch is one directory's files where it can be: it is handed out when the walk moves on
+/// to another directory, once it holds at least `BATCH_MIN` jobs (so that a tree of tiny
+/// directories still travels in batches that cost little per file to hand over), and
+/// whenever it holds `BATCH_MAX` (so that memory stays bounded in a huge directory, and a
+/// few batches in flight keep every worker busy).
+///
+/// Why one directory per batch: creating a name in a directory takes that directory's lock
+/// (`i_rwsem`, held while `linkat` adds the name), so two workers copying into one directory wait
+/// for each other at every file (the kernel spins on the lock, then sleeps), while two
+/// workers in two directories never meet. With batches of 32 taken in walk order, both
+/// workers were in the same directory nearly all the time; on 10,000 files in 100
+/// directories on 2 cores, one directory per batch took the lock's spinning out of the
+/// profile and about 7% off the CPU time and the wall time.
+pub const BATCH_MIN: usize = 32;
+pub const BATCH_MAX: usize = 256;
 
 /// A directory created in DST whose metadata is applied at the end.
 #[derive(Debug)]
@@ -92,6 +104,8 @@ pub struct Walker<'a> {
     open_dirs: Vec<Option<Arc<DirPair<'a>>>>,
     /// Where `open_dirs` has no pair (past the limit): DST's directories, opened from the root.
     cursor: Cursor,
+    /// The walk has ended: what is left of the last batch, handed out one job at a time.
+    tail: Option<std::vec::IntoIter<Job<'a>>>,
 }
 
 impl<'a> Walker<'a> {
@@ -107,17 +121,23 @@ impl<'a> Walker<'a> {
         Walker {
             ctx,
             it,
-            batch: Vec::with_capacity(BATCH_SIZE),
+            batch: Vec::with_capacity(BATCH_MAX),
             dirs: vec![root],
             walked: 0,
             open_dirs: vec![root_pair],
             cursor: Cursor::default(),
+            tail: None,
         }
     }
 
-    /// Hands out the current batch, noting how many jobs are now walked but not finished.
+    /// Hands out the current batch (see `hand_out`).
     fn emit(&mut self) -> Batch<'a> {
-        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_SIZE));
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_MAX));
+        self.hand_out(batch)
+    }
+
+    /// Hands out `batch`, noting how many jobs are now walked but not finished.
+    fn hand_out(&mut self, batch: Batch<'a>) -> Batch<'a> {
         self.walked += batch.len() as u64;
         let report = &self.ctx.report;
         let in_flight = self.walked.saturating_sub(report.done.load(Relaxed));
@@ -227,9 +247,21 @@ impl<'a> Iterator for Walker<'a> {
             if self.ctx.cancelled() {
                 return None;
             }
+            if let Some(tail) = &mut self.tail {
+                let job = tail.next()?;
+                return Some(self.hand_out(vec![job]));
+            }
             let entry = match self.it.next() {
                 None if self.batch.is_empty() => return None,
-                None => return Some(self.emit()),
+                // The end of the walk is the one moment a worker can be left idle while
+                // another still has a whole batch to go: the last batch, split into single
+                // jobs, is shared by every worker that asks. It matters most for a few large
+                // files: the 4 files of 64 MiB of the large-files tree are one batch, which
+                // one worker would otherwise copy alone while the others wait.
+                None => {
+                    self.tail = Some(std::mem::take(&mut self.batch).into_iter());
+                    continue;
+                }
                 Some(Err(err)) => {
                     self.walk_error(err);
                     continue;
@@ -261,13 +293,24 @@ impl<'a> Iterator for Walker<'a> {
                 Kind::Special
             };
             let dirs = self.open_dirs.get(depth - 1).cloned().flatten();
-            self.batch.push(Job {
+            let job = Job {
                 src: entry.into_path(),
                 dst,
                 kind,
                 dirs,
-            });
-            if self.batch.len() == BATCH_SIZE {
+            };
+            // The walk has moved on to another directory: hand out the last one's files.
+            let moved_on = self
+                .batch
+                .last()
+                .is_some_and(|last| last.src.parent() != job.src.parent());
+            if moved_on && self.batch.len() >= BATCH_MIN {
+                let batch = self.emit();
+                self.batch.push(job);
+                return Some(batch);
+            }
+            self.batch.push(job);
+            if self.batch.len() == BATCH_MAX {
                 return Some(self.emit());
             }
         }
